@@ -1,0 +1,46 @@
+"""The FastAPI application, built from explicit settings and a database (no globals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from scheduler.api.errors import install_error_handlers
+from scheduler.api.routes_members import router as members_router
+from scheduler.api.routes_series import router as series_router
+from scheduler.config import Settings
+from scheduler.db.session import Database
+from scheduler.holidays import ChineseStatutoryCalendar, HolidayCalendar
+from schemas.names import CHAPTER_NAMES
+
+
+def create_app(
+    settings: Settings,
+    db: Database | None = None,
+    holidays: HolidayCalendar | None = None,
+) -> FastAPI:
+    """The API over ``db`` (default: ``settings.database_url``), already migrated."""
+    app = FastAPI(
+        title="exsched",
+        version="0.1.0",
+        description="Recurring project-docking and tech-exchange sessions: series, members, "
+        "subscriptions. Staff authenticate with `Authorization: Bearer <key>` "
+        "(create one with `exsched apikey create`).",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    app.state.holidays = holidays or ChineseStatutoryCalendar()
+    install_error_handlers(app)
+    app.include_router(series_router)
+    app.include_router(members_router)
+
+    @app.get("/api/v1/chapters", tags=["chapters"])
+    def chapters() -> list[dict[str, Any]]:
+        return [{"code": c.value, "name_zh": zh, "name_en": en} for c, (zh, en) in CHAPTER_NAMES.items()]
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,220 @@
+"""``exsched``: the command line, and the composition root that starts processes."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated, NoReturn
+
+import structlog
+import typer
+from sqlalchemy import select
+
+from scheduler.auth import create_api_key
+from scheduler.config import Settings, get_settings
+from scheduler.db.migrate import current_revision, head_revision, upgrade
+from scheduler.db.models import ApiKeyRow
+from scheduler.db.session import Database
+from scheduler.errors import ExschedError
+from scheduler.logs import configure_logging
+from schemas.names import Chapter, Role
+
+app = typer.Typer(
+    help="exsched: recurring exchange sessions, invitations and calendar feeds.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+key_app = typer.Typer(help="Staff API keys.", no_args_is_help=True)
+serve_app = typer.Typer(help="Run a service.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(key_app, name="apikey")
+app.add_typer(serve_app, name="serve")
+
+log = structlog.get_logger("exsched")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+def _database(settings: Settings) -> Database:
+    try:
+        return Database(settings.database_url)
+    except Exception as exc:  # an unparseable URL or a missing driver
+        _fail(f"cannot use EXSCHED_DATABASE_URL={settings.database_url!r}: {exc}")
+
+
+def _require_migrated(db: Database) -> None:
+    try:
+        current, head = current_revision(db), head_revision(db)
+    except Exception as exc:
+        _fail(f"cannot reach the database: {exc}")
+    if current != head:
+        _fail(f"the database schema is at {current or 'nothing'}, not {head}: run `exsched db upgrade` first")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version (safe to repeat)."""
+    db = _database(_settings())
+    try:
+        upgrade(db)
+    except Exception as exc:
+        _fail(f"migration failed: {exc}")
+    typer.echo(f"database at revision {current_revision(db)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema's revision and the newest one this version knows."""
+    db = _database(_settings())
+    typer.echo(f"current: {current_revision(db) or 'none'}  head: {head_revision(db)}")
+
+
+@key_app.command("create")
+def apikey_create(
+    role: Annotated[Role, typer.Option(help="admin (every chapter) or chapter")],
+    chapter: Annotated[Chapter | None, typer.Option(help="the chapter of a chapter key")] = None,
+    name: Annotated[str, typer.Option(help="who or what the key is for")] = "",
+) -> None:
+    """Create a key; its secret is printed once, as the last line."""
+    db = _database(_settings())
+    _require_migrated(db)
+    try:
+        with db.session() as session:
+            row, secret = create_api_key(session, role=role, chapter=chapter, name=name)
+            key_id = row.id
+    except ExschedError as exc:
+        _fail(exc.message)
+    typer.echo(f"created {role.value} key {key_id}" + (f" for chapter {chapter.value}" if chapter else ""))
+    typer.echo("store it now; it cannot be shown again:")
+    typer.echo(secret)
+
+
+@key_app.command("list")
+def apikey_list() -> None:
+    """List keys (never their secrets)."""
+    db = _database(_settings())
+    _require_migrated(db)
+    with db.session() as session:
+        for row in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at)):
+            state = "revoked" if row.revoked_at else "active"
+            typer.echo(
+                f"{row.id}  {row.prefix}…  {row.role:<7} {row.chapter or '-':<9} {state:<8} {row.name}"
+            )
+
+
+@key_app.command("revoke")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="the key's id or its printed prefix")]) -> None:
+    """Revoke a key at once."""
+    db = _database(_settings())
+    _require_migrated(db)
+    with db.session() as session:
+        rows = [r for r in session.scalars(select(ApiKeyRow)) if str(r.id) == key_id or r.prefix == key_id]
+        if len(rows) != 1:
+            _fail(f"no single key matches {key_id!r}; see `exsched apikey list`")
+        rows[0].revoked_at = rows[0].revoked_at or datetime.now(UTC)
+    typer.echo(f"revoked {key_id}")
+
+
+def _run_api(settings: Settings, db: Database, host: str, port: int) -> None:
+    import uvicorn
+
+    from scheduler.api import create_app
+
+    if settings.uses_dev_secret:
+        log.warning("dev_secret_key", hint="set EXSCHED_SECRET_KEY to a long random value in production")
+    uvicorn.run(create_app(settings, db), host=host, port=port, log_config=None, access_log=False)
+
+
+@serve_app.command("api")
+def serve_api(
+    host: Annotated[str | None, typer.Option(help="listen address (EXSCHED_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port (EXSCHED_API_PORT)")] = None,
+) -> None:
+    """Serve the HTTP API (the schema must be migrated: `exsched db upgrade`)."""
+    settings = _settings()
+    db = _database(settings)
+    _require_migrated(db)
+    _run_api(settings, db, host or settings.api_host, port or settings.api_port)
+
+
+def _not_yet(part: str) -> NoReturn:
+    _fail(
+        f"`exsched serve {part}` is not available in this version: the {part} arrives with the "
+        "scheduler and workers issues. `exsched serve api` works now.",
+        code=3,
+    )
+
+
+@serve_app.command("scheduler")
+def serve_scheduler() -> None:
+    """Planner and dispatcher (not yet available)."""
+    _not_yet("scheduler")
+
+
+@serve_app.command("worker")
+def serve_worker() -> None:
+    """Notice workers (not yet available)."""
+    _not_yet("worker")
+
+
+@serve_app.command("all")
+def serve_all(
+    host: Annotated[str | None, typer.Option(help="listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port")] = None,
+) -> None:
+    """Everything in one process. In this version that is the API only."""
+    settings = _settings()
+    db = _database(settings)
+    _require_migrated(db)
+    log.warning("serve_all_partial", running=["api"], not_yet=["scheduler", "worker"])
+    _run_api(settings, db, host or settings.api_host, port or settings.api_port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="listen port")] = None,
+    serve: Annotated[bool, typer.Option(help="start serving after seeding")] = True,
+) -> None:
+    """Migrate, seed the seven chapters with sample series and members, and serve."""
+    from scheduler.demo import seed
+
+    settings = _settings()
+    db = _database(settings)
+    upgrade(db)
+    with db.session() as session:
+        report = seed(session, settings)
+    host, port = host or settings.api_host, port or settings.api_port
+    base = f"http://{host}:{port}"
+    today = datetime.now(UTC).date()
+    window = f"start={today.isoformat()}&end={today.replace(year=today.year + 1).isoformat()}"
+    lines = [
+        "",
+        f"exsched demo: {report.series} series, {report.members} members in {settings.database_url}",
+        f"  API docs         {base}/docs",
+        f"  series           {base}/api/v1/series",
+        f"  occurrences      {base}/api/v1/series/{report.example_series}/occurrences?{window}",
+        f"  admin key        {report.admin_key}",
+        f"  try              curl -H 'Authorization: Bearer {report.admin_key}' {base}/api/v1/members",
+        "",
+    ]
+    typer.echo("\n".join(lines))
+    sys.stdout.flush()
+    if serve:
+        _run_api(settings, db, host, port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

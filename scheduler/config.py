@@ -1,0 +1,53 @@
+"""The one settings object. Every value comes from an ``EXSCHED_…`` environment variable.
+
+With nothing set, exsched runs embedded: SQLite in ``var/``, an in-process bus and a file
+outbox. Production sets three URLs: database, AMQP and SMTP.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "exsched-development-only-secret-change-me"  # noqa: S105 (flagged at start-up)
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; see the README's configuration reference."""
+
+    model_config = SettingsConfigDict(env_prefix="EXSCHED_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///var/exsched.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql://user@host/db",
+    )
+    amqp_url: str | None = Field(None, description="RabbitMQ URL; unset = in-process bus")
+    smtp_url: str | None = Field(None, description="SMTP relay URL; unset = file outbox")
+    outbox_dir: Path = Field(Path("var/outbox"), description="where the file outbox writes .eml")
+    mail_from: str = Field("exsched <noreply@exsched.invalid>", description="From: of all mail")
+    public_url: str = Field("http://127.0.0.1:8000", description="base URL used in links and feeds")
+    secret_key: str = Field(DEV_SECRET_KEY, description="signs tokens; set a long random value")
+    default_timezone: str = Field("Asia/Shanghai", description="zone for new series and members")
+    log_format: Literal["console", "json"] = Field("console", description="console or json")
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    api_host: str = Field("127.0.0.1", description="address `serve api` listens on")
+    api_port: int = Field(8000, description="port `serve api` listens on")
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def uses_dev_secret(self) -> bool:
+        return self.secret_key == DEV_SECRET_KEY
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings read once from the environment (tests build their own ``Settings``)."""
+    return Settings()

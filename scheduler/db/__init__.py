@@ -1,0 +1,1 @@
+"""Storage: typed SQLAlchemy models, the session factory and Alembic migrations."""

@@ -1,0 +1,225 @@
+"""SQLAlchemy 2.0 typed models: the source of truth (DESIGN.md, principle 1).
+
+Change a model only together with a migration in ``migrations/versions``; a test compares the
+two and fails when they drift.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from scheduler.db.types import UTCDateTime
+from schemas.names import NoticeKind, NoticeStatus, Role
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: Any) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, uuid.UUID: Uuid, dict[str, Any]: JSON}
+
+
+class ChapterRow(Base):
+    """The province office and the seven city chapters (seeded by the first migration)."""
+
+    __tablename__ = "chapters"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+
+
+class SeriesRow(Base):
+    """A recurring session. ``dtstart``, ``exdates`` and ``rdates`` are wall times in ``timezone``."""
+
+    __tablename__ = "series"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    chapter: Mapped[str] = mapped_column(ForeignKey("chapters.code"), index=True)
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    dtstart: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    duration_s: Mapped[int] = mapped_column(Integer)
+    rrule: Mapped[str | None] = mapped_column(Text)
+    exdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rdates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skip_holidays: Mapped[str] = mapped_column(String(32), default="none")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    organizer_name: Mapped[str] = mapped_column(String(200))
+    organizer_email: Mapped[str] = mapped_column(String(320))
+    invite_before_s: Mapped[int] = mapped_column(Integer)
+    reminders_s: Mapped[list[int]] = mapped_column(JSON, default=list)
+    followup_after_s: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    overrides: Mapped[list[OccurrenceOverrideRow]] = relationship(
+        back_populates="series", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (CheckConstraint(_in("status", ("active", "cancelled")), name="status"),)
+
+
+class OccurrenceOverrideRow(Base):
+    """What staff changed on one occurrence, keyed by its original start (``recurrence_id``)."""
+
+    __tablename__ = "occurrence_overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    recurrence_id: Mapped[datetime]
+    start: Mapped[datetime | None]
+    end: Mapped[datetime | None]
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    venue: Mapped[str | None] = mapped_column(String(300))
+    agenda: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    series: Mapped[SeriesRow] = relationship(back_populates="overrides")
+
+    __table_args__ = (UniqueConstraint("series_id", "recurrence_id"),)
+
+
+class MemberRow(Base):
+    """A person at a member firm who receives invitations and has a personal feed."""
+
+    __tablename__ = "members"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    company: Mapped[str] = mapped_column(String(200), default="")
+    chapter: Mapped[str] = mapped_column(ForeignKey("chapters.code"), index=True)
+    locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    subscriptions: Mapped[list[SubscriptionRow]] = relationship(
+        back_populates="member", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class SubscriptionRow(Base):
+    """A member follows one series, every series of a chapter, or every series of a kind."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    target_type: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(64))
+    series_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("series.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    member: Mapped[MemberRow] = relationship(back_populates="subscriptions")
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "target_type", "target"),
+        CheckConstraint(_in("target_type", ("series", "chapter", "kind")), name="target_type"),
+        Index("ix_subscriptions_target", "target_type", "target"),
+    )
+
+
+class ApiKeyRow(Base):
+    """A staff API key; only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    chapter: Mapped[str | None] = mapped_column(ForeignKey("chapters.code"))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role"),
+        CheckConstraint("role = 'admin' OR chapter IS NOT NULL", name="chapter_key_has_chapter"),
+    )
+
+
+class NoticeRow(Base):
+    """One notice owed: (occurrence, member, kind, slot, channel, sequence) → a deterministic id.
+
+    Filled by the planner; claimed by the dispatcher (``pending → published`` with a lease);
+    claimed again by a worker (``published → sending``) and finished as ``sent`` (with the
+    channel's message id), or ended as ``skipped``, ``failed`` or ``cancelled`` with a reason.
+    """
+
+    __tablename__ = "notices"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    occurrence_uid: Mapped[str] = mapped_column(String(255))
+    recurrence_id: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    slot: Mapped[str] = mapped_column(String(32), default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    published_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(_in("status", NoticeStatus), name="status"),
+        CheckConstraint(_in("kind", NoticeKind), name="kind"),
+        Index("ix_notices_due", "status", "due_at"),
+        Index("ix_notices_member", "member_id"),
+        Index("ix_notices_occurrence", "series_id", "recurrence_id"),
+    )

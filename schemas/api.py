@@ -1,0 +1,283 @@
+"""HTTP API models (``/api/v1``). Inputs refuse unknown fields and say which field is wrong."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from schemas.durations import IsoDuration
+from schemas.names import (
+    Chapter,
+    Kind,
+    Locale,
+    OccurrenceStatus,
+    Role,
+    SeriesStatus,
+    SkipHolidays,
+)
+
+MAX_REMINDERS = 5
+MAX_NOTICE_OFFSET = timedelta(days=180)
+
+
+def _single_line(value: str) -> str:
+    if any(ch in value for ch in "\r\n\x00"):
+        raise ValueError("must be a single line (no line breaks)")
+    return value.strip()
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Line = Annotated[str, AfterValidator(_single_line)]
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class NoticePlan(_Input):
+    """When notices go out, as ISO 8601 durations relative to the session."""
+
+    invite_before: IsoDuration = Field(timedelta(days=14), description="invitation before start")
+    reminders: list[IsoDuration] = Field(
+        default_factory=lambda: [timedelta(days=1), timedelta(hours=2)],
+        description="one reminder per offset before start",
+        max_length=MAX_REMINDERS,
+    )
+    followup_after: IsoDuration = Field(timedelta(days=1), description="follow-up after the end")
+
+    @model_validator(mode="after")
+    def _check(self) -> NoticePlan:
+        for name, value in (("invite_before", self.invite_before), ("followup_after", self.followup_after)):
+            if value > MAX_NOTICE_OFFSET:
+                raise ValueError(f"{name} may be at most P180D")
+        if any(r <= timedelta(0) or r > MAX_NOTICE_OFFSET for r in self.reminders):
+            raise ValueError("each reminder must be between PT1S and P180D before the start")
+        if len(set(self.reminders)) != len(self.reminders):
+            raise ValueError("reminders must not repeat the same offset")
+        self.reminders = sorted(self.reminders, reverse=True)
+        return self
+
+
+class SeriesFields(_Input):
+    """Fields shared by create and update (all optional in an update)."""
+
+    kind: Kind
+    title: Line = Field(min_length=1, max_length=200)
+    description: Text = Field("", max_length=20000)
+    chapter: Chapter
+    venue: Line = Field("", max_length=300)
+    timezone: str = Field("Asia/Shanghai", max_length=64, description="IANA zone of dtstart")
+    dtstart: datetime = Field(description="first session, wall time in `timezone` (an offset is converted)")
+    duration: IsoDuration = Field(description="length of one session, e.g. PT2H")
+    rrule: str | None = Field(
+        None, max_length=500, description="RFC 5545 RRULE without 'RRULE:'; none = one session"
+    )
+    exdates: list[datetime] = Field(default_factory=list, max_length=1000)
+    rdates: list[datetime] = Field(default_factory=list, max_length=1000)
+    skip_holidays: SkipHolidays = SkipHolidays.NONE
+    capacity: int | None = Field(None, ge=1, le=100000)
+    organizer_name: Line = Field(min_length=1, max_length=200)
+    organizer_email: EmailStr
+    notices: NoticePlan = Field(default_factory=NoticePlan)
+
+
+class SeriesCreate(SeriesFields):
+    pass
+
+
+class SeriesUpdate(_Input):
+    """PATCH body: only the fields given change; the whole series is then checked again."""
+
+    kind: Kind | None = None
+    title: Line | None = Field(None, min_length=1, max_length=200)
+    description: Text | None = Field(None, max_length=20000)
+    chapter: Chapter | None = None
+    venue: Line | None = Field(None, max_length=300)
+    timezone: str | None = Field(None, max_length=64)
+    dtstart: datetime | None = None
+    duration: IsoDuration | None = None
+    rrule: str | None = Field(None, max_length=500)
+    exdates: list[datetime] | None = Field(None, max_length=1000)
+    rdates: list[datetime] | None = Field(None, max_length=1000)
+    skip_holidays: SkipHolidays | None = None
+    capacity: int | None = Field(None, ge=1, le=100000)
+    organizer_name: Line | None = Field(None, min_length=1, max_length=200)
+    organizer_email: EmailStr | None = None
+    notices: NoticePlan | None = None
+
+    @model_validator(mode="after")
+    def _no_null_required(self) -> SeriesUpdate:
+        nullable = {"rrule", "capacity"}
+        for name in self.model_fields_set - nullable:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class SeriesOut(BaseModel):
+    id: uuid.UUID
+    uid: str
+    status: SeriesStatus
+    sequence: int
+    kind: Kind
+    title: str
+    description: str
+    chapter: Chapter
+    venue: str
+    timezone: str
+    dtstart: datetime
+    duration: IsoDuration
+    rrule: str | None
+    exdates: list[datetime]
+    rdates: list[datetime]
+    skip_holidays: SkipHolidays
+    capacity: int | None
+    organizer_name: str
+    organizer_email: str
+    notices: NoticePlan
+    created_at: datetime
+    updated_at: datetime
+
+
+class OccurrenceOut(BaseModel):
+    recurrence_id: datetime = Field(description="original start, UTC; stable for life")
+    uid: str
+    start: datetime
+    end: datetime
+    status: OccurrenceStatus
+    sequence: int
+    provisional: bool = Field(description="in a year whose official holiday calendar is not yet known")
+    holiday: str | None = Field(None, description="the statutory break that moved this session")
+    venue: str
+    agenda: str | None
+
+
+class OccurrenceUpdate(_Input):
+    """Move (``start``/``end``), cancel or restore (``status``), or set venue/agenda."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    status: Literal["cancelled", "scheduled"] | None = None
+    venue: Line | None = Field(None, max_length=300)
+    agenda: Text | None = Field(None, max_length=20000)
+
+    @model_validator(mode="after")
+    def _something(self) -> OccurrenceUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of start, end, status, venue, agenda")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class MemberFields(_Input):
+    name: Line = Field(min_length=1, max_length=200)
+    email: EmailStr
+    company: Line = Field("", max_length=200)
+    chapter: Chapter
+    locale: Locale = Locale.ZH_CN
+    timezone: str = Field("Asia/Shanghai", max_length=64)
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.lower()
+
+
+class MemberCreate(MemberFields):
+    pass
+
+
+class MemberUpdate(_Input):
+    name: Line | None = Field(None, min_length=1, max_length=200)
+    email: EmailStr | None = None
+    company: Line | None = Field(None, max_length=200)
+    chapter: Chapter | None = None
+    locale: Locale | None = None
+    timezone: str | None = Field(None, max_length=64)
+
+    @model_validator(mode="after")
+    def _no_null(self) -> MemberUpdate:
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if self.email is not None:
+            self.email = self.email.lower()
+        return self
+
+
+class MemberOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    email: str
+    company: str
+    chapter: Chapter
+    locale: Locale
+    timezone: str
+    feed_url: str
+    webcal_url: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionCreate(_Input):
+    """Exactly one of ``series_id``, ``chapter``, ``kind``."""
+
+    series_id: uuid.UUID | None = None
+    chapter: Chapter | None = None
+    kind: Kind | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SubscriptionCreate:
+        given = [n for n in ("series_id", "chapter", "kind") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of series_id, chapter, kind")
+        return self
+
+
+class SubscriptionOut(BaseModel):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    series_id: uuid.UUID | None
+    chapter: Chapter | None
+    kind: Kind | None
+    created_at: datetime
+
+
+class FieldError(BaseModel):
+    field: str | None
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx answer: ``detail`` for people, ``errors`` per field for programs."""
+
+    detail: str
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class ApiKeyOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    role: Role
+    chapter: Chapter | None
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None

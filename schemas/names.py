@@ -1,0 +1,100 @@
+"""The vocabulary shared by API, storage, bus and workers: kinds, chapters, statuses."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """What a session is for."""
+
+    PROJECT_DOCKING = "project-docking"  # 项目对接会
+    TECH_EXCHANGE = "tech-exchange"  # 技术交流会
+
+
+class Chapter(StrEnum):
+    """The province office and its seven city chapters."""
+
+    PROVINCE = "province"
+    WENZHOU = "wenzhou"
+    NINGBO = "ningbo"
+    JIAXING = "jiaxing"
+    YIWU = "yiwu"
+    TAIZHOU = "taizhou"
+    HUZHOU = "huzhou"
+    SHAOXING = "shaoxing"
+
+
+CHAPTER_NAMES: dict[Chapter, tuple[str, str]] = {
+    Chapter.PROVINCE: ("省协会", "Province"),
+    Chapter.WENZHOU: ("温州", "Wenzhou"),
+    Chapter.NINGBO: ("宁波", "Ningbo"),
+    Chapter.JIAXING: ("嘉兴", "Jiaxing"),
+    Chapter.YIWU: ("义乌", "Yiwu"),
+    Chapter.TAIZHOU: ("台州", "Taizhou"),
+    Chapter.HUZHOU: ("湖州", "Huzhou"),
+    Chapter.SHAOXING: ("绍兴", "Shaoxing"),
+}
+
+KIND_NAMES: dict[Kind, tuple[str, str]] = {
+    Kind.PROJECT_DOCKING: ("项目对接会", "Project docking"),
+    Kind.TECH_EXCHANGE: ("技术交流会", "Tech exchange"),
+}
+
+
+class SkipHolidays(StrEnum):
+    """What a series does with sessions that fall on Chinese statutory holidays."""
+
+    NONE = "none"
+    CN_STATUTORY = "cn-statutory"  # drop the session
+    CN_STATUTORY_SHIFT = "cn-statutory-shift"  # move it to the next working day
+
+
+class Locale(StrEnum):
+    ZH_CN = "zh-CN"
+    EN = "en"
+
+
+class Role(StrEnum):
+    """What an API key may touch: everything, or one chapter's series and members."""
+
+    ADMIN = "admin"
+    CHAPTER = "chapter"
+
+
+class SeriesStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class OccurrenceStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+
+
+class NoticeKind(StrEnum):
+    """One notice kind per routing key ``notice.<kind>`` on the bus."""
+
+    INVITATION = "invitation"
+    REMINDER = "reminder"
+    FOLLOWUP = "followup"
+    UPDATE = "update"
+    CANCELLATION = "cancellation"
+
+
+class NoticeStatus(StrEnum):
+    """``pending → published → sending → sent``, or one of the end states."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"

@@ -1,0 +1,121 @@
+"""Shared fixtures: a migrated database on SQLite and on real PostgreSQL, and an API client.
+
+PostgreSQL tests use a throw-away database created on the server named by
+``EXSCHED_TEST_POSTGRES_URL`` (default: the local server, user ``postgres``). When that server
+cannot be reached the tests skip, except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from scheduler.api import create_app
+from scheduler.auth import create_api_key
+from scheduler.config import Settings
+from scheduler.db.migrate import upgrade
+from scheduler.db.models import Base
+from scheduler.db.session import Database, normalize_url
+from schemas.names import Role
+
+PG_URL = os.environ.get("EXSCHED_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PUBLIC_URL = "https://exsched.test"
+
+
+def service_missing(what: str, error: Exception) -> None:
+    """Skip locally, fail under CI: a missing service must never pass silently there."""
+    message = f"{what} is not reachable ({error.__class__.__name__}: {error})"
+    if IN_CI:
+        pytest.fail(message + "; CI=true requires it")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    admin_url = normalize_url(PG_URL)
+    name = f"exsched_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        service_missing("PostgreSQL", exc)
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _backend_params() -> list[object]:
+    return ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def _migrated() -> dict[str, Database]:
+    """Databases migrated once per test session, by backend."""
+    return {}
+
+
+@pytest.fixture(params=_backend_params())
+def db(
+    request: pytest.FixtureRequest, _migrated: dict[str, Database], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """A migrated database (SQLite and PostgreSQL), emptied of data before each test."""
+    backend = request.param
+    if backend not in _migrated:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        else:
+            url = request.getfixturevalue("postgres_url")
+        database = Database(url)
+        upgrade(database)
+        _migrated[backend] = database
+    database = _migrated[backend]
+    _empty(database)
+    yield database
+
+
+def _empty(database: Database) -> None:
+    keep = {"chapters", "alembic_version"}
+    with database.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in keep:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db: Database) -> Settings:
+    return Settings(
+        database_url=db.url,
+        public_url=PUBLIC_URL,
+        outbox_dir=tmp_path / "outbox",
+        secret_key="test-secret-key-0123456789abcdef",
+    )
+
+
+@pytest.fixture
+def client(settings: Settings, db: Database) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, db)) as test_client:
+        yield test_client
+
+
+def make_key(db: Database, role: str = "admin", chapter: str | None = None) -> dict[str, str]:
+    with db.session() as session:
+        _, secret = create_api_key(session, role=Role(role), chapter=chapter)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def admin(db: Database) -> dict[str, str]:
+    """Headers of an admin key."""
+    return make_key(db)
