@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     mail_from: str = Field("exsched <noreply@exsched.invalid>", description="From: of all mail")
     public_url: str = Field("http://127.0.0.1:8000", description="base URL used in links and feeds")
     secret_key: str = Field(DEV_SECRET_KEY, description="signs tokens; set a long random value")
-    default_timezone: str = Field("Asia/Shanghai", description="zone for new series and members")
     log_format: Literal["console", "json"] = Field("console", description="console or json")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     api_host: str = Field("127.0.0.1", description="address `serve api` listens on")

@@ -269,7 +269,7 @@ def expand(
         )
     if window is not None and not window[0] < window[1]:
         raise RecurrenceError("the window's start must be before its end", field="window")
-    if timing.skip_holidays is not SkipHolidays.NONE and holidays is None:
+    if timing.skip_holidays != SkipHolidays.NONE and holidays is None:
         raise ValueError("a holiday calendar is needed for skip_holidays=" + timing.skip_holidays)
     zone = timing.zone
     by_id = {o.recurrence_id: o for o in overrides}
@@ -326,15 +326,15 @@ def _build(
 ) -> Occurrence | None:
     zone = timing.zone
     start_local, holiday, provisional = local, None, False
-    if timing.skip_holidays is not SkipHolidays.NONE and holidays is not None:
+    if timing.skip_holidays != SkipHolidays.NONE and holidays is not None:
         info = holidays.day(local.date())
         if not info.known:
             provisional = True
         elif info.statutory_off:
             holiday = info.holiday
-            if timing.skip_holidays is SkipHolidays.CN_STATUTORY and override is None:
+            if timing.skip_holidays == SkipHolidays.CN_STATUTORY and override is None:
                 return None
-            if timing.skip_holidays is SkipHolidays.CN_STATUTORY_SHIFT:
+            if timing.skip_holidays == SkipHolidays.CN_STATUTORY_SHIFT:
                 target = next_workday(holidays, local.date())
                 shifted = _on_day(local, target.day)
                 if override is None and timing.is_rule_instance(shifted) and shifted not in timing.exdates:

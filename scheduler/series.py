@@ -33,7 +33,7 @@ from scheduler.recurrence import (
 from scheduler.rules import parse_rule
 from schemas.api import NoticePlan, OccurrenceOut, OccurrenceUpdate, SeriesCreate, SeriesOut, SeriesUpdate
 from schemas.ids import parse_recurrence_stamp
-from schemas.names import Chapter, Kind, SeriesStatus
+from schemas.names import Chapter, Kind, SeriesStatus, SkipHolidays
 
 #: Fields whose change alters the events calendars show, and so raises the series' SEQUENCE.
 CALENDAR_FIELDS = frozenset(
@@ -74,7 +74,7 @@ def timing_of(row: SeriesRow) -> Timing:
         rule=parse_rule(row.rrule, zone) if row.rrule else None,
         exdates=tuple(datetime.fromisoformat(d) for d in row.exdates),
         rdates=tuple(datetime.fromisoformat(d) for d in row.rdates),
-        skip_holidays=row.skip_holidays,  # type: ignore[arg-type]
+        skip_holidays=SkipHolidays(row.skip_holidays),
     )
 
 

@@ -77,7 +77,7 @@ def list_occurrences(
     session: SessionDep,
     holidays: HolidaysDep,
     start: Annotated[datetime | None, Query(description="from (inclusive); no offset = series' zone")] = None,
-    end: Annotated[datetime | None, Query(description="until (exclusive); needed for an endless rule")] = None,
+    end: Annotated[datetime | None, Query(description="until (exclusive); needed if endless")] = None,
 ) -> list[OccurrenceOut]:
     row = catalog.get_series(session, series_id)
     return [catalog.occurrence_out(o, row) for o in catalog.occurrences(row, holidays, start, end)]

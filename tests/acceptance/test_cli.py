@@ -1,0 +1,156 @@
+"""The exsched command as users run it: real processes, real HTTP, the README's flows."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from scheduler.db.session import Database
+from tests.integration.test_api_series import series_body
+
+pytestmark = pytest.mark.acceptance
+EXSCHED = [sys.executable, "-m", "scheduler.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*EXSCHED, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    values = dict(os.environ)
+    values.update(
+        EXSCHED_DATABASE_URL=f"sqlite:///{tmp_path / 'exsched.db'}", EXSCHED_PUBLIC_URL="https://exsched.test"
+    )
+    return values
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [*EXSCHED, *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"exsched {' '.join(args)} exited early:\n{proc.stdout.read() if proc.stdout else ''}"
+                )
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"exsched {' '.join(args)} did not answer on port {port} within 60 s")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_upgrade_create_key_and_serve_api(env: dict[str, str], tmp_path: Path, db: Database) -> None:
+    env["EXSCHED_DATABASE_URL"] = db.url
+    upgraded = run(["db", "upgrade"], env, tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "database at revision 0001" in upgraded.stdout
+    made = run(
+        ["apikey", "create", "--role", "chapter", "--chapter", "ningbo", "--name", "宁波秘书处"],
+        env,
+        tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    assert key.startswith("exs_")
+    listed = run(["apikey", "list"], env, tmp_path)
+    assert "chapter" in listed.stdout and "ningbo" in listed.stdout and key not in listed.stdout
+
+    port = free_port()
+    with serving(["serve", "api", "--port", str(port)], env, tmp_path, port):
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Bearer {key}"}
+        created = httpx.post(f"{base}/api/v1/series", json=series_body(), headers=headers)
+        assert created.status_code == 201, created.text
+        assert (
+            httpx.post(f"{base}/api/v1/series", json=series_body(chapter="yiwu"), headers=headers).status_code
+            == 403
+        )
+        listed_series = httpx.get(f"{base}/api/v1/series").json()
+        assert [s["id"] for s in listed_series] == [created.json()["id"]]
+        revoked = run(["apikey", "revoke", key[:12]], env, tmp_path)
+        assert revoked.returncode == 0, revoked.stderr
+        assert httpx.post(f"{base}/api/v1/series", json=series_body(), headers=headers).status_code == 401
+
+
+def test_serve_api_refuses_an_unmigrated_database(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["serve", "api", "--port", str(free_port())], env, tmp_path)
+    assert result.returncode == 2
+    assert "run `exsched db upgrade` first" in result.stderr
+
+
+def test_parts_not_built_yet_say_so(env: dict[str, str], tmp_path: Path) -> None:
+    for part in ("scheduler", "worker"):
+        result = run(["serve", part], env, tmp_path)
+        assert result.returncode == 3
+        assert "not available in this version" in result.stderr
+
+
+def test_chapter_key_without_chapter_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
+    run(["db", "upgrade"], env, tmp_path)
+    result = run(["apikey", "create", "--role", "chapter"], env, tmp_path)
+    assert result.returncode == 2 and "needs --chapter" in result.stderr
+
+
+def test_bad_database_url_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
+    env["EXSCHED_DATABASE_URL"] = "nosuchdb://x"
+    result = run(["db", "upgrade"], env, tmp_path)
+    assert result.returncode == 2 and "EXSCHED_DATABASE_URL" in result.stderr
+
+
+def test_demo_seeds_every_chapter_and_serves_the_series(env: dict[str, str], tmp_path: Path) -> None:
+    port = free_port()
+    with serving(["demo", "--port", str(port)], env, tmp_path, port) as proc:
+        base = f"http://127.0.0.1:{port}"
+        series = httpx.get(f"{base}/api/v1/series").json()
+        assert {s["chapter"] for s in series} == {
+            "province",
+            "wenzhou",
+            "ningbo",
+            "jiaxing",
+            "yiwu",
+            "taizhou",
+            "huzhou",
+            "shaoxing",
+        }
+        assert {s["kind"] for s in series} == {"project-docking", "tech-exchange"}
+        proc.terminate()
+        output = proc.communicate(timeout=15)[0]
+    key = next(line.split()[-1] for line in output.splitlines() if line.strip().startswith("admin key"))
+    assert f"{base}/docs" in output
+
+    port = free_port()  # a second run keeps the data and makes a new key
+    with serving(["demo", "--port", str(port)], env, tmp_path, port):
+        base = f"http://127.0.0.1:{port}"
+        assert len(httpx.get(f"{base}/api/v1/series").json()) == len(series)
+        assert (
+            httpx.get(f"{base}/api/v1/members", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+        )
