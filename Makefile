@@ -21,7 +21,7 @@ demo: $(STAMP)
 services:
 	bash deploy/dev-services.sh
 
-test: $(STAMP) services
+test: $(STAMP) services lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -19,7 +19,7 @@ from scheduler.config import Settings
 from scheduler.db.models import ApiKeyRow, MemberRow, SeriesRow
 from scheduler.members import create_member, subscribe
 from scheduler.series import create_series
-from schemas.api import MemberCreate, NoticePlan, SeriesCreate, SubscriptionCreate
+from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.names import Role
 
 ADMIN = Principal(role=Role.ADMIN)
@@ -163,33 +163,29 @@ def seed(session: Session, settings: Settings, today: date | None = None) -> See
 def _seed_content(session: Session, settings: Settings, today: date) -> None:
     created = {}
     for chapter, kind, title, rule, at, hours, skip, venue, description in SERIES:
-        body = SeriesCreate(
-            kind=kind,
-            title=title,
-            description=description,
-            chapter=chapter,
-            venue=venue,  # type: ignore[arg-type]
-            timezone="Asia/Shanghai",
-            dtstart=first_session(rule, at, today),
-            duration=timedelta(hours=hours),
-            rrule=rule,
-            skip_holidays=skip,  # type: ignore[arg-type]
-            capacity=80,
-            organizer_name=f"{title.split(' · ')[0]} 秘书处",
-            organizer_email=f"{chapter}@zj-garment-assoc.example",
-            notices=NoticePlan(),
+        body = SeriesCreate.model_validate(
+            {
+                "kind": kind,
+                "title": title,
+                "description": description,
+                "chapter": chapter,
+                "venue": venue,
+                "timezone": "Asia/Shanghai",
+                "dtstart": first_session(rule, at, today),
+                "duration": timedelta(hours=hours),
+                "rrule": rule,
+                "skip_holidays": skip,
+                "capacity": 80,
+                "organizer_name": f"{title.split(' · ')[0]} 秘书处",
+                "organizer_email": f"{chapter}@zj-garment-assoc.example",
+            }
         )
         created[chapter] = create_series(session, body, ADMIN, settings.public_url)
     for name, email, company, chapter, locale, tz in MEMBERS:
-        member = create_member(
-            session,
-            MemberCreate(
-                name=name, email=email, company=company, chapter=chapter, locale=locale, timezone=tz
-            ),  # type: ignore[arg-type]
-            ADMIN,
-        )
-        subscribe(session, member, SubscriptionCreate(chapter=chapter))  # type: ignore[arg-type]
+        fields = {"name": name, "email": email, "company": company, "chapter": chapter, "locale": locale}
+        member = create_member(session, MemberCreate.model_validate(fields | {"timezone": tz}), ADMIN)
+        subscribe(session, member, SubscriptionCreate.model_validate({"chapter": chapter}))
         if chapter == "jiaxing":
-            subscribe(session, member, SubscriptionCreate(kind="tech-exchange"))  # type: ignore[arg-type]
+            subscribe(session, member, SubscriptionCreate.model_validate({"kind": "tech-exchange"}))
         if chapter == "wenzhou":
             subscribe(session, member, SubscriptionCreate(series_id=created["province"].id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,8 +26,8 @@ def _field(loc: tuple[object, ...]) -> str | None:
     return path or None
 
 
-def _json(status: int, detail: str, errors: list[dict[str, object]] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status)
+def _json(status: int, detail: str, errors: Sequence[Mapping[str, object]] = ()) -> JSONResponse:
+    return JSONResponse({"detail": detail, "errors": list(errors)}, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -40,7 +42,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
+        errors: list[dict[str, str | None]] = []
         for err in exc.errors():
             field = _field(tuple(err.get("loc", ())))
             message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
