@@ -27,6 +27,10 @@ MAX_OCCURRENCES = 5000
 #: How far ahead the DST-gap check looks for an unbounded rule.
 GAP_CHECK_YEARS = 10
 MAX_DURATION = timedelta(days=14)
+#: Wall times outside these years are refused; instants outside them are never expanded.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+MIN_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_INSTANT = datetime(3500, 1, 1, tzinfo=UTC)
 #: A holiday shift moves a session by at most this much (the longest break plus a weekend).
 _SHIFT_MARGIN = timedelta(days=16)
 
@@ -147,15 +151,15 @@ def make_timing(
     rule with more than :data:`MAX_OCCURRENCES` sessions.
     """
     zone = zone_of(timezone)
-    start = to_local(dtstart, zone)
+    start = to_local(require_in_range(dtstart, "dtstart"), zone)
     if duration <= timedelta(0):
         raise RecurrenceError("duration must be positive, e.g. PT2H", field="duration")
     if duration > MAX_DURATION:
         raise RecurrenceError("a session may last at most 14 days (P14D)", field="duration")
     _require_exists(start, zone, "dtstart")
     parsed = parse_rule(rrule, zone) if rrule and rrule.strip() else None
-    ex = tuple(sorted({to_local(d, zone) for d in exdates}))
-    rd = tuple(sorted({to_local(d, zone) for d in rdates}))
+    ex = tuple(sorted({to_local(require_in_range(d, "exdates"), zone) for d in exdates}))
+    rd = tuple(sorted({to_local(require_in_range(d, "rdates"), zone) for d in rdates}))
     for index, extra in enumerate(rd):
         _require_exists(extra, zone, f"rdates[{index}]")
         if extra < start:
@@ -185,6 +189,16 @@ def make_timing(
             )
     _check_extent(timing, zone)
     return timing
+
+
+def require_in_range(value: datetime, field_name: str) -> datetime:
+    """Refuse dates no session series can mean (and that would overflow zone arithmetic)."""
+    if not EARLIEST_YEAR <= value.year < LATEST_YEAR:
+        raise RecurrenceError(
+            f"{value:%Y-%m-%d} is outside the supported years {EARLIEST_YEAR}–{LATEST_YEAR - 1}",
+            field=field_name,
+        )
+    return value
 
 
 def _require_exists(local: datetime, zone: ZoneInfo, field_name: str) -> None:
@@ -267,8 +281,10 @@ def expand(
             "UNTIL): give a window (start and end)",
             field="window",
         )
-    if window is not None and not window[0] < window[1]:
-        raise RecurrenceError("the window's start must be before its end", field="window")
+    if window is not None:
+        if not window[0] < window[1]:
+            raise RecurrenceError("the window's start must be before its end", field="window")
+        window = (max(window[0], MIN_INSTANT), min(window[1], MAX_INSTANT))
     if timing.skip_holidays != SkipHolidays.NONE and holidays is None:
         raise ValueError("a holiday calendar is needed for skip_holidays=" + timing.skip_holidays)
     zone = timing.zone

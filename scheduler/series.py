@@ -21,12 +21,15 @@ from scheduler.db.models import OccurrenceOverrideRow, SeriesRow
 from scheduler.errors import Conflict, InvalidInput, NotFound, RecurrenceError
 from scheduler.holidays import HolidayCalendar
 from scheduler.recurrence import (
+    MAX_INSTANT,
+    MIN_INSTANT,
     Occurrence,
     Override,
     Timing,
     exists_locally,
     expand,
     make_timing,
+    require_in_range,
     to_local,
     zone_of,
 )
@@ -54,8 +57,6 @@ CALENDAR_FIELDS = frozenset(
         "organizer_email",
     }
 )
-_FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)
-_FAR_FUTURE = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def series_uid(series_id: uuid.UUID, public_url: str) -> str:
@@ -221,8 +222,8 @@ def occurrences(
     window = None
     if start is not None or end is not None:
         zone = timing.zone
-        low = _aware(start, zone) if start is not None else _FAR_PAST
-        high = _aware(end, zone) if end is not None else _FAR_FUTURE
+        low = _window_bound(start, zone, MIN_INSTANT)
+        high = _window_bound(end, zone, MAX_INSTANT)
         if end is None and not timing.bounded:
             raise RecurrenceError("this series has no end: give both start and end", field="end")
         window = (low, high)
@@ -237,7 +238,10 @@ def occurrences(
     )
 
 
-def _aware(value: datetime, zone: Any) -> datetime:
+def _window_bound(value: datetime | None, zone: Any, default: datetime) -> datetime:
+    """A window edge as an aware instant; missing or beyond what is ever expanded → ``default``."""
+    if value is None or not MIN_INSTANT.year < value.year < MAX_INSTANT.year:
+        return default
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
 
@@ -288,6 +292,7 @@ def update_occurrence(
 
 
 def _instant(value: datetime, zone: Any, field: str) -> datetime:
+    require_in_range(value, field)
     if value.tzinfo is None:
         if not exists_locally(value, zone):
             raise InvalidInput(f"{value:%Y-%m-%dT%H:%M} does not exist in {zone.key} (DST gap)", field=field)

@@ -31,7 +31,10 @@ def parse_duration(text: str) -> timedelta:
             )
         raise ValueError(f"invalid ISO 8601 duration {text!r}; expected e.g. P14D, PT2H, PT1H30M or PT30S")
     parts = {name: int(value) for name, value in match.groupdict().items() if value}
-    return timedelta(**parts)
+    try:
+        return timedelta(**parts)
+    except OverflowError as exc:
+        raise ValueError(f"duration {text!r} is too long") from exc
 
 
 def format_duration(value: timedelta) -> str:

@@ -149,6 +149,17 @@ def test_listing_an_endless_series_without_a_window_is_refused(client: TestClien
     assert "no end" in response.json()["detail"]
 
 
+def test_extreme_windows_are_clamped_not_crashed(client: TestClient, admin: dict) -> None:
+    created = create(client, admin)
+    for query in (
+        {"start": "0001-01-01", "end": "9999-12-31"},
+        {"start": "0001-01-01"},
+        {"end": "9999-12-31"},
+    ):
+        response = client.get(f"/api/v1/series/{created['id']}/occurrences", params=query)
+        assert response.status_code == 200 and len(response.json()) == 12
+
+
 def test_national_day_occurrences_are_shifted_and_named(client: TestClient, admin: dict) -> None:
     created = create(
         client,
@@ -205,6 +216,18 @@ def test_sessions_in_a_year_without_official_holidays_are_provisional(
         ({"notices": {"reminders": ["PT2H", "PT2H"]}}, "notices", "must not repeat"),
         ({"unknown_field": 1}, "unknown_field", "Extra inputs are not permitted"),
         ({"exdates": ["2026-12-11T14:00:00"]}, "exdates[0]", "removes nothing"),
+        ({"dtstart": "9999-12-31T23:00:00", "rrule": None}, "dtstart", "outside the supported years"),
+        (
+            {"dtstart": "0001-01-01T00:00:00", "timezone": "America/New_York"},
+            "dtstart",
+            "outside the supported",
+        ),
+        ({"duration": "PT99999999999999999999S"}, "duration", "too long"),
+        (
+            {"rrule": "FREQ=DAILY;UNTIL=99991231T000000Z", "dtstart": "2026-12-10T14:00:00"},
+            "rrule",
+            "more than 5000",
+        ),
     ],
 )
 def test_bad_series_get_422_naming_field_and_reason(
