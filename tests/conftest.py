@@ -119,3 +119,74 @@ def make_key(db: Database, role: str = "admin", chapter: str | None = None) -> d
 def admin(db: Database) -> dict[str, str]:
     """Headers of an admin key."""
     return make_key(db)
+
+
+AMQP_URL = os.environ.get("EXSCHED_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    """A RabbitMQ vhost of its own for this test session (made with rabbitmqctl when local)."""
+    import subprocess
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    import pika
+
+    vhost = f"exsched-test-{uuid.uuid4().hex[:8]}"
+    made = False
+    parts = urlsplit(AMQP_URL)
+    if parts.hostname in ("127.0.0.1", "localhost") and "EXSCHED_TEST_AMQP_URL" not in os.environ:
+        user = parts.username or "guest"
+        try:
+            subprocess.run(
+                ["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True, timeout=60
+            )
+            subprocess.run(
+                ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            made = True
+        except (OSError, subprocess.SubprocessError):
+            made = False
+    url = urlunsplit(parts._replace(path="/" + quote(vhost, safe=""))) if made else AMQP_URL
+    try:
+        pika.BlockingConnection(pika.URLParameters(url)).close()
+    except Exception as exc:
+        service_missing("RabbitMQ", exc)
+    yield url
+    if made:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+def purge_all(url: str) -> None:
+    import pika
+
+    from schemas.bus import DEAD_QUEUE, ROLES, queue_name
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        for queue in [*(queue_name(r) for r in ROLES), DEAD_QUEUE]:
+            channel.queue_purge(queue)
+    finally:
+        connection.close()
+
+
+@pytest.fixture(params=["inproc", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
+def bus(request: pytest.FixtureRequest) -> Iterator[object]:
+    """A declared, empty bus: the in-process one and the real RabbitMQ one."""
+    from scheduler.bus.memory import InProcessBus
+    from scheduler.bus.rabbitmq import RabbitBus
+
+    if request.param == "inproc":
+        made: object = InProcessBus()
+    else:
+        url = request.getfixturevalue("amqp_url")
+        made = RabbitBus(url, name="exsched-test")
+    made.declare()  # type: ignore[attr-defined]
+    if request.param == "rabbitmq":
+        purge_all(url)
+    yield made
+    made.close()  # type: ignore[attr-defined]

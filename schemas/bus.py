@@ -1,0 +1,76 @@
+"""The bus contract: topology names and the versioned notice envelope.
+
+One place knows the names (DESIGN.md, "Bus topology"); the RabbitMQ adapter, the in-process bus,
+the deploy definitions and the workers all read them from here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from schemas.names import Channel, NoticeKind
+
+EXCHANGE = "exsched.notices"  # topic, durable
+DEAD_EXCHANGE = "exsched.dead"  # fanout, durable
+DEAD_QUEUE = "exsched.dead-letters"
+SCHEMA_HEADER = "x-exsched-schema"
+TRACE_HEADER = "x-exsched-trace-id"
+#: Deliveries of one message before RabbitMQ dead-letters it (quorum queue ``x-delivery-limit``).
+DELIVERY_LIMIT = 5
+ENVELOPE_VERSION = 1
+
+#: Worker roles, each with its own quorum queue, and the notice kinds routed to it. Invitations,
+#: updates and cancellations share a queue: they are all iMIP messages about the same events.
+ROLES: dict[str, tuple[NoticeKind, ...]] = {
+    "invitations": (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION),
+    "reminders": (NoticeKind.REMINDER,),
+    "followups": (NoticeKind.FOLLOWUP,),
+}
+
+
+def routing_key(kind: NoticeKind | str) -> str:
+    return f"notice.{NoticeKind(kind).value}"
+
+
+def queue_name(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown worker role {role!r}; one of {', '.join(ROLES)}")
+    return f"exsched.{role}"
+
+
+def role_of(kind: NoticeKind | str) -> str:
+    return next(role for role, kinds in ROLES.items() if NoticeKind(kind) in kinds)
+
+
+def bindings() -> list[tuple[str, str]]:
+    """(queue, routing key) pairs to bind on :data:`EXCHANGE`."""
+    return [(queue_name(role), routing_key(kind)) for role, kinds in ROLES.items() for kind in kinds]
+
+
+class NoticeEnvelope(BaseModel):
+    """What travels on the bus: a pointer to a notice row, not its content.
+
+    The database is the source of truth (DESIGN.md, principle 1): a worker loads the notice, the
+    occurrence and the member by these ids and renders what is current. ``sequence`` is the
+    calendar SEQUENCE the notice was planned with, so a stale message can be recognised.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = 1
+    notice_id: uuid.UUID
+    kind: NoticeKind
+    channel: Channel
+    series_id: uuid.UUID
+    member_id: uuid.UUID
+    occurrence_uid: str
+    recurrence_id: datetime
+    sequence: int
+    slot: str = ""
+    due_at: datetime
+    attempt: int
+    trace_id: str
