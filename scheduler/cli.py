@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
+import pika.exceptions
 import structlog
 import typer
 from sqlalchemy import select
 
 from scheduler.auth import create_api_key
+from scheduler.backoff import Backoff
+from scheduler.bus.base import Bus
 from scheduler.config import Settings, get_settings
 from scheduler.db.migrate import current_revision, head_revision, upgrade
 from scheduler.db.models import ApiKeyRow
@@ -28,6 +34,9 @@ serve_app = typer.Typer(help="Run a service.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="apikey")
 app.add_typer(serve_app, name="serve")
+
+if TYPE_CHECKING:
+    from scheduler.service import SchedulerService
 
 log = structlog.get_logger("exsched")
 
@@ -123,14 +132,17 @@ def apikey_revoke(key_id: Annotated[str, typer.Argument(help="the key's id or it
     typer.echo(f"revoked {key_id}")
 
 
-def _run_api(settings: Settings, db: Database, host: str, port: int) -> None:
+def _run_api(
+    settings: Settings, db: Database, host: str, port: int, plan_signal: Callable[[], None] | None = None
+) -> None:
     import uvicorn
 
     from scheduler.api import create_app
 
     if settings.uses_dev_secret:
         log.warning("dev_secret_key", hint="set EXSCHED_SECRET_KEY to a long random value in production")
-    uvicorn.run(create_app(settings, db), host=host, port=port, log_config=None, access_log=False)
+    app = create_app(settings, db, plan_signal=plan_signal)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @serve_app.command("api")
@@ -145,24 +157,92 @@ def serve_api(
     _run_api(settings, db, host or settings.api_host, port or settings.api_port)
 
 
-def _not_yet(part: str) -> NoReturn:
-    _fail(
-        f"`exsched serve {part}` is not available in this version: the {part} arrives with the "
-        "scheduler and workers issues. `exsched serve api` works now.",
-        code=3,
-    )
+def _bus(settings: Settings) -> Bus:
+    from scheduler.bus.memory import InProcessBus
+    from scheduler.bus.rabbitmq import RabbitBus
+
+    if settings.amqp_url:
+        return RabbitBus(settings.amqp_url, window=settings.publish_window)
+    return InProcessBus()
+
+
+def _start_scheduler(
+    settings: Settings, db: Database, bus: Bus, stop: threading.Event
+) -> SchedulerService | None:
+    """Start planner and dispatcher; wait (with backoff) for a broker that is not up yet."""
+    from scheduler.holidays import ChineseStatutoryCalendar
+    from scheduler.service import SchedulerService
+
+    service = SchedulerService(settings, db, bus, ChineseStatutoryCalendar())
+    backoff = Backoff(cap=15)
+    while not stop.is_set():
+        try:
+            service.start()
+            return service
+        except pika.exceptions.AMQPError as exc:
+            delay = backoff.next()
+            log.warning("broker_unreachable", error=repr(exc), retry_in=round(delay, 1))
+            stop.wait(delay)
+    return None
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("shutdown_requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
 
 
 @serve_app.command("scheduler")
 def serve_scheduler() -> None:
-    """Planner and dispatcher (not yet available)."""
-    _not_yet("scheduler")
+    """Planner and dispatcher, publishing to RabbitMQ (EXSCHED_AMQP_URL). Several may run at once."""
+    settings = _settings()
+    db = _database(settings)
+    _require_migrated(db)
+    if not settings.amqp_url:
+        _fail(
+            "`exsched serve scheduler` publishes to RabbitMQ: set EXSCHED_AMQP_URL. Without a broker, "
+            "run everything in one process with `exsched serve all`."
+        )
+    bus = _bus(settings)
+    stop = _stop_on_signals()
+    service = _start_scheduler(settings, db, bus, stop)
+    try:
+        stop.wait()
+    finally:
+        if service is not None:
+            service.stop()
+        bus.close()
 
 
 @serve_app.command("worker")
 def serve_worker() -> None:
     """Notice workers (not yet available)."""
-    _not_yet("worker")
+    _fail(
+        "`exsched serve worker` is not available in this version: workers arrive with the workers "
+        "issue. `exsched serve api` and `exsched serve scheduler` work now.",
+        code=3,
+    )
+
+
+def _serve_embedded(settings: Settings, db: Database, host: str, port: int) -> None:
+    """API and scheduler in one process, on RabbitMQ if configured, else the in-process bus."""
+    bus = _bus(settings)
+    stop = threading.Event()
+    service = _start_scheduler(settings, db, bus, stop)
+    log.warning("workers_not_yet", hint="notices are published but no worker sends them in this version")
+    try:
+        _run_api(settings, db, host, port, plan_signal=service.wake_planner if service else None)
+    finally:
+        stop.set()
+        if service is not None:
+            service.stop()
+        bus.close()
 
 
 @serve_app.command("all")
@@ -170,12 +250,11 @@ def serve_all(
     host: Annotated[str | None, typer.Option(help="listen address")] = None,
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
 ) -> None:
-    """Everything in one process. In this version that is the API only."""
+    """API, planner and dispatcher in one process (workers: not yet)."""
     settings = _settings()
     db = _database(settings)
     _require_migrated(db)
-    log.warning("serve_all_partial", running=["api"], not_yet=["scheduler", "worker"])
-    _run_api(settings, db, host or settings.api_host, port or settings.api_port)
+    _serve_embedded(settings, db, host or settings.api_host, port or settings.api_port)
 
 
 @app.command()
@@ -209,7 +288,7 @@ def demo(
     typer.echo("\n".join(lines))
     sys.stdout.flush()
     if serve:
-        _run_api(settings, db, host, port)
+        _serve_embedded(settings, db, host, port)
 
 
 def main() -> None:

@@ -288,7 +288,12 @@ def update_occurrence(
     if (override.start, override.end, override.cancelled, override.venue, override.agenda) != before:
         override.sequence += 1
     session.flush()
-    return _find(row, rid, holidays)
+    found = occurrence_at(row, rid, holidays)
+    if found is None:
+        raise NotFound(
+            f"occurrence {recurrence_text} is not part of series {row.id} (dropped for a holiday?)"
+        )
+    return found
 
 
 def _instant(value: datetime, zone: Any, field: str) -> datetime:
@@ -300,24 +305,27 @@ def _instant(value: datetime, zone: Any, field: str) -> datetime:
     return value.astimezone(UTC).replace(microsecond=0)
 
 
-def _find(row: SeriesRow, rid: datetime, holidays: HolidayCalendar) -> Occurrence:
+def occurrence_at(row: SeriesRow, rid: datetime, holidays: HolidayCalendar) -> Occurrence | None:
+    """The occurrence with this ``recurrence_id`` as it stands now; None if the series has none
+    (never had, or no longer has: rule changed, EXDATE added, dropped for a holiday)."""
     timing = timing_of(row)
-    override = next((o for o in overrides_of(row) if o.recurrence_id == rid), None)
-    window_start = min(rid, override.start) if override and override.start else rid
-    window_end = max(rid, override.start) if override and override.start else rid
+    local = to_local(rid, timing.zone)
+    if not timing.is_rule_instance(local) or local in timing.exdates:
+        return None
+    overrides = overrides_of(row)
+    override = next((o for o in overrides if o.recurrence_id == rid), None)
+    low = min(rid, override.start) if override and override.start else rid
+    high = max(rid, override.start) if override and override.start else rid
     found = expand(
         timing,
         series_uid=row.uid,
         sequence=row.sequence,
-        overrides=overrides_of(row),
+        overrides=overrides,
         holidays=holidays,
-        window=(window_start - timedelta(days=20), window_end + timedelta(days=20)),
+        window=(low - timedelta(days=20), high + timedelta(days=20)),
         cancelled_from=row.cancelled_at,
     )
-    for occ in found:
-        if occ.recurrence_id == rid:
-            return occ
-    raise NotFound(f"occurrence {rid:%Y%m%dT%H%M%SZ} is not part of series {row.id} (skipped for a holiday?)")
+    return next((occ for occ in found if occ.recurrence_id == rid), None)
 
 
 def series_out(row: SeriesRow) -> SeriesOut:

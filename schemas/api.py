@@ -18,9 +18,12 @@ from pydantic import (
 
 from schemas.durations import IsoDuration
 from schemas.names import (
+    Channel,
     Chapter,
     Kind,
     Locale,
+    NoticeKind,
+    NoticeStatus,
     OccurrenceStatus,
     Role,
     SeriesStatus,
@@ -259,6 +262,29 @@ class SubscriptionOut(BaseModel):
     chapter: Chapter | None
     kind: Kind | None
     created_at: datetime
+
+
+class NoticeOut(BaseModel):
+    """One notice owed to one member, with where it stands."""
+
+    id: uuid.UUID
+    series_id: uuid.UUID
+    member_id: uuid.UUID
+    occurrence_uid: str
+    recurrence_id: datetime
+    kind: NoticeKind
+    slot: str
+    channel: Channel
+    sequence: int
+    status: NoticeStatus
+    due_at: datetime
+    starts_at: datetime | None
+    attempts: int
+    last_error: str | None
+    message_id: str | None
+    published_at: datetime | None
+    sent_at: datetime | None
+    updated_at: datetime
 
 
 class FieldError(BaseModel):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 
 from scheduler.api.errors import install_error_handlers
 from scheduler.api.routes_members import router as members_router
+from scheduler.api.routes_notices import router as notices_router
 from scheduler.api.routes_series import router as series_router
 from scheduler.config import Settings
 from scheduler.db.session import Database
@@ -19,8 +21,13 @@ def create_app(
     settings: Settings,
     db: Database | None = None,
     holidays: HolidayCalendar | None = None,
+    plan_signal: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """The API over ``db`` (default: ``settings.database_url``), already migrated."""
+    """The API over ``db`` (default: ``settings.database_url``), already migrated.
+
+    ``plan_signal`` is called after a change that needs re-planning has been committed; in
+    ``serve all`` it wakes the in-process planner (separate processes rely on ``NOTIFY``).
+    """
     app = FastAPI(
         title="exsched",
         version="0.1.0",
@@ -31,9 +38,11 @@ def create_app(
     app.state.settings = settings
     app.state.db = db or Database(settings.database_url)
     app.state.holidays = holidays or ChineseStatutoryCalendar()
+    app.state.plan_signal = plan_signal
     install_error_handlers(app)
     app.include_router(series_router)
     app.include_router(members_router)
+    app.include_router(notices_router)
 
     @app.get("/api/v1/chapters", tags=["chapters"])
     def chapters() -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from scheduler.auth import Principal, authenticate
 from scheduler.config import Settings
 from scheduler.db.session import Database
 from scheduler.holidays import HolidayCalendar
+from scheduler.planner import request_plan
 
 
 def get_db(request: Request) -> Database:
@@ -44,6 +46,26 @@ def get_principal(
     return principal
 
 
+class Replan:
+    """Ask for re-planning inside the request's transaction; signal the planner after commit."""
+
+    def __init__(self, request: Request, session: Annotated[Session, Depends(get_session)]) -> None:
+        self.session = session
+        self.signal = request.app.state.plan_signal
+
+    def series(self, *series_ids: uuid.UUID) -> None:
+        request_plan(self.session, series_ids=series_ids)
+
+    def member(self, *member_ids: uuid.UUID) -> None:
+        request_plan(self.session, member_ids=member_ids)
+
+    def commit(self) -> None:
+        self.session.commit()
+        if self.signal is not None:
+            self.signal()
+
+
+ReplanDep = Annotated[Replan, Depends(Replan)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolidaysDep = Annotated[HolidayCalendar, Depends(get_holidays)]

@@ -8,7 +8,7 @@ import structlog
 from fastapi import APIRouter, Response, status
 
 from scheduler import members as people
-from scheduler.api.deps import SessionDep, SettingsDep, StaffDep
+from scheduler.api.deps import ReplanDep, SessionDep, SettingsDep, StaffDep
 from schemas.api import ErrorOut, MemberCreate, MemberOut, MemberUpdate, SubscriptionCreate, SubscriptionOut
 from schemas.names import Chapter
 
@@ -69,10 +69,11 @@ def delete_member(member_id: uuid.UUID, session: SessionDep, staff: StaffDep) ->
     responses=_ERRORS,
 )
 def subscribe(
-    member_id: uuid.UUID, body: SubscriptionCreate, session: SessionDep, staff: StaffDep
+    member_id: uuid.UUID, body: SubscriptionCreate, session: SessionDep, staff: StaffDep, replan: ReplanDep
 ) -> SubscriptionOut:
     row = people.subscribe(session, people.get_member(session, member_id, staff), body)
-    session.commit()
+    replan.member(member_id)
+    replan.commit()
     log.info("subscribed", member_id=str(member_id), target_type=row.target_type, target=row.target)
     return people.subscription_out(row)
 
@@ -87,9 +88,10 @@ def list_subscriptions(member_id: uuid.UUID, session: SessionDep, staff: StaffDe
     "/{member_id}/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS
 )
 def unsubscribe(
-    member_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, staff: StaffDep
+    member_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, staff: StaffDep, replan: ReplanDep
 ) -> Response:
     people.unsubscribe(session, people.get_member(session, member_id, staff), subscription_id)
-    session.commit()
+    replan.member(member_id)
+    replan.commit()
     log.info("unsubscribed", member_id=str(member_id), subscription_id=str(subscription_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

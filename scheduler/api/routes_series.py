@@ -14,7 +14,7 @@ import structlog
 from fastapi import APIRouter, Query, Response, status
 
 from scheduler import series as catalog
-from scheduler.api.deps import HolidaysDep, SessionDep, SettingsDep, StaffDep
+from scheduler.api.deps import HolidaysDep, ReplanDep, SessionDep, SettingsDep, StaffDep
 from schemas.api import ErrorOut, OccurrenceOut, OccurrenceUpdate, SeriesCreate, SeriesOut, SeriesUpdate
 from schemas.names import Chapter, Kind
 
@@ -27,10 +27,16 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SeriesOut, responses=_ERRORS)
 def create_series(
-    body: SeriesCreate, session: SessionDep, staff: StaffDep, settings: SettingsDep, response: Response
+    body: SeriesCreate,
+    session: SessionDep,
+    staff: StaffDep,
+    settings: SettingsDep,
+    replan: ReplanDep,
+    response: Response,
 ) -> SeriesOut:
     row = catalog.create_series(session, body, staff, settings.public_url)
-    session.commit()
+    replan.series(row.id)
+    replan.commit()
     log.info("series_created", series_id=str(row.id), chapter=row.chapter, rrule=row.rrule)
     response.headers["Location"] = f"/api/v1/series/{row.id}"
     return catalog.series_out(row)
@@ -54,19 +60,21 @@ def get_series(series_id: uuid.UUID, session: SessionDep) -> SeriesOut:
 
 @router.patch("/{series_id}", response_model=SeriesOut, responses=_ERRORS)
 def update_series(
-    series_id: uuid.UUID, body: SeriesUpdate, session: SessionDep, staff: StaffDep
+    series_id: uuid.UUID, body: SeriesUpdate, session: SessionDep, staff: StaffDep, replan: ReplanDep
 ) -> SeriesOut:
     row = catalog.update_series(session, catalog.get_series(session, series_id), body, staff)
-    session.commit()
+    replan.series(row.id)
+    replan.commit()
     log.info("series_updated", series_id=str(row.id), sequence=row.sequence)
     return catalog.series_out(row)
 
 
 @router.delete("/{series_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
-def cancel_series(series_id: uuid.UUID, session: SessionDep, staff: StaffDep) -> Response:
+def cancel_series(series_id: uuid.UUID, session: SessionDep, staff: StaffDep, replan: ReplanDep) -> Response:
     """Cancel the series from now on; it stays readable with ``status: cancelled``."""
     row = catalog.cancel_series(session, catalog.get_series(session, series_id), staff, datetime.now(UTC))
-    session.commit()
+    replan.series(row.id)
+    replan.commit()
     log.info("series_cancelled", series_id=str(row.id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -91,10 +99,12 @@ def update_occurrence(
     session: SessionDep,
     staff: StaffDep,
     holidays: HolidaysDep,
+    replan: ReplanDep,
 ) -> OccurrenceOut:
     row = catalog.get_series(session, series_id)
     occ = catalog.update_occurrence(session, row, recurrence_id, body, staff, holidays)
-    session.commit()
+    replan.series(row.id)
+    replan.commit()
     log.info(
         "occurrence_updated",
         series_id=str(row.id),

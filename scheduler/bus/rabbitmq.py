@@ -18,7 +18,6 @@ Both reconnect with exponential backoff and jitter.
 from __future__ import annotations
 
 import queue as queue_module
-import random
 import threading
 import time
 from collections import deque
@@ -36,6 +35,7 @@ from pika.channel import Channel
 from pika.frame import Method
 from pika.spec import Basic, BasicProperties
 
+from scheduler.backoff import Backoff
 from scheduler.bus.base import Delivery, Handler, OutboundMessage, Outcome, PublishReport
 from schemas.bus import DEAD_EXCHANGE, DEAD_QUEUE, DELIVERY_LIMIT, EXCHANGE, ROLES, bindings, queue_name
 
@@ -49,21 +49,6 @@ WORK_QUEUE_ARGUMENTS: dict[str, Any] = {
     "x-overflow": "reject-publish",
 }
 DEAD_QUEUE_ARGUMENTS: dict[str, Any] = {"x-queue-type": "quorum"}
-
-
-class Backoff:
-    """Exponential backoff with full jitter: 0.5 s doubling up to ``cap``."""
-
-    def __init__(self, base: float = 0.5, cap: float = 30.0) -> None:
-        self.base, self.cap, self.attempt = base, cap, 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.base * 2**self.attempt)
-        self.attempt += 1
-        return random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not security)
-
-    def reset(self) -> None:
-        self.attempt = 0
 
 
 def connection_parameters(url: str, *, name: str, heartbeat: int = 30) -> pika.URLParameters:

@@ -94,6 +94,7 @@ class SeriesRow(Base):
     followup_after_s: Mapped[int] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None]
+    plan_requested_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -138,6 +139,7 @@ class MemberRow(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    plan_requested_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -210,6 +212,7 @@ class NoticeRow(Base):
     channel: Mapped[str] = mapped_column(String(16))
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
+    starts_at: Mapped[datetime | None]  # the occurrence's actual start, for the lateness policy
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
@@ -224,6 +227,6 @@ class NoticeRow(Base):
         CheckConstraint(_in("status", NoticeStatus), name="status"),
         CheckConstraint(_in("kind", NoticeKind), name="kind"),
         Index("ix_notices_due", "status", "due_at"),
-        Index("ix_notices_member", "member_id"),
+        Index("ix_notices_member", "member_id", "series_id"),
         Index("ix_notices_occurrence", "series_id", "recurrence_id"),
     )

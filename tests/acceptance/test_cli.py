@@ -72,7 +72,9 @@ def test_upgrade_create_key_and_serve_api(env: dict[str, str], tmp_path: Path, d
     env["EXSCHED_DATABASE_URL"] = db.url
     upgraded = run(["db", "upgrade"], env, tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "database at revision 0001" in upgraded.stdout
+    from scheduler.db.migrate import head_revision
+
+    assert f"database at revision {head_revision(db)}" in upgraded.stdout
     made = run(
         ["apikey", "create", "--role", "chapter", "--chapter", "ningbo", "--name", "宁波秘书处"],
         env,
@@ -107,11 +109,17 @@ def test_serve_api_refuses_an_unmigrated_database(env: dict[str, str], tmp_path:
     assert "run `exsched db upgrade` first" in result.stderr
 
 
-def test_parts_not_built_yet_say_so(env: dict[str, str], tmp_path: Path) -> None:
-    for part in ("scheduler", "worker"):
-        result = run(["serve", part], env, tmp_path)
-        assert result.returncode == 3
-        assert "not available in this version" in result.stderr
+def test_workers_not_built_yet_say_so(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["serve", "worker"], env, tmp_path)
+    assert result.returncode == 3
+    assert "not available in this version" in result.stderr
+
+
+def test_scheduler_without_a_broker_url_says_what_to_set(env: dict[str, str], tmp_path: Path) -> None:
+    run(["db", "upgrade"], env, tmp_path)
+    env.pop("EXSCHED_AMQP_URL", None)
+    result = run(["serve", "scheduler"], env, tmp_path)
+    assert result.returncode == 2 and "set EXSCHED_AMQP_URL" in result.stderr
 
 
 def test_chapter_key_without_chapter_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:

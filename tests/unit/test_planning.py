@@ -1,0 +1,205 @@
+"""plan_pair: what one member is owed for one occurrence, and idempotence."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from scheduler.planning import Cancel, Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
+from schemas.names import NoticeKind, NoticeStatus
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+START = datetime(2026, 12, 20, 6, 0, tzinfo=UTC)
+MEMBER = uuid.UUID("11111111-1111-1111-1111-111111111111")
+PLAN = NoticePlan(
+    invite_before=timedelta(days=14),
+    reminders=(timedelta(days=1), timedelta(hours=2)),
+    followup_after=timedelta(days=1),
+)
+K = NoticeKind
+
+
+def occ(start: datetime = START, sequence: int = 0, gone: bool = False) -> OccurrenceFacts:
+    return OccurrenceFacts(
+        uid="s1-20261220T060000Z@x",
+        recurrence_id=START,
+        start=start,
+        end=start + timedelta(hours=2),
+        sequence=sequence,
+        gone=gone,
+        reason="the session was cancelled" if gone else "",
+    )
+
+
+def apply(existing: list[Existing], changes: list, facts: OccurrenceFacts) -> list[Existing]:
+    """What the database would hold after the planner applied ``changes``."""
+    rows = {n.id: n for n in existing}
+    for change in changes:
+        if isinstance(change, Create):
+            rows[change.id] = Existing(
+                change.id,
+                change.kind,
+                change.slot,
+                change.sequence,
+                NoticeStatus.PENDING,
+                change.due_at,
+                facts.start,
+            )
+        elif isinstance(change, Retime):
+            rows[change.id] = replace(
+                rows[change.id],
+                due_at=change.due_at,
+                sequence=change.sequence,
+                status=NoticeStatus.PENDING,
+                starts_at=facts.start,
+            )
+        else:
+            rows[change.id] = replace(rows[change.id], status=NoticeStatus.CANCELLED)
+    return list(rows.values())
+
+
+def plan(
+    facts: OccurrenceFacts, existing: list[Existing], now: datetime = NOW, subscribed: bool = True
+) -> list:
+    return plan_pair(facts, MEMBER, subscribed=subscribed, plan=PLAN, existing=existing, now=now)
+
+
+def mark(existing: list[Existing], kind: NoticeKind, status: NoticeStatus) -> list[Existing]:
+    return [replace(n, status=status) if n.kind == kind else n for n in existing]
+
+
+def kinds(
+    rows: list[Existing], status: NoticeStatus = NoticeStatus.PENDING
+) -> list[tuple[str, str, datetime]]:
+    return sorted((n.kind.value, n.slot, n.due_at) for n in rows if n.status == status)
+
+
+def test_new_subscriber_gets_invitation_reminders_and_followup() -> None:
+    facts = occ()
+    rows = apply([], plan(facts, []), facts)
+    assert kinds(rows) == [
+        ("followup", "", START + timedelta(hours=2, days=1)),
+        ("invitation", "", START - timedelta(days=14)),
+        ("reminder", "P1D", START - timedelta(days=1)),
+        ("reminder", "PT2H", START - timedelta(hours=2)),
+    ]
+
+
+def test_planning_twice_changes_nothing() -> None:
+    facts = occ()
+    rows = apply([], plan(facts, []), facts)
+    assert plan(facts, rows) == []
+    assert plan(facts, rows, now=NOW + timedelta(hours=3)) == []
+
+
+def test_ids_are_deterministic() -> None:
+    assert [c.id for c in plan(occ(), [])] == [c.id for c in plan(occ(), [])]
+
+
+def test_late_subscriber_is_invited_now_and_past_reminders_are_not_created() -> None:
+    late = START - timedelta(hours=5)
+    rows = apply([], plan(occ(), [], now=late), occ())
+    assert kinds(rows) == [
+        ("followup", "", START + timedelta(hours=2, days=1)),
+        ("invitation", "", late),
+        ("reminder", "PT2H", START - timedelta(hours=2)),
+    ]
+
+
+def test_nothing_new_once_the_session_started() -> None:
+    assert plan(occ(), [], now=START + timedelta(minutes=1)) == []
+
+
+def test_moving_a_session_before_invitations_retimes_everything() -> None:
+    rows = apply([], plan(occ(), []), occ())
+    moved = occ(start=START + timedelta(days=3), sequence=1)
+    changes = plan(moved, rows)
+    assert all(isinstance(c, Retime) for c in changes) and len(changes) == 4
+    rows = apply(rows, changes, moved)
+    assert ("invitation", "", moved.start - timedelta(days=14)) in kinds(rows)
+    assert not any(n.kind == K.UPDATE for n in rows)
+
+
+def test_moving_a_session_after_the_invitation_was_sent_owes_an_update() -> None:
+    rows = mark(apply([], plan(occ(), []), occ()), K.INVITATION, NoticeStatus.SENT)
+    moved = occ(start=START + timedelta(days=3), sequence=1)
+    rows = apply(rows, plan(moved, rows), moved)
+    [update] = [n for n in rows if n.kind == K.UPDATE]
+    assert (update.sequence, update.due_at, update.status) == (1, NOW, NoticeStatus.PENDING)
+    moved_again = occ(start=START + timedelta(days=4), sequence=2)
+    changes = plan(moved_again, rows)
+    assert Cancel(update.id, "superseded by sequence 2") in changes
+    assert any(isinstance(c, Create) and c.kind == K.UPDATE and c.sequence == 2 for c in changes)
+
+
+def test_cancelling_cancels_pending_and_tells_those_already_invited() -> None:
+    rows = mark(apply([], plan(occ(), []), occ()), K.INVITATION, NoticeStatus.SENT)
+    cancelled = occ(sequence=1, gone=True)
+    changes = plan(cancelled, rows)
+    assert {c.reason for c in changes if isinstance(c, Cancel)} == {"the session was cancelled"}
+    assert len([c for c in changes if isinstance(c, Cancel)]) == 3
+    [cancel] = [c for c in changes if isinstance(c, Create)]
+    assert (cancel.kind, cancel.sequence, cancel.due_at) == (K.CANCELLATION, 1, NOW)
+    rows = apply(rows, changes, cancelled)
+    assert plan(cancelled, rows) == []
+
+
+def test_cancelling_before_anyone_was_told_sends_nothing() -> None:
+    rows = apply([], plan(occ(), []), occ())
+    changes = plan(occ(sequence=1, gone=True), rows)
+    assert changes and all(isinstance(c, Cancel) for c in changes)
+
+
+def test_a_vanished_session_gets_a_cancellation_above_the_last_sequence_told() -> None:
+    rows = mark(apply([], plan(occ(sequence=3), []), occ(sequence=3)), K.INVITATION, NoticeStatus.SENT)
+    gone = replace(occ(sequence=4, gone=True), reason="the session no longer exists")
+    [cancel] = [c for c in plan(gone, rows) if isinstance(c, Create)]
+    assert cancel.kind == K.CANCELLATION and cancel.sequence == 4
+
+
+def test_restoring_a_cancelled_session_re_invites_with_a_higher_sequence() -> None:
+    rows = mark(apply([], plan(occ(), []), occ()), K.INVITATION, NoticeStatus.SENT)
+    rows = apply(rows, plan(occ(sequence=1, gone=True), rows), occ(sequence=1, gone=True))
+    rows = mark(rows, K.CANCELLATION, NoticeStatus.SENT)
+    restored = occ(sequence=2)
+    rows = apply(rows, plan(restored, rows), restored)
+    [update] = [n for n in rows if n.kind == K.UPDATE]
+    assert (update.sequence, update.status) == (2, NoticeStatus.PENDING)
+    assert len([n for n in rows if n.kind == K.REMINDER and n.status == NoticeStatus.PENDING]) == 2
+
+
+def test_unsubscribing_cancels_pending_notices_with_the_reason() -> None:
+    rows = apply([], plan(occ(), []), occ())
+    changes = plan(occ(), rows, subscribed=False)
+    assert {c.reason for c in changes} == {"the member is no longer subscribed"} and len(changes) == 4
+    rows = apply(rows, changes, occ())
+    resubscribed = apply(rows, plan(occ(), rows), occ())
+    assert len(kinds(resubscribed)) == 4
+
+
+def test_a_reminder_removed_from_the_plan_is_cancelled() -> None:
+    rows = apply([], plan(occ(), []), occ())
+    fewer = NoticePlan(PLAN.invite_before, (timedelta(days=1),), PLAN.followup_after)
+    changes = plan_pair(occ(), MEMBER, subscribed=True, plan=fewer, existing=rows, now=NOW)
+    assert [c.reason for c in changes if isinstance(c, Cancel)] == [
+        "this reminder was removed from the series' notice plan"
+    ]
+
+
+def test_notices_in_flight_are_never_touched() -> None:
+    rows = mark(apply([], plan(occ(), []), occ()), K.REMINDER, NoticeStatus.PUBLISHED)
+    changes = plan(occ(start=START + timedelta(days=1), sequence=1), rows)
+    touched = {c.id for c in changes if not isinstance(c, Create)}
+    assert not touched & {n.id for n in rows if n.status == NoticeStatus.PUBLISHED}
+
+
+def test_a_late_reminder_is_left_for_the_dispatcher_to_judge() -> None:
+    rows = apply([], plan(occ(), []), occ())
+    after_due = START - timedelta(hours=1)  # the PT2H reminder is an hour overdue
+    assert not [c for c in plan(occ(), rows, now=after_due) if isinstance(c, Cancel)]
+
+
+def test_follow_up_only_for_members_who_were_invited() -> None:
+    after_start = START + timedelta(minutes=5)
+    assert plan(occ(), [], now=after_start) == []  # subscribed too late: no invitation, no follow-up
