@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, description="port `serve api` listens on")
     horizon_days: int = Field(60, ge=1, le=730, description="how far ahead notices are planned")
     lease_seconds: int = Field(600, ge=10, description="a published notice's wait for a worker")
-    dispatch_batch: int = Field(500, ge=1, le=10000, description="notices claimed per transaction")
+    dispatch_batch: int = Field(1000, ge=1, le=10000, description="notices claimed per transaction")
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")
 
     @field_validator("public_url")

@@ -12,7 +12,6 @@ out without a worker's answer goes back to ``pending`` (:meth:`Dispatcher.reap_l
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -73,16 +72,33 @@ class Dispatcher:
         now = self.clock()
         report = DispatchReport()
         with self.db.session() as session:
-            rows = session.execute(
-                select(NOTICES)
+            # Claim and mark in one statement; the transaction stays open until the broker
+            # has answered, so no other session sees "published" before the confirm.
+            due_rows = (
+                select(NOTICES.c.id)
                 .where(NOTICES.c.status == NoticeStatus.PENDING.value, NOTICES.c.due_at <= now)
                 .order_by(NOTICES.c.due_at)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            claimed = session.execute(
+                update(NOTICES)
+                .where(NOTICES.c.id.in_(due_rows))
+                .values(
+                    status=NoticeStatus.PUBLISHED.value,
+                    lease_until=now + self.lease,
+                    published_at=now,
+                    attempts=NOTICES.c.attempts + 1,
+                    last_error=None,
+                    updated_at=now,
+                )
+                .returning(*_CLAIMED)
             ).all()
-            report.claimed = len(rows)
-            if not rows:
+            report.claimed = len(claimed)
+            if not claimed:
                 return report
+            rows = sorted(claimed, key=lambda row: row.due_at)
             late = [(row, reason) for row in rows if (reason := self.too_late(row, now)) is not None]
             if late:
                 session.execute(
@@ -96,22 +112,8 @@ class Dispatcher:
             if not due:
                 return report
 
-            messages = [self._message(row) for row in due]
-            outcome = self.bus.publish(messages, timeout=self.publish_timeout)
+            outcome = self.bus.publish([self._message(row) for row in due], timeout=self.publish_timeout)
             confirmed = [row for row in due if str(row.id) in outcome.confirmed]
-            if confirmed:
-                session.execute(
-                    update(NOTICES)
-                    .where(NOTICES.c.id.in_([row.id for row in confirmed]))
-                    .values(
-                        status=NoticeStatus.PUBLISHED.value,
-                        lease_until=now + self.lease,
-                        published_at=now,
-                        attempts=NOTICES.c.attempts + 1,
-                        last_error=None,
-                        updated_at=now,
-                    )
-                )
             failed = [row for row in due if str(row.id) not in outcome.confirmed]
             if failed:
                 session.execute(
@@ -120,7 +122,7 @@ class Dispatcher:
                         {
                             "_id": row.id,
                             "_reason": outcome.failed.get(str(row.id), "not confirmed"),
-                            "_due": now + self.backoff(row.attempts),
+                            "_due": now + self.backoff(row.attempts - 1),
                             "_now": now,
                         }
                         for row in failed
@@ -158,8 +160,8 @@ class Dispatcher:
         return timedelta(seconds=random.uniform(base / 2, base))  # noqa: S311 (jitter)
 
     def _message(self, row: Row[Any]) -> OutboundMessage:
-        attempt = row.attempts + 1
-        trace_id = f"{uuid.UUID(str(row.id)).hex[:16]}-{attempt}"
+        attempt = row.attempts
+        trace_id = f"{row.id.hex[:16]}-{attempt}"
         envelope = NoticeEnvelope(
             notice_id=row.id,
             kind=row.kind,
@@ -176,7 +178,7 @@ class Dispatcher:
         )
         return OutboundMessage(
             message_id=str(row.id),
-            routing_key=routing_key(row.kind),
+            routing_key=_ROUTING[row.kind],
             body=envelope.model_dump_json().encode(),
             headers={SCHEMA_HEADER: envelope.version, TRACE_HEADER: trace_id},
         )
@@ -212,16 +214,48 @@ class Dispatcher:
         return len(expired)
 
 
+_ROUTING = {kind.value: routing_key(kind) for kind in NoticeKind}
+#: What a claim reads: enough to judge lateness and build the envelope, nothing more.
+_CLAIMED = [
+    NOTICES.c[name]
+    for name in (
+        "id",
+        "series_id",
+        "member_id",
+        "occurrence_uid",
+        "recurrence_id",
+        "kind",
+        "slot",
+        "channel",
+        "sequence",
+        "due_at",
+        "starts_at",
+        "attempts",
+    )
+]
+
+
+#: Claimed rows that are too late: not an attempt after all.
 _SKIP = (
     update(NOTICES)
-    .where(NOTICES.c.id == bindparam("_id"), NOTICES.c.status == NoticeStatus.PENDING.value)
-    .values(status=NoticeStatus.SKIPPED.value, last_error=bindparam("_reason"), updated_at=bindparam("_now"))
+    .where(NOTICES.c.id == bindparam("_id"))
+    .values(
+        status=NoticeStatus.SKIPPED.value,
+        attempts=NOTICES.c.attempts - 1,
+        lease_until=None,
+        published_at=None,
+        last_error=bindparam("_reason"),
+        updated_at=bindparam("_now"),
+    )
 )
+#: Claimed rows the broker did not confirm: pending again, later.
 _RETRY = (
     update(NOTICES)
     .where(NOTICES.c.id == bindparam("_id"))
     .values(
-        attempts=NOTICES.c.attempts + 1,
+        status=NoticeStatus.PENDING.value,
+        lease_until=None,
+        published_at=None,
         last_error=bindparam("_reason"),
         due_at=bindparam("_due"),
         updated_at=bindparam("_now"),

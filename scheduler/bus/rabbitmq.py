@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import takewhile
 from typing import Any
 
 import pika
@@ -144,16 +145,18 @@ class _Batch:
         if not self.messages:
             self.done.set()
 
-    def settle(self, message_id: str, reason: str | None) -> None:
+    def settle(self, outcomes: list[tuple[str, str | None]]) -> None:
+        """Record (message id, failure reason or None) pairs; one lock for a whole confirm."""
         with self._lock:
             if self.abandoned:
                 return
-            if reason is None:
-                self.report.confirmed.add(message_id)
-            else:
-                self.report.failed[message_id] = reason
-            self._open -= 1
-            if self._open == 0:
+            for message_id, reason in outcomes:
+                if reason is None:
+                    self.report.confirmed.add(message_id)
+                else:
+                    self.report.failed[message_id] = reason
+            self._open -= len(outcomes)
+            if self._open <= 0:
                 self.done.set()
 
     def abandon(self, reason: str) -> PublishReport:
@@ -168,17 +171,11 @@ class _Batch:
 
 
 @dataclass
-class _InFlight:
-    batch: _Batch
-    message_id: str
-
-
-@dataclass
 class _PublisherState:
     """Touched only on the publisher's I/O thread."""
 
     waiting: deque[tuple[_Batch, OutboundMessage]] = field(default_factory=deque)
-    outstanding: dict[int, _InFlight] = field(default_factory=dict)
+    outstanding: dict[int, tuple[_Batch, str]] = field(default_factory=dict)  # tag → (batch, id)
     returned: set[str] = field(default_factory=set)
     next_tag: int = 1
 
@@ -274,7 +271,8 @@ class _Publisher:
         self._drain()
 
     def _on_channel_closed(self, _channel: Channel, reason: BaseException) -> None:
-        log.error("amqp_publisher_channel_closed", reason=repr(reason))
+        if not self.stopping.is_set():
+            log.error("amqp_publisher_channel_closed", reason=repr(reason))
         self.channel = None
         self._fail_outstanding(f"channel closed: {reason}")
         if self.connection is not None and self.connection.is_open:
@@ -311,7 +309,7 @@ class _Publisher:
                 timestamp=int(time.time()),
             )
             channel.basic_publish(EXCHANGE, message.routing_key, message.body, properties, mandatory=True)
-            state.outstanding[state.next_tag] = _InFlight(batch, message.message_id)
+            state.outstanding[state.next_tag] = (batch, message.message_id)
             state.next_tag += 1
 
     def _on_return(
@@ -326,25 +324,28 @@ class _Publisher:
         acked = isinstance(method, Basic.Ack)
         tag, multiple = method.delivery_tag, method.multiple
         state = self.state
-        tags = [t for t in state.outstanding if t <= tag] if multiple else [tag]
+        # Tags are handed out in ascending order and dicts keep insertion order, so the tags a
+        # ``multiple`` ack settles are a prefix: stop at the first one above it.
+        tags = list(takewhile(lambda t: t <= tag, state.outstanding)) if multiple else [tag]
+        by_batch: dict[_Batch, list[tuple[str, str | None]]] = {}
         for settled in tags:
-            inflight = state.outstanding.pop(settled, None)
-            if inflight is None:
+            entry = state.outstanding.pop(settled, None)
+            if entry is None:
                 continue
-            returned = inflight.message_id in state.returned
-            state.returned.discard(inflight.message_id)
-            if acked and not returned:
-                inflight.batch.settle(inflight.message_id, None)
-            elif returned:
-                inflight.batch.settle(inflight.message_id, f"unroutable on {EXCHANGE}")
-            else:
-                inflight.batch.settle(inflight.message_id, "nacked by RabbitMQ")
+            batch, message_id = entry
+            reason = None if acked else "nacked by RabbitMQ"
+            if state.returned and message_id in state.returned:
+                state.returned.discard(message_id)
+                reason = f"unroutable on {EXCHANGE}"
+            by_batch.setdefault(batch, []).append((message_id, reason))
+        for batch, outcomes in by_batch.items():
+            batch.settle(outcomes)
         self._pump()
 
     def _fail_outstanding(self, reason: str) -> None:
         state = self.state
-        for inflight in state.outstanding.values():
-            inflight.batch.settle(inflight.message_id, reason)
+        for batch, message_id in state.outstanding.values():
+            batch.settle([(message_id, reason)])
         state.outstanding.clear()
         state.returned.clear()
 
@@ -352,7 +353,7 @@ class _Publisher:
         self._drain_inbox_only()
         while self.state.waiting:
             batch, message = self.state.waiting.popleft()
-            batch.settle(message.message_id, reason)
+            batch.settle([(message.message_id, reason)])
 
     def _drain_inbox_only(self) -> None:
         while True:

@@ -1,0 +1,367 @@
+"""The scheduler as separate processes on real PostgreSQL and RabbitMQ (DESIGN.md, principles 3-4).
+
+Each test starts ``exsched serve scheduler`` (and ``serve api`` where the flow starts at the
+API), reads what arrives on the real queues, and checks it against the notices table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import func, select
+
+from scheduler.bus.base import Delivery, Outcome
+from scheduler.bus.rabbitmq import RabbitBus
+from scheduler.db.migrate import upgrade
+from scheduler.db.models import MemberRow, NoticeRow, SubscriptionRow
+from scheduler.db.session import Database
+from schemas.bus import queue_name
+from tests.acceptance.test_cli import free_port, serving
+from tests.conftest import _empty, make_key, purge_all
+from tests.integration.test_api_series import series_body
+
+pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+INVITATIONS = queue_name("invitations")
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Database]:
+    db = Database(postgres_url)
+    upgrade(db)
+    _empty(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def env(pg: Database, amqp_url: str, tmp_path: Path) -> dict[str, str]:
+    RabbitBus(amqp_url).declare()
+    purge_all(amqp_url)
+    values = dict(os.environ)
+    values.update(
+        EXSCHED_DATABASE_URL=pg.url,
+        EXSCHED_AMQP_URL=amqp_url,
+        EXSCHED_PUBLIC_URL="https://exsched.test",
+        EXSCHED_LOG_FORMAT="json",
+    )
+    return values
+
+
+def start_scheduler(env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", "scheduler"],
+        env=env | extra,
+        stdout=handle,
+        stderr=handle,
+    )
+
+
+@dataclass
+class Arrival:
+    delivery: Delivery
+    at: float
+
+    @property
+    def envelope(self) -> dict:
+        return json.loads(self.delivery.body)
+
+
+class Collector:
+    """Consumes the work queues in a thread and keeps what arrives, with arrival times."""
+
+    def __init__(self, amqp_url: str, queues: list[str]) -> None:
+        self.bus = RabbitBus(amqp_url, name="exsched-test-collector")
+        self.arrivals: list[Arrival] = []
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+        self.thread = threading.Thread(
+            target=self.bus.consume, args=(queues, self._take), kwargs={"stop": self.stop, "prefetch": 500}
+        )
+        self.thread.start()
+
+    def _take(self, delivery: Delivery) -> Outcome:
+        with self._lock:
+            self.arrivals.append(Arrival(delivery, time.time()))
+        return Outcome.ACK
+
+    def wait_for(self, predicate: Callable[[list[Arrival]], bool], timeout: float) -> list[Arrival]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if predicate(self.arrivals):
+                    return list(self.arrivals)
+            time.sleep(0.05)
+        with self._lock:
+            return list(self.arrivals)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+@pytest.fixture
+def collector(amqp_url: str, env: dict[str, str]) -> Iterator[Collector]:
+    made = Collector(amqp_url, [queue_name(role) for role in ("invitations", "reminders", "followups")])
+    yield made
+    made.close()
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def local(instant: datetime) -> str:
+    return instant.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def test_notices_arrive_on_the_queues_at_their_due_times_once_each(
+    env: dict[str, str], pg: Database, collector: Collector, tmp_path: Path
+) -> None:
+    admin = make_key(pg)
+    port = free_port()
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    try:
+        with serving(["serve", "api", "--port", str(port)], env, tmp_path, port):
+            base = f"http://127.0.0.1:{port}/api/v1"
+            member = httpx.post(
+                f"{base}/members",
+                json={"name": "陈静", "email": "chen@x.example", "chapter": "ningbo"},
+                headers=admin,
+            ).json()
+            httpx.post(
+                f"{base}/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin
+            )
+            start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=15)
+            created_at = time.time()
+            response = httpx.post(
+                f"{base}/series",
+                json=series_body(
+                    dtstart=local(start),
+                    rrule=None,
+                    duration="PT6S",
+                    notices={"invite_before": "P1D", "reminders": ["PT6S"], "followup_after": "PT4S"},
+                ),
+                headers=admin,
+            )
+            assert response.status_code == 201, response.text
+            got = collector.wait_for(lambda a: len(a) >= 3, timeout=40)
+        time.sleep(2)  # anything extra would show up now
+    finally:
+        stop_process(scheduler)
+    got = collector.arrivals
+    kinds = [a.envelope["kind"] for a in got]
+    assert sorted(kinds) == ["followup", "invitation", "reminder"], kinds
+    at = {a.envelope["kind"]: a.at for a in got}
+    due = {"reminder": start.timestamp() - 6, "followup": start.timestamp() + 10}
+    assert at["invitation"] - created_at < 5
+    print("lateness:", {kind: round(at[kind] - when, 3) for kind, when in due.items()})
+    for kind, when in due.items():
+        assert -0.5 < at[kind] - when < 2.0, f"{kind} arrived {at[kind] - when:+.2f} s from its due time"
+    with pg.session() as session:
+        statuses = session.scalars(select(NoticeRow.status)).all()
+    assert sorted(statuses) == ["published"] * 3
+    assert len({a.delivery.message_id for a in got}) == 3
+
+
+def test_moving_and_cancelling_publish_update_and_cancellation(
+    env: dict[str, str], pg: Database, collector: Collector, tmp_path: Path
+) -> None:
+    admin = make_key(pg)
+    port = free_port()
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    try:
+        with serving(["serve", "api", "--port", str(port)], env, tmp_path, port):
+            base = f"http://127.0.0.1:{port}/api/v1"
+            member = httpx.post(
+                f"{base}/members",
+                json={"name": "王磊", "email": "wang@x.example", "chapter": "ningbo"},
+                headers=admin,
+            ).json()
+            httpx.post(
+                f"{base}/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin
+            )
+            start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+            series = httpx.post(
+                f"{base}/series", json=series_body(dtstart=local(start), rrule=None), headers=admin
+            ).json()
+            collector.wait_for(lambda a: len(a) >= 1, timeout=20)
+            rid = start.strftime("%Y%m%dT%H%M%SZ")
+            url = f"{base}/series/{series['id']}/occurrences/{rid}"
+            moved = httpx.patch(url, json={"start": local(start + timedelta(hours=1))}, headers=admin)
+            assert moved.status_code == 200
+            collector.wait_for(lambda a: len(a) >= 2, timeout=20)
+            cancelled = httpx.patch(url, json={"status": "cancelled"}, headers=admin)
+            assert cancelled.status_code == 200
+            got = collector.wait_for(lambda a: len(a) >= 3, timeout=20)
+    finally:
+        stop_process(scheduler)
+    envelopes = [a.envelope for a in got if a.delivery.queue == INVITATIONS]
+    assert [(e["kind"], e["sequence"]) for e in envelopes] == [
+        ("invitation", 0),
+        ("update", 1),
+        ("cancellation", 2),
+    ]
+    assert len({e["occurrence_uid"] for e in envelopes}) == 1
+
+
+def add_subscribers(db: Database, count: int) -> None:
+    """``count`` members of Ningbo, all following the chapter, written straight to the table."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        ids = [uuid.uuid4() for _ in range(count)]
+        session.execute(
+            MemberRow.__table__.insert(),
+            [
+                {
+                    "id": i,
+                    "name": f"m{n}",
+                    "email": f"m{n}-{i.hex[:6]}@x.example",
+                    "company": "",
+                    "chapter": "ningbo",
+                    "locale": "zh-CN",
+                    "timezone": "Asia/Shanghai",
+                    "feed_token": i.hex,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n, i in enumerate(ids)
+            ],
+        )
+        session.execute(
+            SubscriptionRow.__table__.insert(),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "member_id": i,
+                    "target_type": "chapter",
+                    "target": "ningbo",
+                    "created_at": now,
+                }
+                for i in ids
+            ],
+        )
+
+
+def create_series_in_db(db: Database, start: datetime) -> None:
+    from scheduler.auth import Principal
+    from scheduler.planner import request_plan
+    from scheduler.series import create_series
+    from schemas.api import SeriesCreate
+    from schemas.names import Role
+
+    body = SeriesCreate.model_validate(
+        series_body(dtstart=local(start), rrule=None, notices={"invite_before": "P1D", "reminders": []})
+    )
+    with db.session() as session:
+        row = create_series(session, body, Principal(Role.ADMIN), "https://exsched.test")
+        request_plan(session, series_ids=[row.id])
+
+
+def invitation_ids(db: Database) -> set[str]:
+    with db.session() as session:
+        return {str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))}
+
+
+def pending_invitations(db: Database) -> int:
+    with db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(NoticeRow)
+                .where(NoticeRow.kind == "invitation", NoticeRow.status == "pending")
+            )
+            or 0
+        )
+
+
+def wait_all_published(db: Database, expected: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(invitation_ids(db)) == expected and pending_invitations(db) == 0:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"not all {expected} invitations were published within {timeout} s")
+
+
+def test_scheduler_killed_mid_dispatch_loses_nothing_and_duplicates_only_its_open_batch(
+    env: dict[str, str], pg: Database, amqp_url: str, tmp_path: Path
+) -> None:
+    members, batch = 4000, 50
+    add_subscribers(pg, members)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=2))
+    bus = RabbitBus(amqp_url, name="exsched-test-inspect")
+    first = start_scheduler(env, tmp_path / "first.log", EXSCHED_DISPATCH_BATCH=str(batch))
+    deadline = time.monotonic() + 60
+    while bus.queue_depth(INVITATIONS) < 300 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    left = pending_invitations(pg)
+    assert 0 < left < members, "the kill should land mid-dispatch"
+
+    second = start_scheduler(env, tmp_path / "second.log", EXSCHED_DISPATCH_BATCH=str(batch))
+    try:
+        wait_all_published(pg, members, timeout=120)
+    finally:
+        stop_process(second)
+    collector = Collector(amqp_url, [INVITATIONS])
+    got = collector.wait_for(lambda a: len(a) >= members and bus.queue_depth(INVITATIONS) == 0, timeout=60)
+    collector.close()
+    ids = [a.delivery.message_id for a in got]
+    assert set(ids) == invitation_ids(pg), "every invitation owed is on the queue"
+    duplicates = len(ids) - len(set(ids))
+    print(f"killed with {left} of {members} pending; {duplicates} duplicate messages")
+    assert duplicates <= batch, f"{duplicates} duplicates: more than the one batch in flight at the kill"
+
+
+def test_two_schedulers_on_one_database_publish_every_notice_exactly_once(
+    env: dict[str, str], pg: Database, amqp_url: str, tmp_path: Path
+) -> None:
+    members = 3000
+    add_subscribers(pg, members)
+    procs = [
+        start_scheduler(env, tmp_path / f"scheduler-{n}.log", EXSCHED_DISPATCH_BATCH="50") for n in range(2)
+    ]
+    time.sleep(1.5)  # both are up and racing for the same rows
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=2))
+    try:
+        wait_all_published(pg, members, timeout=120)
+    finally:
+        for proc in procs:
+            stop_process(proc)
+    collector = Collector(amqp_url, [INVITATIONS])
+    bus = RabbitBus(amqp_url, name="exsched-test-inspect")
+    got = collector.wait_for(lambda a: len(a) >= members and bus.queue_depth(INVITATIONS) == 0, timeout=60)
+    collector.close()
+    ids = [a.delivery.message_id for a in got]
+    assert len(ids) == members and set(ids) == invitation_ids(pg)
+    published_by = [
+        sum(
+            '"notice_published"' in line
+            for line in (tmp_path / f"scheduler-{n}.log").read_text().splitlines()
+        )
+        for n in range(2)
+    ]
+    print("published by each scheduler:", published_by)
+    assert sum(published_by) == members
