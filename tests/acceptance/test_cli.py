@@ -134,6 +134,25 @@ def test_bad_database_url_is_a_clear_error(env: dict[str, str], tmp_path: Path) 
     assert result.returncode == 2 and "EXSCHED_DATABASE_URL" in result.stderr
 
 
+def wait_for_notices(db: Database, timeout: float) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from scheduler.db.models import NoticeRow
+
+    deadline = time.monotonic() + timeout
+    counts: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        with db.session() as session:
+            counts = dict(
+                session.execute(select(NoticeRow.status, func.count()).group_by(NoticeRow.status)).all()
+            )
+        if counts.get("published"):
+            break
+        time.sleep(0.5)
+    db.dispose()
+    return counts
+
+
 def test_demo_seeds_every_chapter_and_serves_the_series(env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
     with serving(["demo", "--port", str(port)], env, tmp_path, port) as proc:
@@ -150,6 +169,8 @@ def test_demo_seeds_every_chapter_and_serves_the_series(env: dict[str, str], tmp
             "shaoxing",
         }
         assert {s["kind"] for s in series} == {"project-docking", "tech-exchange"}
+        statuses = wait_for_notices(Database(env["EXSCHED_DATABASE_URL"]), timeout=60)
+        assert "published" in statuses, f"the embedded scheduler planned and published: {statuses}"
         proc.terminate()
         output = proc.communicate(timeout=15)[0]
     key = next(line.split()[-1] for line in output.splitlines() if line.strip().startswith("admin key"))

@@ -365,3 +365,37 @@ def test_two_schedulers_on_one_database_publish_every_notice_exactly_once(
     ]
     print("published by each scheduler:", published_by)
     assert sum(published_by) == members
+
+
+def test_sigterm_mid_dispatch_leaves_nothing_published_without_a_message(
+    env: dict[str, str], pg: Database, amqp_url: str, tmp_path: Path
+) -> None:
+    members = 4000
+    add_subscribers(pg, members)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=2))
+    bus = RabbitBus(amqp_url, name="exsched-test-inspect")
+    proc = start_scheduler(env, tmp_path / "scheduler.log", EXSCHED_DISPATCH_BATCH="50")
+    deadline = time.monotonic() + 60
+    while bus.queue_depth(INVITATIONS) < 300 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0, "a clean exit on SIGTERM"
+    with pg.session() as session:
+        states = dict(
+            session.execute(
+                select(NoticeRow.status, func.count())
+                .where(NoticeRow.kind == "invitation")
+                .group_by(NoticeRow.status)
+            ).all()
+        )
+        published = {
+            str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.status == "published"))
+        }
+    assert set(states) <= {"pending", "published"} and sum(states.values()) == members
+    collector = Collector(amqp_url, [INVITATIONS])
+    got = collector.wait_for(
+        lambda a: bus.queue_depth(INVITATIONS) == 0 and len(a) >= len(published), timeout=60
+    )
+    collector.close()
+    assert published <= {a.delivery.message_id for a in got}, "every row marked published has its message"
+    assert "scheduler_stopped" in (tmp_path / "scheduler.log").read_text()
