@@ -24,7 +24,7 @@ import statistics
 import subprocess
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,11 +36,12 @@ from sqlalchemy.engine import make_url
 from scheduler.bus.rabbitmq import RabbitBus
 from scheduler.config import Settings
 from scheduler.db.migrate import upgrade
-from scheduler.db.models import MemberRow, NoticeRow, SeriesRow
+from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database, normalize_url
 from scheduler.dispatcher import Dispatcher
 from scheduler.logs import configure_logging
 from schemas.bus import EXCHANGE
+from tests.factories import insert_due_notices
 
 PG = os.environ.get("EXSCHED_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP = os.environ.get("EXSCHED_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -102,63 +103,6 @@ def make_vhost() -> tuple[str, str]:
         capture_output=True,
     )
     return AMQP.rstrip("/") + "/" + quote(vhost, safe=""), vhost
-
-
-def seed(db: Database, count: int, now: datetime) -> None:
-    series_id, member_id = uuid.uuid4(), uuid.uuid4()
-    with db.session() as session:
-        session.add(
-            SeriesRow(
-                id=series_id,
-                uid=f"{series_id}@bench",
-                kind="tech-exchange",
-                status="active",
-                title="bench",
-                description="",
-                chapter="ningbo",
-                venue="",
-                timezone="Asia/Shanghai",
-                dtstart=datetime(2027, 1, 7, 14),
-                duration_s=7200,
-                rrule=None,
-                exdates=[],
-                rdates=[],
-                skip_holidays="none",
-                organizer_name="bench",
-                organizer_email="bench@x.example",
-                invite_before_s=0,
-                reminders_s=[],
-                followup_after_s=0,
-                sequence=0,
-            )
-        )
-        session.add(
-            MemberRow(id=member_id, name="bench", email="bench@x.example", chapter="ningbo", feed_token="b")
-        )
-        session.flush()
-        session.execute(
-            NoticeRow.__table__.insert(),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "series_id": series_id,
-                    "member_id": member_id,
-                    "occurrence_uid": f"{series_id}-{n}@bench",
-                    "recurrence_id": now,
-                    "kind": "reminder",
-                    "slot": "PT2H",
-                    "channel": "email",
-                    "sequence": 0,
-                    "due_at": now - timedelta(seconds=n % 600),
-                    "starts_at": now + timedelta(days=1),
-                    "status": "pending",
-                    "attempts": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n in range(count)
-            ],
-        )
 
 
 def reset(db: Database) -> None:
@@ -249,7 +193,7 @@ def main() -> None:
     bus = RabbitBus(url, name="exsched-bench")
     try:
         bus.declare()
-        seed(db, args.notices, now)
+        insert_due_notices(db, args.notices, now)
         with db.session() as session:
             rows = session.execute(NoticeRow.__table__.select()).all()
         dispatcher = Dispatcher(db, bus)

@@ -131,6 +131,18 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
+def subscribe_member(base: str, admin: dict[str, str], name: str, email: str) -> None:
+    """A Ningbo member, following the Ningbo chapter, made through the API."""
+    member = httpx.post(
+        f"{base}/members", json={"name": name, "email": email, "chapter": "ningbo"}, headers=admin
+    )
+    assert member.status_code == 201, member.text
+    followed = httpx.post(
+        f"{base}/members/{member.json()['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin
+    )
+    assert followed.status_code == 201, followed.text
+
+
 def local(instant: datetime) -> str:
     return instant.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -144,14 +156,7 @@ def test_notices_arrive_on_the_queues_at_their_due_times_once_each(
     try:
         with serving(["serve", "api", "--port", str(port)], env, tmp_path, port):
             base = f"http://127.0.0.1:{port}/api/v1"
-            member = httpx.post(
-                f"{base}/members",
-                json={"name": "陈静", "email": "chen@x.example", "chapter": "ningbo"},
-                headers=admin,
-            ).json()
-            httpx.post(
-                f"{base}/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin
-            )
+            subscribe_member(base, admin, "陈静", "chen@x.example")
             start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=15)
             created_at = time.time()
             response = httpx.post(
@@ -193,14 +198,7 @@ def test_moving_and_cancelling_publish_update_and_cancellation(
     try:
         with serving(["serve", "api", "--port", str(port)], env, tmp_path, port):
             base = f"http://127.0.0.1:{port}/api/v1"
-            member = httpx.post(
-                f"{base}/members",
-                json={"name": "王磊", "email": "wang@x.example", "chapter": "ningbo"},
-                headers=admin,
-            ).json()
-            httpx.post(
-                f"{base}/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin
-            )
+            subscribe_member(base, admin, "王磊", "wang@x.example")
             start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
             series = httpx.post(
                 f"{base}/series", json=series_body(dtstart=local(start), rrule=None), headers=admin

@@ -20,7 +20,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.holidays import ChineseStatutoryCalendar
 from scheduler.planner import Planner
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name
-from schemas.names import NoticeStatus
+from tests.factories import insert_due_notices
 from tests.integration.test_api_members import create as create_member
 from tests.integration.test_api_series import create as create_series
 
@@ -394,69 +394,3 @@ def test_two_dispatchers_on_postgresql_publish_each_notice_once(postgres_url: st
     assert len(got) == 2000 and len({d.message_id for d in got}) == 2000
     assert sum(reports) == 2000 and min(reports) > 0  # both did part of the work
     db.dispose()
-
-
-def insert_due_notices(db: Database, count: int, now: datetime) -> None:
-    """``count`` pending reminders due now, for one series and member made here."""
-    from scheduler.db.models import MemberRow
-
-    series_id, member_id = uuid.uuid4(), uuid.uuid4()
-    with db.session() as session:
-        session.add(
-            SeriesRow(
-                id=series_id,
-                uid=f"{series_id}@x",
-                kind="tech-exchange",
-                status="active",
-                title="t",
-                description="",
-                chapter="ningbo",
-                venue="",
-                timezone="Asia/Shanghai",
-                dtstart=datetime(2026, 12, 20, 14),
-                duration_s=3600,
-                rrule=None,
-                exdates=[],
-                rdates=[],
-                skip_holidays="none",
-                organizer_name="o",
-                organizer_email="o@x.example",
-                invite_before_s=0,
-                reminders_s=[],
-                followup_after_s=0,
-                sequence=0,
-            )
-        )
-        session.add(
-            MemberRow(
-                id=member_id,
-                name="m",
-                email=f"{member_id}@x.example",
-                chapter="ningbo",
-                feed_token=str(member_id),
-            )
-        )
-        session.flush()
-        session.execute(
-            NoticeRow.__table__.insert(),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "series_id": series_id,
-                    "member_id": member_id,
-                    "occurrence_uid": f"o{n}",
-                    "recurrence_id": now,
-                    "kind": "reminder",
-                    "slot": "PT1H",
-                    "channel": "email",
-                    "sequence": 0,
-                    "due_at": now - timedelta(seconds=n % 60),
-                    "starts_at": now + timedelta(days=1),
-                    "status": NoticeStatus.PENDING.value,
-                    "attempts": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n in range(count)
-            ],
-        )
