@@ -47,9 +47,9 @@ PG = os.environ.get("EXSCHED_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0
 AMQP = os.environ.get("EXSCHED_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
-def cpu_seconds(marker: bytes) -> float:
-    """CPU time (user + system) of every process whose command line contains ``marker``."""
-    ticks = 0
+def cpu_by_pid(marker: bytes) -> dict[str, float]:
+    """CPU seconds (user + system) of each process whose command line contains ``marker``."""
+    found: dict[str, float] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as handle:
@@ -57,22 +57,29 @@ def cpu_seconds(marker: bytes) -> float:
                     continue
             with open(f"/proc/{pid}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
+            found[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, IndexError, ValueError):
             continue
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+def _spent(before: dict[str, float], after: dict[str, float]) -> float:
+    """CPU spent by the processes alive at both ends (short-lived helpers are not counted)."""
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
 class CpuMeter:
     """CPU seconds spent by this process, PostgreSQL and RabbitMQ (beam) during a block."""
 
     def __enter__(self) -> CpuMeter:
-        self.start = (time.process_time(), cpu_seconds(b"postgres"), cpu_seconds(b"beam"))
+        self.start = (time.process_time(), cpu_by_pid(b"postgres"), cpu_by_pid(b"beam"))
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        end = (time.process_time(), cpu_seconds(b"postgres"), cpu_seconds(b"beam"))
-        self.python, self.postgres, self.rabbitmq = (b - a for a, b in zip(self.start, end, strict=True))
+        own, postgres, rabbitmq = time.process_time(), cpu_by_pid(b"postgres"), cpu_by_pid(b"beam")
+        self.python = own - self.start[0]
+        self.postgres = _spent(self.start[1], postgres)
+        self.rabbitmq = _spent(self.start[2], rabbitmq)
 
 
 def make_database() -> tuple[Database, str]:
