@@ -221,27 +221,59 @@ def serve_scheduler() -> None:
 
 
 @serve_app.command("worker")
-def serve_worker() -> None:
-    """Notice workers (not yet available)."""
-    _fail(
-        "`exsched serve worker` is not available in this version: workers arrive with the workers "
-        "issue. `exsched serve api` and `exsched serve scheduler` work now.",
-        code=3,
-    )
+def serve_worker(
+    kinds: Annotated[
+        str | None, typer.Option(help="comma-separated notice kinds, e.g. invitation,reminder (default: all)")
+    ] = None,
+) -> None:
+    """Send notices from RabbitMQ by SMTP (EXSCHED_SMTP_URL) or into the file outbox."""
+    from scheduler.holidays import ChineseStatutoryCalendar
+    from schemas.names import NoticeKind
+    from workers.service import WorkerService, roles_for
+
+    settings = _settings()
+    db = _database(settings)
+    _require_migrated(db)
+    if not settings.amqp_url:
+        _fail(
+            "`exsched serve worker` consumes from RabbitMQ: set EXSCHED_AMQP_URL. Without a broker, "
+            "run everything in one process with `exsched serve all`."
+        )
+    wanted = [k.strip() for k in kinds.split(",") if k.strip()] if kinds else []
+    unknown = [k for k in wanted if k not in {n.value for n in NoticeKind}]
+    if unknown:
+        _fail(f"unknown notice kind(s) {', '.join(unknown)}; use {', '.join(n.value for n in NoticeKind)}")
+    try:
+        workers = WorkerService(
+            settings, db, _bus(settings), ChineseStatutoryCalendar(), roles=roles_for(wanted)
+        )
+    except ValueError as exc:  # an unusable EXSCHED_SMTP_URL
+        _fail(str(exc))
+    stop = _stop_on_signals()
+    workers.start()
+    try:
+        stop.wait()
+    finally:
+        workers.stop()
 
 
 def _serve_embedded(settings: Settings, db: Database, host: str, port: int) -> None:
-    """API and scheduler in one process, on RabbitMQ if configured, else the in-process bus."""
+    """API, scheduler and workers in one process, on RabbitMQ if configured, else in-process."""
+    from scheduler.holidays import ChineseStatutoryCalendar
+    from workers.service import WorkerService
+
     bus = _bus(settings)
     stop = threading.Event()
     service = _start_scheduler(settings, db, bus, stop)
-    log.warning("workers_not_yet", hint="notices are published but no worker sends them in this version")
+    workers = WorkerService(settings, db, bus, ChineseStatutoryCalendar())
+    workers.start()
     try:
         _run_api(settings, db, host, port, plan_signal=service.wake_planner if service else None)
     finally:
         stop.set()
         if service is not None:
             service.stop()
+        workers.stop()
         bus.close()
 
 
@@ -250,7 +282,7 @@ def serve_all(
     host: Annotated[str | None, typer.Option(help="listen address")] = None,
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
 ) -> None:
-    """API, planner and dispatcher in one process (workers: not yet)."""
+    """API, planner, dispatcher and workers in one process."""
     settings = _settings()
     db = _database(settings)
     _require_migrated(db)

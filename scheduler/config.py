@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     lease_seconds: int = Field(600, ge=10, description="a published notice's wait for a worker")
     dispatch_batch: int = Field(1000, ge=1, le=10000, description="notices claimed per transaction")
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")
+    worker_concurrency: int = Field(4, ge=1, le=64, description="sends in parallel per worker role")
+    max_attempts: int = Field(8, ge=1, le=100, description="tries before a transient failure is final")
 
     @field_validator("public_url")
     @classmethod

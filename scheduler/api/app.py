@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from scheduler.api.errors import install_error_handlers
 from scheduler.api.routes_members import router as members_router
 from scheduler.api.routes_notices import router as notices_router
+from scheduler.api.routes_responses import router as responses_router
 from scheduler.api.routes_series import router as series_router
 from scheduler.config import Settings
 from scheduler.db.session import Database
@@ -43,6 +44,7 @@ def create_app(
     app.include_router(series_router)
     app.include_router(members_router)
     app.include_router(notices_router)
+    app.include_router(responses_router)
 
     @app.get("/api/v1/chapters", tags=["chapters"])
     def chapters() -> list[dict[str, Any]]:

@@ -230,3 +230,37 @@ class NoticeRow(Base):
         Index("ix_notices_member", "member_id", "series_id"),
         Index("ix_notices_occurrence", "series_id", "recurrence_id"),
     )
+
+
+class RsvpRow(Base):
+    """A member's answer to one occurrence's invitation (from the signed links in the email)."""
+
+    __tablename__ = "rsvps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    occurrence_uid: Mapped[str] = mapped_column(String(255))
+    response: Mapped[str] = mapped_column(String(16))
+    responded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("occurrence_uid", "member_id"),
+        CheckConstraint(_in("response", ("accepted", "declined", "tentative")), name="response"),
+    )
+
+
+class FollowupResponseRow(Base):
+    """What a member reported after a session: docking outcomes or feedback."""
+
+    __tablename__ = "followup_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    occurrence_uid: Mapped[str] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint(_in("kind", ("docking-outcome", "feedback")), name="kind"),)

@@ -1,0 +1,100 @@
+"""iCalendar bytes for invitations (iTIP REQUEST / CANCEL over iMIP) and, later, feeds.
+
+RFC 5545 / 5546 / 6047 as NOTES-calendar.md lists them: METHOD in the calendar (and, by the
+mail code, on the MIME part), one VEVENT with the occurrence's stable UID and its SEQUENCE, a
+fresh UTC DTSTAMP, DTSTART/DTEND with TZID and a VTIMEZONE for it, exactly one ORGANIZER, the
+invitee as the one ATTENDEE with RSVP=TRUE. icalendar ≥ 7.3 writes CRLF, folds at 75 octets
+without splitting UTF-8, and escapes TEXT; CR/LF are also stripped from names here so they can
+never reach a property parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+PRODID = "-//exsched//Garment association sessions//ZH-CN"
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What a calendar event of one occurrence shows."""
+
+    uid: str
+    sequence: int
+    start: datetime  # aware, in the series' zone (its TZID)
+    end: datetime
+    summary: str
+    location: str
+    description: str
+    organizer_name: str
+    organizer_email: str
+    cancelled: bool = False
+    url: str | None = None
+    categories: tuple[str, ...] = field(default=())
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+def _address(name: str, email: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{_clean(email)}")
+    address.params["CN"] = vText(_clean(name))
+    for key, value in params.items():
+        address.params[key] = value
+    return address
+
+
+def _vevent(facts: EventFacts, dtstamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", facts.uid)
+    event.add("sequence", facts.sequence)
+    event.add("dtstamp", dtstamp)
+    event.add("dtstart", facts.start)
+    event.add("dtend", facts.end)
+    event.add("summary", facts.summary)
+    if facts.location:
+        event.add("location", facts.location)
+    if facts.description:
+        event.add("description", facts.description)
+    if facts.url:
+        event.add("url", facts.url)
+    if facts.categories:
+        event.add("categories", list(facts.categories))
+    event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
+    event.add("organizer", _address(facts.organizer_name, facts.organizer_email))
+    return event
+
+
+def _calendar(method: str, events: list[Event], first: datetime) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    for event in events:
+        calendar.add_component(event)
+    # From shortly before the first event, so a zone without DST is one STANDARD block.
+    calendar.add_missing_timezones(first_date=(first - timedelta(days=1)).date())
+    return calendar.to_ical()
+
+
+def itip_request(facts: EventFacts, attendee_name: str, attendee_email: str, dtstamp: datetime) -> bytes:
+    """METHOD:REQUEST for one invitee: an invitation, or an update with a higher SEQUENCE."""
+    event = _vevent(facts, dtstamp)
+    event.add(
+        "attendee",
+        _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"),
+    )
+    return _calendar("REQUEST", [event], facts.start)
+
+
+def itip_cancel(facts: EventFacts, attendee_name: str, attendee_email: str, dtstamp: datetime) -> bytes:
+    """METHOD:CANCEL, same UID, STATUS:CANCELLED, SEQUENCE already raised by the caller."""
+    cancelled = EventFacts(**{**facts.__dict__, "cancelled": True})
+    event = _vevent(cancelled, dtstamp)
+    event.add("attendee", _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT"))
+    return _calendar("CANCEL", [event], facts.start)

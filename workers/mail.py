@@ -1,0 +1,71 @@
+"""MIME for notices: iMIP (RFC 6047) for calendar messages, plain text + HTML for the rest.
+
+An invitation, update or cancellation is ``multipart/mixed``: a ``multipart/alternative`` of
+text/plain, text/html and ``text/calendar; method=…; charset=UTF-8`` (no disposition, as
+Outlook and Gmail expect), then the same calendar as an ``invite.ics`` attachment. Calendar
+bytes go base64-encoded so their CRLF line ends survive any transport; the whole message is
+written with ``email.policy.SMTP`` (CRLF). The Message-ID is derived from the notice id, so a
+retried send is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import uuid
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+def message_id(notice_id: uuid.UUID | str, domain: str) -> str:
+    return f"<{notice_id}@{domain}>"
+
+
+def build_email(
+    *,
+    notice_id: uuid.UUID | str,
+    sender: str,
+    to_name: str,
+    to_email: str,
+    reply_to: str | None,
+    subject: str,
+    text: str,
+    html: str,
+    sent_at: datetime,
+    calendar: bytes | None = None,
+    method: str | None = None,
+) -> EmailMessage:
+    """One email; ``calendar`` + ``method`` make it an iMIP message."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "exsched.invalid"
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = sender
+    message["To"] = formataddr((_one_line(to_name), _one_line(to_email)))
+    if reply_to:
+        message["Reply-To"] = _one_line(reply_to)
+    message["Subject"] = _one_line(subject)
+    message["Date"] = format_datetime(sent_at)
+    message["Message-ID"] = message_id(notice_id, domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text, charset="utf-8", cte="base64")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    if calendar is not None and method is not None:
+        message.add_alternative(
+            calendar,
+            maintype="text",
+            subtype="calendar",
+            cte="base64",
+            params={"method": method, "charset": "UTF-8"},
+        )
+        message.make_mixed()
+        message.add_attachment(
+            calendar,
+            maintype="application",
+            subtype="ics",
+            filename="invite.ics",
+            cte="base64",
+        )
+    return message

@@ -1,0 +1,420 @@
+"""Handling one notice message: exactly one effect per notice, whatever the bus redelivers.
+
+For each delivery, in order:
+
+1. parse the envelope — a malformed body or an unknown version can never work: the notice (if
+   its id is known) is marked ``failed`` with the reason and the message is rejected to the
+   dead-letter queue;
+2. claim the row (``published → sending``, with a lease) — if it is already ``sent``,
+   ``cancelled``, ``skipped``, ``failed``, or another worker holds it, the message is a
+   duplicate or stale: acknowledge and drop;
+3. decide against the current facts — the session cancelled since, an update superseded by a
+   newer one, a cancellation for a member who was never told, a follow-up for a member who did
+   not attend, a reminder for one who declined: mark it ``cancelled``/``skipped`` with the
+   reason, acknowledge;
+4. send through the channel — the one step that cannot share a transaction with the database;
+5. record ``sent`` with the channel's message id (only then acknowledge). Transient failures
+   go back to ``pending`` with exponential backoff (the dispatcher publishes them again), up to
+   ``max_attempts``; permanent ones are ``failed`` with the reason.
+
+A worker killed between 4 and 5 leaves the row ``sending``; its lease expires, the notice is
+published and sent again — the one duplicate this design allows, made harmless by the stable
+Message-ID, UID and SEQUENCE.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.bus.base import Delivery, Outcome
+from scheduler.config import Settings
+from scheduler.db.models import MemberRow, NoticeRow, RsvpRow, SeriesRow
+from scheduler.db.session import Database
+from scheduler.holidays import HolidayCalendar
+from scheduler.ics import EventFacts, itip_cancel, itip_request
+from scheduler.recurrence import Occurrence
+from scheduler.series import occurrence_at
+from scheduler.tokens import sign
+from schemas.bus import SCHEMA_HEADER, NoticeEnvelope
+from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
+from workers.channels.base import Channel, PermanentSendError, TransientSendError
+from workers.mail import build_email
+from workers.render import Letter, Renderer
+
+log = structlog.get_logger(__name__)
+
+TOLD = (NoticeStatus.SENT.value,)
+CALENDAR = (NoticeKind.INVITATION.value, NoticeKind.UPDATE.value)
+FINAL = frozenset({NoticeStatus.SENT, NoticeStatus.CANCELLED, NoticeStatus.SKIPPED, NoticeStatus.FAILED})
+
+
+class Poison(Exception):
+    """A message that can never be handled; it goes to the dead-letter queue."""
+
+
+@dataclass
+class Settle:
+    """How a notice ended this time, for the log."""
+
+    status: NoticeStatus
+    reason: str | None = None
+
+
+class NoticeHandler:
+    """A :data:`scheduler.bus.base.Handler` for the notice queues."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        channel: Channel,
+        holidays: HolidayCalendar,
+        *,
+        renderer: Renderer | None = None,
+        max_attempts: int = 8,
+        send_lease: timedelta = timedelta(minutes=5),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.channel = channel
+        self.holidays = holidays
+        self.renderer = renderer or Renderer()
+        self.max_attempts = max_attempts
+        self.send_lease = send_lease
+        self.clock = clock
+
+    def __call__(self, delivery: Delivery) -> Outcome:
+        try:
+            envelope = self._parse(delivery)
+        except Poison as exc:
+            self._fail_poison(delivery, str(exc))
+            return Outcome.REJECT
+        bound = log.bind(
+            notice_id=str(envelope.notice_id),
+            message_id=delivery.message_id,
+            occurrence_uid=envelope.occurrence_uid,
+            trace_id=envelope.trace_id,
+            kind=envelope.kind.value,
+        )
+        try:
+            return self._handle(envelope, bound)
+        except OperationalError as exc:  # the database is away: let the bus bring it back later
+            bound.warning("database_unavailable", error=str(exc.orig))
+            return Outcome.REQUEUE
+
+    # --- steps ------------------------------------------------------------------------------------
+
+    def _parse(self, delivery: Delivery) -> NoticeEnvelope:
+        version = delivery.headers.get(SCHEMA_HEADER)
+        if version is not None and version != 1:
+            raise Poison(f"unknown envelope version {version!r} (this worker reads version 1)")
+        try:
+            data = json.loads(delivery.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Poison(f"message body is not JSON: {exc}") from exc
+        if isinstance(data, dict) and data.get("version") not in (None, 1):
+            raise Poison(f"unknown envelope version {data.get('version')!r} (this worker reads version 1)")
+        try:
+            return NoticeEnvelope.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+            raise Poison(f"invalid envelope: {where}: {first.get('msg')}") from exc
+
+    def _fail_poison(self, delivery: Delivery, reason: str) -> None:
+        log.error("poison_message", message_id=delivery.message_id, reason=reason, queue=delivery.queue)
+        notice_id = _uuid(delivery.message_id)
+        if notice_id is not None:
+            mark_failed(self.db, notice_id, f"poison message: {reason}", self.clock())
+
+    def _handle(self, envelope: NoticeEnvelope, bound: Any) -> Outcome:
+        now = self.clock()
+        with self.db.session() as session:
+            claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                update(NoticeRow)
+                .where(
+                    NoticeRow.id == envelope.notice_id,
+                    (NoticeRow.status == NoticeStatus.PUBLISHED.value)
+                    | ((NoticeRow.status == NoticeStatus.PENDING.value) & (NoticeRow.due_at <= now)),
+                )
+                .values(status=NoticeStatus.SENDING.value, lease_until=now + self.send_lease, updated_at=now)
+            )
+            if not claimed.rowcount:
+                status = session.scalar(select(NoticeRow.status).where(NoticeRow.id == envelope.notice_id))
+                bound.info("notice_dropped", reason="duplicate or stale message", status=status or "missing")
+                return Outcome.ACK
+        try:
+            with self.db.session() as session:
+                plan = self._decide(session, envelope.notice_id, now)
+        except OperationalError:
+            raise
+        except Exception as exc:  # a bug in rendering will not fix itself by retrying
+            bound.exception("notice_render_failed")
+            plan = Settle(NoticeStatus.FAILED, f"could not be rendered: {exc!r}")
+        if isinstance(plan, Settle):
+            self._finish(envelope.notice_id, plan, None, bound)
+            return Outcome.ACK
+        try:
+            channel_id = self.channel.send(plan.message)
+        except TransientSendError as exc:
+            self._retry(envelope.notice_id, str(exc), bound)
+            return Outcome.ACK
+        except PermanentSendError as exc:
+            self._finish(envelope.notice_id, Settle(NoticeStatus.FAILED, str(exc)), None, bound)
+            return Outcome.ACK
+        self._finish(envelope.notice_id, Settle(NoticeStatus.SENT), (channel_id, plan.sequence), bound)
+        return Outcome.ACK
+
+    def _decide(self, session: Session, notice_id: uuid.UUID, now: datetime) -> Settle | _Send:
+        notice = session.get(NoticeRow, notice_id)
+        assert notice is not None
+        series = session.scalar(
+            select(SeriesRow)
+            .where(SeriesRow.id == notice.series_id)
+            .options(selectinload(SeriesRow.overrides))
+        )
+        member = session.get(MemberRow, notice.member_id)
+        if series is None or member is None:
+            return Settle(NoticeStatus.CANCELLED, "the series or the member no longer exists")
+        kind = NoticeKind(notice.kind)
+        occurrence = occurrence_at(series, notice.recurrence_id, self.holidays)
+        gone = occurrence is None or occurrence.status == OccurrenceStatus.CANCELLED
+        told = session.execute(
+            select(NoticeRow.kind, NoticeRow.sequence).where(
+                NoticeRow.member_id == notice.member_id,
+                NoticeRow.occurrence_uid == notice.occurrence_uid,
+                NoticeRow.kind.in_(CALENDAR),
+                NoticeRow.status.in_(TOLD),
+            )
+        ).all()
+        rsvps = dict(
+            session.execute(
+                select(RsvpRow.member_id, RsvpRow.response).where(
+                    RsvpRow.occurrence_uid == notice.occurrence_uid
+                )
+            ).all()
+        )
+        if kind == NoticeKind.CANCELLATION:
+            if not told:
+                return Settle(NoticeStatus.CANCELLED, "the member was never told of this session")
+        elif gone:
+            return Settle(NoticeStatus.CANCELLED, "the session was cancelled before this was sent")
+        if kind == NoticeKind.UPDATE and told and max(seq for _, seq in told) >= notice.sequence:
+            return Settle(
+                NoticeStatus.CANCELLED, f"the member already has sequence {max(seq for _, seq in told)}"
+            )
+        if kind == NoticeKind.REMINDER and rsvps.get(member.id) == "declined":
+            return Settle(NoticeStatus.SKIPPED, "the member declined this session")
+        if kind == NoticeKind.FOLLOWUP:
+            accepted = {m for m, r in rsvps.items() if r == "accepted"}
+            if accepted and member.id not in accepted:
+                return Settle(
+                    NoticeStatus.SKIPPED, "follow-ups go to those who accepted, and this member did not"
+                )
+            if not accepted and not told:
+                return Settle(NoticeStatus.SKIPPED, "the member was never invited to this session")
+        return self._compose(notice, series, member, occurrence, kind, now)
+
+    def _compose(
+        self,
+        notice: NoticeRow,
+        series: SeriesRow,
+        member: MemberRow,
+        occ: Occurrence | None,
+        kind: NoticeKind,
+        now: datetime,
+    ) -> _Send:
+        start = occ.start if occ is not None else (notice.starts_at or notice.recurrence_id)
+        end = occ.end if occ is not None else start + timedelta(seconds=series.duration_s)
+        sequence = occ.sequence if occ is not None else notice.sequence
+        if kind == NoticeKind.CANCELLATION:
+            sequence = max(sequence, notice.sequence)
+        venue = (occ.venue if occ is not None and occ.venue is not None else None) or series.venue
+        agenda = occ.agenda if occ is not None and occ.agenda else ""
+        base = self.settings.public_url
+        links: dict[str, str] = {}
+        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE):
+            for response, key in (("accepted", "accept_url"), ("declined", "decline_url")):
+                token = sign(
+                    self.settings.secret_key,
+                    "rsvp",
+                    {"m": str(member.id), "s": str(series.id), "o": notice.occurrence_uid, "r": response},
+                    expires=end,
+                )
+                links[key] = f"{base}/rsvp/{token}"
+        if kind == NoticeKind.FOLLOWUP:
+            token = sign(
+                self.settings.secret_key,
+                "followup",
+                {"m": str(member.id), "s": str(series.id), "o": notice.occurrence_uid},
+                expires=end + timedelta(days=60),
+            )
+            links["followup_url"] = f"{base}/followup/{token}"
+        letter = Letter(
+            notice_kind=kind,
+            locale=Locale(member.locale),
+            member_name=member.name,
+            member_timezone=member.timezone,
+            session_kind=Kind(series.kind),
+            chapter=Chapter(series.chapter),
+            title=series.title,
+            description=series.description,
+            venue=venue,
+            agenda=agenda,
+            organizer_name=series.organizer_name,
+            organizer_email=series.organizer_email,
+            start=start,
+            end=end,
+            sequence=sequence,
+            reminder_slot=notice.slot if kind == NoticeKind.REMINDER else "",
+            **links,
+        )
+        text, html = self.renderer.bodies(letter)
+        calendar = method = None
+        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION):
+            facts = EventFacts(
+                uid=notice.occurrence_uid,
+                sequence=sequence,
+                start=start,
+                end=end,
+                summary=series.title,
+                location=venue,
+                description="\n\n".join(p for p in (agenda, series.description) if p),
+                organizer_name=series.organizer_name,
+                organizer_email=series.organizer_email,
+                categories=(series.kind, series.chapter),
+            )
+            if kind == NoticeKind.CANCELLATION:
+                calendar, method = itip_cancel(facts, member.name, member.email, now), "CANCEL"
+            else:
+                calendar, method = itip_request(facts, member.name, member.email, now), "REQUEST"
+        message = build_email(
+            notice_id=notice.id,
+            sender=self.settings.mail_from,
+            to_name=member.name,
+            to_email=member.email,
+            reply_to=series.organizer_email,
+            subject=self.renderer.subject(letter),
+            text=text,
+            html=html,
+            sent_at=now,
+            calendar=calendar,
+            method=method,
+        )
+        return _Send(message=message, sequence=sequence)
+
+    def _finish(
+        self, notice_id: uuid.UUID, outcome: Settle, sent: tuple[str, int] | None, bound: Any
+    ) -> None:
+        now = self.clock()
+        values: dict[str, Any] = {
+            "status": outcome.status.value,
+            "last_error": outcome.reason,
+            "lease_until": None,
+            "updated_at": now,
+        }
+        if sent is not None:
+            values.update(sent_at=now, message_id=sent[0], sequence=sent[1])
+        with self.db.session() as session:
+            session.execute(
+                update(NoticeRow)
+                .where(NoticeRow.id == notice_id, NoticeRow.status == NoticeStatus.SENDING.value)
+                .values(**values)
+            )
+        event = "notice_sent" if outcome.status == NoticeStatus.SENT else f"notice_{outcome.status.value}"
+        bound.info(event, reason=outcome.reason, channel_message_id=sent[0] if sent else None)
+
+    def _retry(self, notice_id: uuid.UUID, reason: str, bound: Any) -> None:
+        now = self.clock()
+        with self.db.session() as session:
+            attempts = session.scalar(select(NoticeRow.attempts).where(NoticeRow.id == notice_id)) or 0
+            if attempts >= self.max_attempts:
+                status, due = NoticeStatus.FAILED, None
+                reason = f"gave up after {attempts} attempts; last: {reason}"
+            else:
+                status = NoticeStatus.PENDING
+                base = min(3600.0, 15.0 * 2 ** max(0, attempts - 1))
+                due = now + timedelta(seconds=random.uniform(base / 2, base))  # noqa: S311 (jitter)
+            values: dict[str, Any] = {
+                "status": status.value,
+                "last_error": reason,
+                "lease_until": None,
+                "updated_at": now,
+            }
+            if due is not None:
+                values["due_at"] = due
+            session.execute(
+                update(NoticeRow)
+                .where(NoticeRow.id == notice_id, NoticeRow.status == NoticeStatus.SENDING.value)
+                .values(**values)
+            )
+        bound.warning(
+            "notice_send_failed",
+            reason=reason,
+            retry_at=due.isoformat() if due else None,
+            status=status.value,
+        )
+
+
+@dataclass(frozen=True)
+class _Send:
+    message: Any  # EmailMessage
+    sequence: int
+
+
+def _uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def mark_failed(db: Database, notice_id: uuid.UUID, reason: str, now: datetime) -> bool:
+    """Mark a notice that is not finished yet ``failed``; False if it was finished or unknown."""
+    with db.session() as session:
+        changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(NoticeRow)
+            .where(NoticeRow.id == notice_id, NoticeRow.status.not_in([s.value for s in FINAL]))
+            .values(status=NoticeStatus.FAILED.value, last_error=reason, lease_until=None, updated_at=now)
+        )
+    return bool(changed.rowcount)
+
+
+class DeadLetterHandler:
+    """Consumes ``exsched.dead-letters``: whatever ends there is a notice that failed."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db = db
+        self.clock = clock
+
+    def __call__(self, delivery: Delivery) -> Outcome:
+        reason = str(delivery.headers.get("x-first-death-reason", "unknown"))
+        queue = str(delivery.headers.get("x-first-death-queue", "?"))
+        notice_id = _uuid(delivery.message_id)
+        if notice_id is None:
+            log.error(
+                "dead_letter_without_notice", message_id=delivery.message_id, reason=reason, queue=queue
+            )
+            return Outcome.ACK
+        explained = {
+            "delivery_limit": "delivered too many times without an answer (worker crashing on it?)",
+            "rejected": "rejected by a worker as impossible to handle",
+        }.get(reason, reason)
+        marked = mark_failed(self.db, notice_id, f"dead-lettered from {queue}: {explained}", self.clock())
+        log.warning(
+            "notice_dead_lettered", notice_id=str(notice_id), reason=reason, queue=queue, marked=marked
+        )
+        return Outcome.ACK
