@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", description="address `serve api` listens on")
     api_port: int = Field(8000, description="port `serve api` listens on")
     horizon_days: int = Field(60, ge=1, le=730, description="how far ahead notices are planned")
-    lease_seconds: int = Field(600, ge=10, description="a published notice's wait for a worker")
+    lease_seconds: int = Field(
+        600, ge=2, description="how long a published or sending notice waits for a worker's answer"
+    )
     dispatch_batch: int = Field(1000, ge=1, le=10000, description="notices claimed per transaction")
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")
     worker_concurrency: int = Field(4, ge=1, le=64, description="sends in parallel per worker role")

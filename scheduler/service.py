@@ -59,6 +59,7 @@ class SchedulerService:
         self.bus = bus
         self.clock = clock
         self.planner = Planner(db, holidays, horizon=timedelta(days=settings.horizon_days), clock=clock)
+        self.lease = timedelta(seconds=settings.lease_seconds)
         self.dispatcher = Dispatcher(
             db,
             bus,
@@ -90,7 +91,8 @@ class SchedulerService:
         self.scheduler.add_job(
             self._plan_horizon, "interval", id="plan-horizon", minutes=10, next_run_time=now
         )
-        self.scheduler.add_job(self._reap, "interval", id="reap-leases", seconds=30)
+        reap_every = max(1.0, min(30.0, self.lease.total_seconds() / 2))
+        self.scheduler.add_job(self._reap, "interval", id="reap-leases", seconds=reap_every)
         self.scheduler.add_job(self._holidays, "interval", id="holidays", hours=24)
         self.scheduler.start()
         if self._listener is not None:

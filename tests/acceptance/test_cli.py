@@ -109,10 +109,16 @@ def test_serve_api_refuses_an_unmigrated_database(env: dict[str, str], tmp_path:
     assert "run `exsched db upgrade` first" in result.stderr
 
 
-def test_workers_not_built_yet_say_so(env: dict[str, str], tmp_path: Path) -> None:
+def test_worker_without_a_broker_or_with_unknown_kinds_says_what_is_wrong(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    run(["db", "upgrade"], env, tmp_path)
+    env.pop("EXSCHED_AMQP_URL", None)
     result = run(["serve", "worker"], env, tmp_path)
-    assert result.returncode == 3
-    assert "not available in this version" in result.stderr
+    assert result.returncode == 2 and "set EXSCHED_AMQP_URL" in result.stderr
+    env["EXSCHED_AMQP_URL"] = "amqp://guest:guest@127.0.0.1:1/"
+    result = run(["serve", "worker", "--kinds", "invitation,party"], env, tmp_path)
+    assert result.returncode == 2 and "unknown notice kind(s) party" in result.stderr
 
 
 def test_scheduler_without_a_broker_url_says_what_to_set(env: dict[str, str], tmp_path: Path) -> None:
@@ -146,7 +152,7 @@ def wait_for_notices(db: Database, timeout: float) -> dict[str, int]:
             counts = dict(
                 session.execute(select(NoticeRow.status, func.count()).group_by(NoticeRow.status)).all()
             )
-        if counts.get("published"):
+        if counts.get("sent"):
             break
         time.sleep(0.5)
     db.dispose()
@@ -170,7 +176,9 @@ def test_demo_seeds_every_chapter_and_serves_the_series(env: dict[str, str], tmp
         }
         assert {s["kind"] for s in series} == {"project-docking", "tech-exchange"}
         statuses = wait_for_notices(Database(env["EXSCHED_DATABASE_URL"]), timeout=60)
-        assert "published" in statuses, f"the embedded scheduler planned and published: {statuses}"
+        assert statuses.get("sent"), f"the embedded scheduler and workers sent invitations: {statuses}"
+        outbox = sorted((tmp_path / "var" / "outbox").glob("*.eml"))
+        assert len(outbox) == statuses["sent"], "one .eml in the outbox per notice sent"
         proc.terminate()
         output = proc.communicate(timeout=15)[0]
     key = next(line.split()[-1] for line in output.splitlines() if line.strip().startswith("admin key"))

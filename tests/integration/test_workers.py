@@ -1,0 +1,397 @@
+"""Workers end to end in one process: planner → dispatcher → bus → worker → real SMTP server.
+
+Runs on SQLite and PostgreSQL with the in-process bus and an aiosmtpd server; every email the
+server accepts is parsed, and its calendar is checked against what the API says.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import recurring_ical_events
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from sqlalchemy import select
+
+from scheduler.bus.base import Delivery, OutboundMessage, Outcome
+from scheduler.bus.memory import InProcessBus
+from scheduler.config import Settings
+from scheduler.db.models import NoticeRow, RsvpRow
+from scheduler.db.session import Database
+from scheduler.dispatcher import Dispatcher
+from scheduler.holidays import ChineseStatutoryCalendar
+from scheduler.planner import Planner
+from schemas.bus import DEAD_QUEUE, queue_name, routing_key
+from tests.conftest import SmtpSink
+from tests.integration.test_api_members import create as create_member
+from tests.integration.test_api_series import create as create_series
+from tests.integration.test_scheduling import Clock
+from workers.channels.smtp import SmtpChannel
+from workers.runtime import DeadLetterHandler, NoticeHandler
+
+QUEUES = [queue_name(r) for r in ("invitations", "reminders", "followups")]
+START = datetime(2026, 12, 10, 6, 0, tzinfo=UTC)  # Thursday 14:00 in Ningbo
+
+
+class World:
+    """Planner, dispatcher, bus and worker sharing one clock."""
+
+    def __init__(
+        self, settings: Settings, db: Database, client: TestClient, admin: dict, sink: SmtpSink
+    ) -> None:
+        self.clock = Clock(datetime(2026, 11, 27, 0, 0, tzinfo=UTC))
+        holidays = ChineseStatutoryCalendar()
+        self.db, self.client, self.admin, self.sink = db, client, admin, sink
+        self.bus = InProcessBus()
+        self.bus.declare()
+        self.planner = Planner(db, holidays, clock=self.clock)
+        self.dispatcher = Dispatcher(db, self.bus, clock=self.clock)
+        self.channel = SmtpChannel(sink.url, timeout=10)
+        self.handler = NoticeHandler(settings, db, self.channel, holidays, clock=self.clock, max_attempts=3)
+
+    def run(self, until: datetime | None = None) -> list[Outcome]:
+        """Advance the clock, plan, dispatch and work until nothing is due."""
+        if until is not None:
+            self.clock.now = until
+        self.planner.plan_requested()
+        outcomes: list[Outcome] = []
+        while self.dispatcher.dispatch_once().claimed:
+            pass
+        for queue in QUEUES:
+            outcomes += self.work(queue)
+        return outcomes
+
+    def work(self, queue: str, handler: Any = None) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        stop = threading.Event()
+
+        def take(delivery: Delivery) -> Outcome:
+            outcome = (handler or self.handler)(delivery)
+            outcomes.append(outcome)
+            if not self.bus.queue_depth(queue):
+                stop.set()
+            return outcome
+
+        if self.bus.queue_depth(queue):
+            self.bus.consume([queue], take, stop=stop)
+        return outcomes
+
+    def mails(self) -> list[EmailMessage]:
+        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in self.sink.received()]
+
+    def notices(self, **filters: Any) -> list[NoticeRow]:
+        with self.db.session() as session:
+            query = select(NoticeRow).order_by(NoticeRow.due_at)
+            for name, value in filters.items():
+                query = query.where(getattr(NoticeRow, name) == value)
+            return list(session.scalars(query))
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+@pytest.fixture
+def world(settings: Settings, db: Database, client: TestClient, admin: dict, smtp_sink: SmtpSink) -> Any:
+    made = World(settings, db, client, admin, smtp_sink)
+    yield made
+    made.close()
+
+
+def subscribed(world: World, **member: Any) -> dict:
+    made = create_member(world.client, world.admin, **member)
+    response = world.client.post(
+        f"/api/v1/members/{made['id']}/subscriptions", json={"chapter": "ningbo"}, headers=world.admin
+    )
+    assert response.status_code == 201
+    return made
+
+
+def a_session(world: World, **overrides: Any) -> dict:
+    body = {
+        "dtstart": "2026-12-10T14:00:00",
+        "rrule": None,
+        "venue": "宁波国际会展中心 3号会议室",
+    } | overrides
+    return create_series(world.client, world.admin, **body)
+
+
+def calendar_of(mail: EmailMessage) -> tuple[Calendar, bytes, dict[str, str]]:
+    [part] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    raw = part.get_payload(decode=True)
+    return Calendar.from_ical(raw), raw, dict(part.get_params()[1:])
+
+
+def test_invitation_is_imip_that_matches_the_api(world: World) -> None:
+    member = subscribed(world)
+    series = a_session(world)
+    world.run()
+    [mail] = world.mails()
+    [occurrence] = world.client.get(f"/api/v1/series/{series['id']}/occurrences").json()
+    [notice] = world.notices(kind="invitation")
+
+    assert mail["Subject"] == "【邀请】宁波 · 技术交流会 · 12月10日 周四 14:00"
+    assert mail["To"].addresses[0].addr_spec == member["email"]
+    assert mail["Message-ID"] == f"<{notice.id}@exsched.invalid>"
+    assert mail.get_content_type() == "multipart/mixed"
+    alternative = mail.get_payload()[0]
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in alternative.get_payload()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+    assert mail.get_payload()[1].get_filename() == "invite.ics"
+
+    calendar, raw, params = calendar_of(mail)
+    assert params == {"method": "REQUEST", "charset": "UTF-8"}
+    assert calendar["METHOD"] == "REQUEST" and not calendar.get_missing_tzids()
+    assert {tz["TZID"] for tz in calendar.walk("VTIMEZONE")} == {"Asia/Shanghai"}
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]) == occurrence["uid"] and event["SEQUENCE"] == 0
+    assert event.decoded("DTSTART") == datetime.fromisoformat(occurrence["start"])
+    assert event.decoded("DTEND") == datetime.fromisoformat(occurrence["end"])
+    assert event["DTSTART"].params["TZID"] == "Asia/Shanghai"
+    assert event.decoded("DTSTAMP").tzinfo is not None
+    assert str(event["ORGANIZER"]) == "mailto:ningbo@assoc.example"
+    attendee = event["ATTENDEE"]
+    assert str(attendee) == f"mailto:{member['email']}"
+    assert {k: str(v) for k, v in attendee.params.items()} == {
+        "CN": "陈静",
+        "ROLE": "REQ-PARTICIPANT",
+        "PARTSTAT": "NEEDS-ACTION",
+        "RSVP": "TRUE",
+    }
+    [expanded] = recurring_ical_events.of(calendar).between(
+        START - timedelta(days=1), START + timedelta(days=1)
+    )
+    assert expanded.decoded("DTSTART") == datetime.fromisoformat(occurrence["start"])
+    lines = raw.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines) and b"\n" not in b"".join(lines)
+    assert notice.status == "sent" and notice.message_id == mail["Message-ID"]
+
+
+def test_moving_then_cancelling_sends_update_and_cancel_with_rising_sequence(world: World) -> None:
+    subscribed(world)
+    series = a_session(world)
+    world.run()
+    url = f"/api/v1/series/{series['id']}/occurrences/20261210T060000Z"
+    assert (
+        world.client.patch(url, json={"start": "2026-12-11T09:30:00"}, headers=world.admin).status_code == 200
+    )
+    world.run(world.clock.now + timedelta(minutes=1))
+    assert world.client.patch(url, json={"status": "cancelled"}, headers=world.admin).status_code == 200
+    world.run(world.clock.now + timedelta(minutes=1))
+    invitation, update_mail, cancel_mail = world.mails()
+    uids = set()
+    for mail, method, sequence in (
+        (invitation, "REQUEST", 0),
+        (update_mail, "REQUEST", 1),
+        (cancel_mail, "CANCEL", 2),
+    ):
+        calendar, _, params = calendar_of(mail)
+        [event] = calendar.walk("VEVENT")
+        assert (calendar["METHOD"], params["method"], event["SEQUENCE"]) == (method, method, sequence)
+        uids.add(str(event["UID"]))
+    assert len(uids) == 1
+    [moved] = calendar_of(update_mail)[0].walk("VEVENT")
+    assert moved.decoded("DTSTART").isoformat() == "2026-12-11T09:30:00+08:00"
+    assert update_mail["Subject"].startswith("【变更】") and cancel_mail["Subject"].startswith("【取消】")
+    [cancelled] = calendar_of(cancel_mail)[0].walk("VEVENT")
+    assert cancelled["STATUS"] == "CANCELLED"
+    assert {n.status for n in world.notices(kind="reminder")} == {"cancelled"}
+
+
+def test_english_member_reads_their_own_time_zone(world: World) -> None:
+    subscribed(world, name="Anna Rossi", email="anna@tessuti.example", locale="en", timezone="Europe/Rome")
+    a_session(world)
+    world.run()
+    [mail] = world.mails()
+    assert mail["Subject"] == "[Invitation] Ningbo · Tech exchange · Thu 10 Dec 07:00"
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Thursday 10 December 2026, 07:00–09:00 (Europe/Rome, UTC+01:00)" in text
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "Accept</a>" in html
+
+
+def test_reminder_and_follow_up_go_out_at_their_times(world: World) -> None:
+    subscribed(world)
+    a_session(world)
+    world.run()
+    world.run(START - timedelta(hours=2))
+    world.run(START + timedelta(days=1, hours=2))
+    subjects = [m["Subject"][:4] for m in world.mails()]
+    assert subjects == ["【邀请】", "【提醒】", "【提醒】", "【会后】"]
+    followup = world.mails()[-1].get_body(preferencelist=("plain",)).get_content()
+    assert "/followup/" in followup
+    assert not [p for p in world.mails()[-1].walk() if p.get_content_type() == "text/calendar"]
+
+
+def test_smtp_451_is_retried_later_and_delivered_once(world: World, smtp_sink: SmtpSink) -> None:
+    subscribed(world)
+    a_session(world)
+    smtp_sink.fail_next(451)
+    world.run()
+    [invitation] = world.notices(kind="invitation")
+    assert invitation.status == "pending" and "451" in invitation.last_error
+    assert invitation.due_at > world.clock.now and world.mails() == []
+    world.run(invitation.due_at)
+    [invitation] = world.notices(kind="invitation")
+    assert invitation.status == "sent" and invitation.attempts == 2
+    assert len(world.mails()) == 1
+
+
+def test_smtp_550_fails_the_notice_with_the_reason(world: World, smtp_sink: SmtpSink) -> None:
+    member = subscribed(world)
+    smtp_sink.reject.add(member["email"])
+    a_session(world)
+    world.run()
+    [invitation] = world.notices(kind="invitation")
+    assert invitation.status == "failed" and "550" in invitation.last_error
+    assert world.mails() == []
+
+
+def test_transient_failures_give_up_after_the_limit(world: World, smtp_sink: SmtpSink) -> None:
+    subscribed(world)
+    a_session(world)
+    smtp_sink.fail_next(421, count=10)
+    for _ in range(4):
+        world.run(world.clock.now + timedelta(hours=2))
+    [invitation] = world.notices(kind="invitation")
+    assert invitation.status == "failed" and "gave up after 3 attempts" in invitation.last_error
+
+
+def test_a_duplicate_message_sends_nothing_twice(world: World) -> None:
+    subscribed(world)
+    a_session(world)
+    world.planner.plan_requested()
+    world.dispatcher.dispatch_once()
+    [delivery] = peek(world.bus, queue_name("invitations"))
+    world.bus.publish([delivery])  # the same message again, as after a lease expiry
+    world.run()
+    assert len(world.mails()) == 1
+
+
+def peek(bus: InProcessBus, queue: str) -> list[OutboundMessage]:
+    with bus._cond:
+        return [stored.message for stored in bus._queues[queue]]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "reason"),
+    [
+        (b"{not json", {}, "not JSON"),
+        (json.dumps({"version": 2}).encode(), {"x-exsched-schema": 2}, "unknown envelope version 2"),
+        (json.dumps({"version": 1, "notice_id": "x"}).encode(), {}, "invalid envelope"),
+    ],
+)
+def test_poison_messages_are_dead_lettered_and_the_notice_failed(
+    world: World, body: bytes, headers: dict, reason: str
+) -> None:
+    subscribed(world)
+    a_session(world)
+    world.planner.plan_requested()
+    world.dispatcher.dispatch_once()
+    world.work(queue_name("invitations"))  # the real invitation goes out
+    [invitation] = world.notices(kind="invitation")
+    [reminder] = world.notices(kind="reminder", slot="P1D")
+    poison = OutboundMessage(
+        message_id=str(reminder.id), routing_key=routing_key("reminder"), body=body, headers=headers
+    )
+    world.bus.publish([poison])
+    assert world.work(queue_name("reminders")) == [Outcome.REJECT]
+    assert world.work(DEAD_QUEUE, DeadLetterHandler(world.db, world.clock)) == [Outcome.ACK]
+    [reminder] = world.notices(kind="reminder", slot="P1D")
+    assert reminder.status == "failed" and reason in reminder.last_error
+    assert "dead-lettered" not in reminder.last_error  # the worker's own reason was kept
+    assert invitation.status == "sent"
+
+
+def test_a_message_for_an_unknown_notice_is_dropped(world: World) -> None:
+    stray = OutboundMessage(
+        message_id="00000000-0000-0000-0000-000000000000",
+        routing_key=routing_key("invitation"),
+        body=json.dumps(
+            {
+                "version": 1,
+                "notice_id": "00000000-0000-0000-0000-000000000000",
+                "kind": "invitation",
+                "channel": "email",
+                "series_id": "00000000-0000-0000-0000-000000000000",
+                "member_id": "00000000-0000-0000-0000-000000000000",
+                "occurrence_uid": "x",
+                "recurrence_id": START.isoformat(),
+                "sequence": 0,
+                "due_at": START.isoformat(),
+                "attempt": 1,
+                "trace_id": "t",
+            }
+        ).encode(),
+    )
+    world.bus.publish([stray])
+    assert world.work(queue_name("invitations")) == [Outcome.ACK]
+    assert world.mails() == []
+
+
+def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: World) -> None:
+    subscribed(world)
+    subscribed(world, name="王磊", email="wang@yiwu.example")
+    subscribed(world, name="李娜", email="li@oujia.example")
+    a_session(world)
+    world.run()
+    links: dict[str, dict[str, str]] = {}
+    for mail in world.mails():
+        text = mail.get_body(preferencelist=("plain",)).get_content()
+        urls = [word for word in text.split() if "/rsvp/" in word]
+        links[mail["To"].addresses[0].addr_spec] = {"accept": urls[0], "decline": urls[1]}
+    assert len(links) == 3
+    accept = links["chen.jing@lihua.example"]["accept"].split("https://exsched.test", 1)[1]
+    decline = links["li@oujia.example"]["decline"].split("https://exsched.test", 1)[1]
+    assert world.client.get(accept).status_code == 200
+    assert world.client.get(accept).status_code == 200  # a second click changes nothing
+    assert world.client.get(decline).status_code == 200
+    assert world.client.get(accept[:-4] + "AAAA").status_code == 404
+    with world.db.session() as session:
+        assert sorted(session.scalars(select(RsvpRow.response))) == ["accepted", "declined"]
+    world.run(START - timedelta(hours=2))
+    reminded = {m["To"].addresses[0].addr_spec for m in world.mails() if m["Subject"].startswith("【提醒】")}
+    assert reminded == {"chen.jing@lihua.example", "wang@yiwu.example"}
+    world.run(START + timedelta(days=1, hours=2))
+    followed = {m["To"].addresses[0].addr_spec for m in world.mails() if m["Subject"].startswith("【会后】")}
+    assert followed == {"chen.jing@lihua.example"}
+    skipped = [n for n in world.notices(kind="followup") if n.status == "skipped"]
+    assert len(skipped) == 2 and all("accepted" in n.last_error for n in skipped)
+
+
+def test_follow_up_form_records_docking_outcomes(world: World) -> None:
+    subscribed(world)
+    a_session(world, kind="project-docking")
+    world.run()
+    world.run(START + timedelta(days=1, hours=2))
+    text = world.mails()[-1].get_body(preferencelist=("plain",)).get_content()
+    [url] = [w for w in text.split() if "/followup/" in w]
+    path = url.split("https://exsched.test", 1)[1]
+    assert "对接的成果" in world.client.get(path).text
+    posted = world.client.post(
+        path,
+        content="text=%E6%84%8F%E5%90%91%E8%AE%A2%E5%8D%95+3%E4%BB%B6",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert posted.status_code == 200
+    from scheduler.db.models import FollowupResponseRow
+
+    with world.db.session() as session:
+        [row] = session.scalars(select(FollowupResponseRow))
+        assert (row.kind, row.text) == ("docking-outcome", "意向订单 3件")
+    assert (
+        world.client.post(
+            path, content="text=", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ).status_code
+        == 422
+    )
