@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 
 import structlog
 
@@ -59,7 +60,14 @@ class WorkerService:
             made = channel or make_channel(settings)
             self.channels.append(made)
             self.handlers.append(
-                NoticeHandler(settings, db, made, holidays, max_attempts=settings.max_attempts)
+                NoticeHandler(
+                    settings,
+                    db,
+                    made,
+                    holidays,
+                    max_attempts=settings.max_attempts,
+                    send_lease=timedelta(seconds=settings.lease_seconds),
+                )
             )
         self.dead_letters = DeadLetterHandler(db)
         self.stop_event = threading.Event()

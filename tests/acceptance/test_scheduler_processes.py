@@ -7,7 +7,6 @@ API), reads what arrives on the real queues, and checks it against the notices t
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -26,40 +25,16 @@ from sqlalchemy import func, select
 
 from scheduler.bus.base import Delivery, Outcome
 from scheduler.bus.rabbitmq import RabbitBus
-from scheduler.db.migrate import upgrade
 from scheduler.db.models import MemberRow, NoticeRow, SubscriptionRow
 from scheduler.db.session import Database
 from schemas.bus import queue_name
 from tests.acceptance.test_cli import free_port, serving
-from tests.conftest import _empty, make_key, purge_all
+from tests.conftest import make_key
 from tests.integration.test_api_series import series_body
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 INVITATIONS = queue_name("invitations")
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Database]:
-    db = Database(postgres_url)
-    upgrade(db)
-    _empty(db)
-    yield db
-    db.dispose()
-
-
-@pytest.fixture
-def env(pg: Database, amqp_url: str, tmp_path: Path) -> dict[str, str]:
-    RabbitBus(amqp_url).declare()
-    purge_all(amqp_url)
-    values = dict(os.environ)
-    values.update(
-        EXSCHED_DATABASE_URL=pg.url,
-        EXSCHED_AMQP_URL=amqp_url,
-        EXSCHED_PUBLIC_URL="https://exsched.test",
-        EXSCHED_LOG_FORMAT="json",
-    )
-    return values
 
 
 def start_scheduler(env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:

@@ -1,0 +1,146 @@
+"""Scheduler and worker as separate processes on PostgreSQL, RabbitMQ and a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from scheduler.db.models import NoticeRow
+from scheduler.db.session import Database
+from tests.acceptance.test_scheduler_processes import (
+    add_subscribers,
+    create_series_in_db,
+    start_scheduler,
+    stop_process,
+)
+from tests.conftest import SmtpSink
+
+pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
+
+
+def start_worker(env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", "worker"],
+        env=env | extra,
+        stdout=handle,
+        stderr=handle,
+    )
+
+
+def statuses(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        return dict(
+            session.execute(
+                select(NoticeRow.status, func.count())
+                .where(NoticeRow.kind == "invitation")
+                .group_by(NoticeRow.status)
+            ).all()
+        )
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{what() if callable(what) else what} within {timeout} s")
+
+
+def unsent(db: Database) -> list[tuple[str, str | None, int]]:
+    with db.session() as session:
+        return [
+            (r.status, r.last_error, r.attempts)
+            for r in session.execute(
+                select(NoticeRow.status, NoticeRow.last_error, NoticeRow.attempts).where(
+                    NoticeRow.kind == "invitation", NoticeRow.status != "sent"
+                )
+            )
+        ]
+
+
+def message_ids(sink: SmtpSink) -> list[str]:
+    return [
+        str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"])
+        .strip("<>")
+        .split("@")[0]
+        for raw in sink.received()
+    ]
+
+
+def test_worker_killed_mid_batch_sends_each_notice_once_but_for_its_open_send(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    members = 200
+    add_subscribers(pg, members)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
+    smtp_sink.delay = 0.02  # a relay that takes its time, so the kill lands mid-send
+    env = env | {
+        "EXSCHED_SMTP_URL": smtp_sink.url,
+        "EXSCHED_LEASE_SECONDS": "4",
+        "EXSCHED_WORKER_CONCURRENCY": "1",
+    }
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    first = start_worker(env, tmp_path / "worker-1.log")
+    try:
+        wait_until(lambda: len(smtp_sink.received()) >= 40, 60, "40 emails were not accepted")
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        sent_before = len(smtp_sink.received())
+        assert sent_before < members, "the kill should land mid-batch"
+        second = start_worker(env, tmp_path / "worker-2.log")
+        try:
+            wait_until(
+                lambda: statuses(pg).get("sent") == members,
+                120,
+                lambda: f"not every invitation was sent ({unsent(pg)})",
+            )
+        finally:
+            stop_process(second)
+    finally:
+        stop_process(scheduler)
+    ids = message_ids(smtp_sink)
+    with pg.session() as session:
+        owed = {str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))}
+    assert set(ids) == owed, "every invitation owed reached the SMTP server"
+    duplicates = sum(count - 1 for count in Counter(ids).values())
+    print(f"killed after {sent_before} of {members} sends; {duplicates} duplicate(s)")
+    assert duplicates <= 1, "at most the one send that was between SMTP accept and recording `sent`"
+
+
+def test_smtp_outage_is_ridden_out_and_everything_is_delivered_once(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    members = 30
+    add_subscribers(pg, members)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
+    smtp_sink.fail_next(451, count=10)
+    env = env | {"EXSCHED_SMTP_URL": smtp_sink.url}
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_until(lambda: statuses(pg).get("sent") == members, 120, "the invitations were not all delivered")
+    finally:
+        stop_process(worker)
+        stop_process(scheduler)
+    ids = message_ids(smtp_sink)
+    assert len(ids) == members == len(set(ids))
+    with pg.session() as session:
+        retried = session.scalar(
+            select(func.count())
+            .select_from(NoticeRow)
+            .where(NoticeRow.kind == "invitation", NoticeRow.attempts > 1)
+        )
+    assert retried == 10
