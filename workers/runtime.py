@@ -140,22 +140,28 @@ class NoticeHandler:
         if notice_id is not None:
             mark_failed(self.db, notice_id, f"poison message: {reason}", self.clock())
 
-    def _handle(self, envelope: NoticeEnvelope, bound: Any) -> Outcome:
-        now = self.clock()
+    def _claim(self, notice_id: uuid.UUID, now: datetime, bound: Any) -> bool:
+        """``published → sending`` with a lease; False (and logged) for a duplicate or stale message."""
         with self.db.session() as session:
             claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(NoticeRow)
                 .where(
-                    NoticeRow.id == envelope.notice_id,
+                    NoticeRow.id == notice_id,
                     (NoticeRow.status == NoticeStatus.PUBLISHED.value)
                     | ((NoticeRow.status == NoticeStatus.PENDING.value) & (NoticeRow.due_at <= now)),
                 )
                 .values(status=NoticeStatus.SENDING.value, lease_until=now + self.send_lease, updated_at=now)
             )
-            if not claimed.rowcount:
-                status = session.scalar(select(NoticeRow.status).where(NoticeRow.id == envelope.notice_id))
-                bound.info("notice_dropped", reason="duplicate or stale message", status=status or "missing")
-                return Outcome.ACK
+            if claimed.rowcount:
+                return True
+            status = session.scalar(select(NoticeRow.status).where(NoticeRow.id == notice_id))
+        bound.info("notice_dropped", reason="duplicate or stale message", status=status or "missing")
+        return False
+
+    def _handle(self, envelope: NoticeEnvelope, bound: Any) -> Outcome:
+        now = self.clock()
+        if not self._claim(envelope.notice_id, now, bound):
+            return Outcome.ACK
         try:
             with self.db.session() as session:
                 plan = self._decide(session, envelope.notice_id, now)

@@ -27,9 +27,9 @@ log = structlog.get_logger(__name__)
 
 
 def make_channel(settings: Settings) -> Channel:
-    """SMTP when ``EXSCHED_SMTP_URL`` is set, else the file outbox."""
+    """SMTP when ``EXSCHED_SMTP_URL`` is set (a connection per parallel send), else the file outbox."""
     if settings.smtp_url:
-        return SmtpChannel(settings.smtp_url)
+        return SmtpChannel(settings.smtp_url, connections=settings.worker_concurrency)
     return FileOutbox(settings.outbox_dir)
 
 

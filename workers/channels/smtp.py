@@ -1,12 +1,14 @@
 """SMTP relay channel: ``smtp://``, ``smtp+starttls://``, ``smtps://`` with optional credentials.
 
-One connection is kept and reused across messages (a relay is much faster per message on an
-open session); it is reopened after any error. Replies are classified as RFC 5321 says: 4xx
+Connections are kept open and reused across messages (a relay is much faster per message on an
+open session), one per concurrent sender up to ``connections``; a connection that saw any error
+is dropped and a fresh one opened for the next message. Replies are classified as RFC 5321 says: 4xx
 and connection trouble are transient, 5xx permanent.
 """
 
 from __future__ import annotations
 
+import queue
 import smtplib
 import ssl
 import threading
@@ -19,7 +21,7 @@ SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 
 class SmtpChannel:
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 30.0, connections: int = 1) -> None:
         parts = urlsplit(url)
         if parts.scheme not in SCHEMES:
             raise ValueError(
@@ -33,8 +35,8 @@ class SmtpChannel:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
-        self._client: smtplib.SMTP | None = None
-        self._lock = threading.Lock()
+        self._idle: queue.LifoQueue[smtplib.SMTP] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(max(1, connections))
 
     def _connect(self) -> smtplib.SMTP:
         client: smtplib.SMTP
@@ -51,13 +53,17 @@ class SmtpChannel:
         return client
 
     def send(self, message: EmailMessage) -> str:
-        with self._lock:
+        with self._slots:
             try:
-                if self._client is None:
-                    self._client = self._connect()
-                refused = self._client.send_message(message)
+                client = self._idle.get_nowait()
+            except queue.Empty:
+                client = None
+            try:
+                if client is None:
+                    client = self._connect()
+                refused = client.send_message(message)
             except smtplib.SMTPRecipientsRefused as exc:
-                self._reset()
+                _quit(client)
                 codes = [code for code, _ in exc.recipients.values()]
                 detail = "; ".join(
                     f"{rcpt}: {code} {msg.decode(errors='replace')}"
@@ -67,30 +73,32 @@ class SmtpChannel:
                     raise TransientSendError(f"recipient deferred: {detail}") from exc
                 raise PermanentSendError(f"recipient refused: {detail}") from exc
             except smtplib.SMTPResponseException as exc:
-                self._reset()
-                text = (
-                    exc.smtp_error.decode(errors="replace")
-                    if isinstance(exc.smtp_error, bytes)
-                    else str(exc.smtp_error)
-                )
+                _quit(client)
+                error = exc.smtp_error
+                text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
                 if 400 <= exc.smtp_code < 500:
                     raise TransientSendError(f"SMTP {exc.smtp_code} {text}") from exc
                 raise PermanentSendError(f"SMTP {exc.smtp_code} {text}") from exc
-            except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-                self._reset()
+            except (smtplib.SMTPException, OSError) as exc:
+                _quit(client)
                 raise TransientSendError(f"SMTP connection problem: {exc!r}") from exc
+            self._idle.put(client)
             if refused:
                 raise PermanentSendError(f"recipients refused: {refused}")
             return str(message["Message-ID"])
 
-    def _reset(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            try:
-                client.quit()
-            except (smtplib.SMTPException, OSError):
-                client.close()
-
     def close(self) -> None:
-        with self._lock:
-            self._reset()
+        while True:
+            try:
+                _quit(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+
+def _quit(client: smtplib.SMTP | None) -> None:
+    if client is None:
+        return
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
