@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import pika.exceptions
 import structlog
@@ -30,9 +30,13 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 key_app = typer.Typer(help="Staff API keys.", no_args_is_help=True)
+hook_app = typer.Typer(
+    help="Chapter chat-group webhooks (WeCom, DingTalk, Feishu, generic).", no_args_is_help=True
+)
 serve_app = typer.Typer(help="Run a service.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="apikey")
+app.add_typer(hook_app, name="webhook")
 app.add_typer(serve_app, name="serve")
 
 if TYPE_CHECKING:
@@ -130,6 +134,91 @@ def apikey_revoke(key_id: Annotated[str, typer.Argument(help="the key's id or it
             _fail(f"no single key matches {key_id!r}; see `exsched apikey list`")
         rows[0].revoked_at = rows[0].revoked_at or datetime.now(UTC)
     typer.echo(f"revoked {key_id}")
+
+
+WEBHOOK_FORMATS = ("wecom", "dingtalk", "feishu", "generic")
+
+
+def _replan_chapter(session: Any, chapter: str) -> None:
+    from scheduler.db.models import SeriesRow
+    from scheduler.planner import request_plan
+
+    ids = session.scalars(
+        select(SeriesRow.id).where(SeriesRow.chapter == chapter, SeriesRow.status == "active")
+    )
+    request_plan(session, series_ids=list(ids))
+
+
+@hook_app.command("add")
+def webhook_add(
+    chapter: Annotated[Chapter, typer.Option(help="the chapter whose group it is")],
+    format: Annotated[str, typer.Option("--format", help="wecom, dingtalk, feishu or generic")],
+    url: Annotated[str, typer.Option(help="the robot's webhook URL")],
+    secret: Annotated[str | None, typer.Option(help="signing secret (DingTalk, Feishu, generic)")] = None,
+    reminders: Annotated[bool, typer.Option(help="also post one reminder per session")] = True,
+) -> None:
+    """Post new sessions, changes and cancellations (and reminders) of a chapter to a chat group."""
+    from urllib.parse import urlsplit
+
+    from scheduler.db.models import ChapterWebhookRow
+
+    if format not in WEBHOOK_FORMATS:
+        _fail(f"unknown format {format!r}; use {', '.join(WEBHOOK_FORMATS)}")
+    if urlsplit(url).scheme not in ("https", "http") or not urlsplit(url).hostname:
+        _fail(f"--url must be an http(s) URL, not {url!r}")
+    db = _database(_settings())
+    _require_migrated(db)
+    with db.session() as session:
+        row = ChapterWebhookRow(
+            chapter=chapter.value,
+            format=format,
+            url=url,
+            secret=secret,
+            events=["new-session", "reminder"] if reminders else ["new-session"],
+            enabled=True,
+        )
+        session.add(row)
+        session.flush()
+        _replan_chapter(session, chapter.value)
+        hook_id = row.id
+    typer.echo(f"added {format} webhook {hook_id} for chapter {chapter.value}")
+
+
+@hook_app.command("list")
+def webhook_list() -> None:
+    """List webhooks (secrets are not shown)."""
+    from scheduler.db.models import ChapterWebhookRow
+
+    db = _database(_settings())
+    _require_migrated(db)
+    with db.session() as session:
+        for row in session.scalars(select(ChapterWebhookRow).order_by(ChapterWebhookRow.chapter)):
+            host = row.url.split("/")[2] if "//" in row.url else row.url
+            state = "enabled" if row.enabled else "disabled"
+            typer.echo(
+                f"{row.id}  {row.chapter:<9} {row.format:<8} {state:<8} {','.join(row.events)}  {host}"
+            )
+
+
+@hook_app.command("remove")
+def webhook_remove(hook_id: Annotated[str, typer.Argument(help="the webhook's id")]) -> None:
+    """Remove a webhook; its pending posts are dropped with it."""
+    import uuid as uuid_module
+
+    from scheduler.db.models import ChapterWebhookRow
+
+    db = _database(_settings())
+    _require_migrated(db)
+    try:
+        key = uuid_module.UUID(hook_id)
+    except ValueError:
+        _fail(f"{hook_id!r} is not a webhook id; see `exsched webhook list`")
+    with db.session() as session:
+        row = session.get(ChapterWebhookRow, key)
+        if row is None:
+            _fail(f"no webhook {hook_id}; see `exsched webhook list`")
+        session.delete(row)
+    typer.echo(f"removed webhook {hook_id}")
 
 
 def _run_api(

@@ -81,7 +81,9 @@ def _calendar(method: str, events: list[Event], first: datetime, last: datetime)
         calendar.add_component(event)
     missing = sorted(calendar.get_missing_tzids())
     # VTIMEZONEs go before the events that use them, as clients expect.
-    calendar.subcomponents[:0] = [vtimezone(t, _month(first), _month(last + timedelta(days=62))) for t in missing]
+    calendar.subcomponents[:0] = [
+        vtimezone(t, _month(first), _month(last + timedelta(days=62))) for t in missing
+    ]
     return calendar.to_ical()
 
 

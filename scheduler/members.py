@@ -56,6 +56,7 @@ def create_member(session: Session, data: MemberCreate, principal: Principal) ->
         chapter=data.chapter.value,
         locale=data.locale.value,
         timezone=data.timezone,
+        channels=sorted(set(data.channels)),
         feed_token=new_feed_token(),
     )
     session.add(row)
@@ -113,6 +114,7 @@ def member_out(row: MemberRow, public_url: str) -> MemberOut:
         chapter=row.chapter,  # type: ignore[arg-type]
         locale=row.locale,  # type: ignore[arg-type]
         timezone=row.timezone,
+        channels=list(row.channels or []),
         feed_url=feed,
         webcal_url=webcal,
         created_at=row.created_at,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.db.models import MemberRow, NoticeRow, SeriesRow, SubscriptionRow
+from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow, SubscriptionRow
 from scheduler.db.session import Database
 from scheduler.holidays import HolidayCalendar
 from scheduler.planning import Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
@@ -32,6 +32,7 @@ from schemas.names import Channel, NoticeKind, NoticeStatus, OccurrenceStatus, S
 log = structlog.get_logger(__name__)
 
 PLAN_CHANNEL = "exsched_plan"  # PostgreSQL NOTIFY channel
+MEMBER_CHANNELS = frozenset({Channel.EMAIL})
 OPEN = (NoticeStatus.PENDING.value, NoticeStatus.PUBLISHED.value, NoticeStatus.SENDING.value)
 NOTICES: Table = NoticeRow.__table__  # type: ignore[assignment]
 
@@ -80,13 +81,11 @@ class Planner:
         *,
         horizon: timedelta = timedelta(days=60),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        channels: Sequence[Channel] = (Channel.EMAIL,),
     ) -> None:
         self.db = db
         self.holidays = holidays
         self.horizon = horizon
         self.clock = clock
-        self.channels = tuple(channels)
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -170,9 +169,7 @@ class Planner:
                 reminders=tuple(timedelta(seconds=s) for s in series.reminders_s),
                 followup_after=timedelta(seconds=series.followup_after_s),
             )
-            subscribers = self._subscribers(session, series)
-            if only_member is not None:
-                subscribers &= {only_member}
+            recipients = self._recipients(session, series, plan, only_member)
             lookback = timedelta(seconds=series.duration_s) + plan.followup_after + timedelta(days=1)
             existing = self._existing(session, series_id, only_member, since=now - lookback)
             facts = self._facts(series, existing, now, lookback, plan)
@@ -184,21 +181,24 @@ class Planner:
             retimes: list[dict[str, Any]] = []
             cancels: list[dict[str, Any]] = []
             for occ in facts.values():
-                members = subscribers | {m for (uid, m) in by_pair if uid == occ.uid}
-                for member_id in sorted(members):
-                    for channel in self.channels:
-                        notices = [n for n in by_pair.get((occ.uid, member_id), ()) if n.channel == channel]
+                here = set(recipients) | {r for (uid, r) in by_pair if uid == occ.uid}
+                for recipient_id in sorted(here):
+                    wanted = recipients.get(recipient_id)
+                    theirs = by_pair.get((occ.uid, recipient_id), [])
+                    channels = (wanted.channels if wanted else set()) | {n.channel for n in theirs}
+                    for channel in sorted(channels):
                         for change in plan_pair(
                             occ,
-                            member_id,
-                            subscribed=member_id in subscribers,
-                            plan=plan,
-                            existing=notices,
+                            recipient_id,
+                            subscribed=wanted is not None and channel in wanted.channels,
+                            plan=wanted.plan if wanted else plan,
+                            existing=[n for n in theirs if n.channel == channel],
                             now=now,
                             channel=channel,
+                            followup=channel != Channel.WEBHOOK,
                         ):
                             if isinstance(change, Create):
-                                creates.append(_new_row(change, series_id, member_id, occ, channel, now))
+                                creates.append(_new_row(change, series_id, recipient_id, occ, channel, now))
                             elif isinstance(change, Retime):
                                 retimes.append(_retime_params(change, occ, now))
                             else:
@@ -211,6 +211,31 @@ class Planner:
         return report
 
     # --- queries --------------------------------------------------------------------------------
+
+    def _recipients(
+        self, session: Session, series: SeriesRow, plan: NoticePlan, only_member: uuid.UUID | None
+    ) -> dict[uuid.UUID, _Recipient]:
+        """Who the series' notices go to: subscribed members on their channels, and (when planning
+        the whole series) the chapter's chat-group webhooks."""
+        subscribers = self._subscribers(session, series)
+        if only_member is not None:
+            subscribers &= {only_member}
+        found: dict[uuid.UUID, _Recipient] = {}
+        if subscribers:
+            for member_id, channels in session.execute(
+                select(MemberRow.id, MemberRow.channels).where(MemberRow.id.in_(subscribers))
+            ):
+                usable = {Channel(c) for c in channels or ()} & MEMBER_CHANNELS
+                found[member_id] = _Recipient(usable, plan)
+        if only_member is None and series.status == SeriesStatus.ACTIVE.value:
+            for webhook in session.scalars(
+                select(ChapterWebhookRow).where(
+                    ChapterWebhookRow.chapter == series.chapter, ChapterWebhookRow.enabled.is_(True)
+                )
+            ):
+                reminders = plan.reminders[:1] if "reminder" in (webhook.events or ()) else ()
+                found[webhook.id] = _Recipient({Channel.WEBHOOK}, replace(plan, reminders=reminders))
+        return found
 
     def _subscribers(self, session: Session, series: SeriesRow) -> set[uuid.UUID]:
         if series.status != SeriesStatus.ACTIVE.value:
@@ -250,6 +275,7 @@ class Planner:
         query = select(
             NoticeRow.id,
             NoticeRow.member_id,
+            NoticeRow.webhook_id,
             NoticeRow.occurrence_uid,
             NoticeRow.kind,
             NoticeRow.slot,
@@ -267,7 +293,7 @@ class Planner:
             query = query.where(NoticeRow.member_id == only_member)
         return [
             _Known(
-                member_id=r.member_id,
+                member_id=r.member_id or r.webhook_id,
                 uid=r.occurrence_uid,
                 recurrence_id=r.recurrence_id,
                 notice=Existing(
@@ -320,6 +346,14 @@ class Planner:
 
 
 @dataclass(frozen=True)
+class _Recipient:
+    """A member or a webhook, the channels it takes notices on, and its notice plan."""
+
+    channels: set[Channel]
+    plan: NoticePlan
+
+
+@dataclass(frozen=True)
 class _Known:
     """An existing notice with the keys it is grouped by."""
 
@@ -353,7 +387,8 @@ def _new_row(
     return {
         "id": change.id,
         "series_id": series_id,
-        "member_id": member_id,
+        "member_id": None if channel == Channel.WEBHOOK else member_id,
+        "webhook_id": member_id if channel == Channel.WEBHOOK else None,
         "occurrence_uid": occ.uid,
         "recurrence_id": occ.recurrence_id,
         "kind": change.kind.value,
@@ -430,7 +465,7 @@ def _log_changes(
             kind=row["kind"],
             slot=row["slot"],
             occurrence_uid=row["occurrence_uid"],
-            member_id=str(row["member_id"]),
+            member_id=str(row["member_id"] or row["webhook_id"]),
             due_at=row["due_at"].isoformat(),
         )
     for params in retimes:

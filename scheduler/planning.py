@@ -109,8 +109,13 @@ def plan_pair(
     existing: Sequence[Existing],
     now: datetime,
     channel: Channel = Channel.EMAIL,
+    followup: bool = True,
 ) -> list[Change]:
-    """The changes that make (``occ``, ``member_id``)'s notices right at ``now``."""
+    """The changes that make (``occ``, ``member_id``)'s notices right at ``now``.
+
+    ``member_id`` is whoever receives the notices: a member, or a chapter's webhook (which gets
+    no follow-up, ``followup=False``).
+    """
     changes: list[Change] = []
     told = [n for n in existing if n.kind in CALENDAR_KINDS and n.status in TOLD]
     last_told = max(told, key=lambda n: (n.sequence, n.kind == NoticeKind.CANCELLATION), default=None)
@@ -183,7 +188,7 @@ def plan_pair(
         or any(isinstance(c, Create | Retime) and c.id == ident(NoticeKind.INVITATION) for c in changes)
         or any(n.kind == NoticeKind.INVITATION and n.status == NoticeStatus.PENDING for n in existing)
     )
-    if invited:
+    if invited and followup:
         want(NoticeKind.FOLLOWUP, occ.end + plan.followup_after)
     else:
         for notice in existing:

@@ -197,6 +197,10 @@ class MemberFields(_Input):
     chapter: Chapter
     locale: Locale = Locale.ZH_CN
     timezone: str = Field("Asia/Shanghai", max_length=64)
+    channels: list[Literal["email"]] = Field(
+        default_factory=lambda: list[Literal["email"]](["email"]),
+        description="how the member wants notices; [] = none",
+    )
 
     @field_validator("email")
     @classmethod
@@ -215,6 +219,7 @@ class MemberUpdate(_Input):
     chapter: Chapter | None = None
     locale: Locale | None = None
     timezone: str | None = Field(None, max_length=64)
+    channels: list[Literal["email"]] | None = None
 
     @model_validator(mode="after")
     def _no_null(self) -> MemberUpdate:
@@ -234,6 +239,7 @@ class MemberOut(BaseModel):
     chapter: Chapter
     locale: Locale
     timezone: str
+    channels: list[str]
     feed_url: str
     webcal_url: str
     created_at: datetime

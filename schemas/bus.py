@@ -66,7 +66,8 @@ class NoticeEnvelope(BaseModel):
     kind: NoticeKind
     channel: Channel
     series_id: uuid.UUID
-    member_id: uuid.UUID
+    member_id: uuid.UUID | None = None  # exactly one of member_id and webhook_id
+    webhook_id: uuid.UUID | None = None
     occurrence_uid: str
     recurrence_id: datetime
     sequence: int

@@ -82,6 +82,16 @@ class Renderer:
             return f"【{label}】{chapter} · {kind} · {when}"
         return f"[{label}] {chapter} · {kind} · {start:%a} {start.day} {start:%b} {start:%H:%M}"
 
+    def group_message(self, letter: Letter) -> tuple[str, str]:
+        """(title, markdown-ish text) for a chapter's chat group."""
+        values = self._values(letter)
+        label = {NoticeKind.INVITATION: "新活动"}.get(
+            letter.notice_kind, LABELS[Locale.ZH_CN][letter.notice_kind]
+        )
+        title = f"【{label}】{values['chapter_name']} · {values['session_kind_name']}"
+        text = self.env.get_template("group.zh-CN.txt.j2").render(values)
+        return title, text
+
     def bodies(self, letter: Letter) -> tuple[str, str]:
         """(text/plain, text/html)."""
         values = self._values(letter)

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.bus.base import Delivery, Outcome
 from scheduler.config import Settings
-from scheduler.db.models import MemberRow, NoticeRow, RsvpRow, SeriesRow
+from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.holidays import HolidayCalendar
 from scheduler.ics import EventFacts, itip_cancel, itip_request
@@ -50,6 +50,7 @@ from scheduler.tokens import sign
 from schemas.bus import SCHEMA_HEADER, NoticeEnvelope
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
+from workers.channels.webhook import WebhookPost, WebhookSender
 from workers.mail import build_email
 from workers.render import Letter, Renderer
 
@@ -92,6 +93,7 @@ class NoticeHandler:
         self.channel = channel
         self.holidays = holidays
         self.renderer = renderer or Renderer()
+        self.webhooks = WebhookSender()
         self.max_attempts = max_attempts
         self.send_lease = send_lease
         self.clock = clock
@@ -174,7 +176,10 @@ class NoticeHandler:
             self._finish(envelope.notice_id, plan, None, bound)
             return Outcome.ACK
         try:
-            channel_id = self.channel.send(plan.message)
+            if plan.post is not None:
+                channel_id = self.webhooks.send(plan.post)
+            else:
+                channel_id = self.channel.send(plan.message)
         except TransientSendError as exc:
             self._retry(envelope.notice_id, str(exc), bound)
             return Outcome.ACK
@@ -192,15 +197,19 @@ class NoticeHandler:
             .where(SeriesRow.id == notice.series_id)
             .options(selectinload(SeriesRow.overrides))
         )
-        member = session.get(MemberRow, notice.member_id)
-        if series is None or member is None:
-            return Settle(NoticeStatus.CANCELLED, "the series or the member no longer exists")
+        member = session.get(MemberRow, notice.member_id) if notice.member_id else None
+        webhook = session.get(ChapterWebhookRow, notice.webhook_id) if notice.webhook_id else None
+        if series is None or (member is None and (webhook is None or not webhook.enabled)):
+            return Settle(NoticeStatus.CANCELLED, "the series or the recipient no longer exists")
         kind = NoticeKind(notice.kind)
         occurrence = occurrence_at(series, notice.recurrence_id, self.holidays)
         gone = occurrence is None or occurrence.status == OccurrenceStatus.CANCELLED
+        recipient = (
+            NoticeRow.member_id == notice.member_id if member else NoticeRow.webhook_id == notice.webhook_id
+        )
         told = session.execute(
             select(NoticeRow.kind, NoticeRow.sequence).where(
-                NoticeRow.member_id == notice.member_id,
+                recipient,
                 NoticeRow.occurrence_uid == notice.occurrence_uid,
                 NoticeRow.kind.in_(CALENDAR),
                 NoticeRow.status.in_(TOLD),
@@ -215,13 +224,16 @@ class NoticeHandler:
         )
         if kind == NoticeKind.CANCELLATION:
             if not told:
-                return Settle(NoticeStatus.CANCELLED, "the member was never told of this session")
+                return Settle(NoticeStatus.CANCELLED, "the recipient was never told of this session")
         elif gone:
             return Settle(NoticeStatus.CANCELLED, "the session was cancelled before this was sent")
         if kind == NoticeKind.UPDATE and told and max(seq for _, seq in told) >= notice.sequence:
             return Settle(
-                NoticeStatus.CANCELLED, f"the member already has sequence {max(seq for _, seq in told)}"
+                NoticeStatus.CANCELLED, f"the recipient already has sequence {max(seq for _, seq in told)}"
             )
+        if webhook is not None:
+            return self._post(notice, series, webhook, occurrence, kind)
+        assert member is not None
         if kind == NoticeKind.REMINDER and rsvps.get(member.id) == "declined":
             return Settle(NoticeStatus.SKIPPED, "the member declined this session")
         if kind == NoticeKind.FOLLOWUP:
@@ -233,6 +245,52 @@ class NoticeHandler:
             if not accepted and not told:
                 return Settle(NoticeStatus.SKIPPED, "the member was never invited to this session")
         return self._compose(notice, series, member, occurrence, kind, now)
+
+    def _post(
+        self,
+        notice: NoticeRow,
+        series: SeriesRow,
+        webhook: ChapterWebhookRow,
+        occ: Occurrence | None,
+        kind: NoticeKind,
+    ) -> _Send:
+        """A short message for the chapter's chat group, in Chinese, times in the series' zone."""
+        start = occ.start if occ is not None else (notice.starts_at or notice.recurrence_id)
+        end = occ.end if occ is not None else start + timedelta(seconds=series.duration_s)
+        venue = (occ.venue if occ is not None and occ.venue else None) or series.venue
+        letter = Letter(
+            notice_kind=kind,
+            locale=Locale.ZH_CN,
+            member_name="",
+            member_timezone=series.timezone,
+            session_kind=Kind(series.kind),
+            chapter=Chapter(series.chapter),
+            title=series.title,
+            description=series.description,
+            venue=venue,
+            agenda=occ.agenda if occ and occ.agenda else "",
+            organizer_name=series.organizer_name,
+            organizer_email=series.organizer_email,
+            start=start,
+            end=end,
+            sequence=occ.sequence if occ is not None else notice.sequence,
+            reminder_slot=notice.slot if kind == NoticeKind.REMINDER else "",
+        )
+        title, text = self.renderer.group_message(letter)
+        event = {
+            "event": kind.value,
+            "notice_id": str(notice.id),
+            "occurrence_uid": notice.occurrence_uid,
+            "series_id": str(series.id),
+            "chapter": series.chapter,
+            "session_kind": series.kind,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "venue": venue,
+            "sequence": letter.sequence,
+        }
+        post = WebhookPost(webhook.format, webhook.url, webhook.secret, title, text, event)
+        return _Send(message=None, sequence=letter.sequence, post=post)
 
     def _compose(
         self,
@@ -377,8 +435,9 @@ class NoticeHandler:
 
 @dataclass(frozen=True)
 class _Send:
-    message: Any  # EmailMessage
+    message: Any  # an EmailMessage, or None for a webhook post
     sequence: int
+    post: WebhookPost | None = None
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

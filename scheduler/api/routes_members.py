@@ -46,10 +46,17 @@ def get_member(
 
 @router.patch("/{member_id}", response_model=MemberOut, responses=_ERRORS)
 def update_member(
-    member_id: uuid.UUID, body: MemberUpdate, session: SessionDep, staff: StaffDep, settings: SettingsDep
+    member_id: uuid.UUID,
+    body: MemberUpdate,
+    session: SessionDep,
+    staff: StaffDep,
+    settings: SettingsDep,
+    replan: ReplanDep,
 ) -> MemberOut:
     row = people.update_member(session, people.get_member(session, member_id, staff), body, staff)
-    session.commit()
+    if "channels" in body.model_fields_set:
+        replan.member(row.id)
+    replan.commit()
     log.info("member_updated", member_id=str(row.id))
     return people.member_out(row, settings.public_url)
 

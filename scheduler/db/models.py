@@ -139,6 +139,7 @@ class MemberRow(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["email"])
     plan_requested_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -204,7 +205,10 @@ class NoticeRow(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    webhook_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("chapter_webhooks.id", ondelete="CASCADE"), index=True
+    )
     occurrence_uid: Mapped[str] = mapped_column(String(255))
     recurrence_id: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(16))
@@ -226,9 +230,33 @@ class NoticeRow(Base):
     __table_args__ = (
         CheckConstraint(_in("status", NoticeStatus), name="status"),
         CheckConstraint(_in("kind", NoticeKind), name="kind"),
+        CheckConstraint("(member_id IS NULL) <> (webhook_id IS NULL)", name="one_recipient"),
         Index("ix_notices_due", "status", "due_at"),
         Index("ix_notices_member", "member_id", "series_id"),
         Index("ix_notices_occurrence", "series_id", "recurrence_id"),
+    )
+
+
+class ChapterWebhookRow(Base):
+    """A chapter's chat group robot (WeCom, DingTalk, Feishu) or a generic signed JSON webhook.
+
+    The group hears of new sessions, changes and cancellations, and (with ``reminder`` in
+    ``events``) gets one reminder per session, at the series' first reminder offset.
+    """
+
+    __tablename__ = "chapter_webhooks"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    chapter: Mapped[str] = mapped_column(ForeignKey("chapters.code"), index=True)
+    format: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(String(200))
+    events: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["new-session", "reminder"])
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(_in("format", ("wecom", "dingtalk", "feishu", "generic")), name="format"),
     )
 
 

@@ -10,6 +10,7 @@ import email
 import email.policy
 import json
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -395,3 +396,110 @@ def test_follow_up_form_records_docking_outcomes(world: World) -> None:
         ).status_code
         == 422
     )
+
+
+class Robot:
+    """A chat-group robot on loopback: records posts, answers as told."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.posts: list[tuple[str, dict]] = []
+        self.answers: list[tuple[int, str]] = []
+        robot = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status, text = robot.answers.pop(0) if robot.answers else (200, '{"errcode":0,"errmsg":"ok"}')
+                if status == 200 and '"errcode":0' in text:
+                    robot.posts.append((self.path, json.loads(body)))
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(text.encode())
+
+            def log_message(self, *_args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=k1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def robot() -> Any:
+    made = Robot()
+    yield made
+    made.stop()
+
+
+def add_webhook(world: World, robot: Robot, **fields: Any) -> None:
+    from scheduler.db.models import ChapterWebhookRow
+
+    with world.db.session() as session:
+        session.add(
+            ChapterWebhookRow(
+                chapter="ningbo",
+                format="wecom",
+                url=robot.url,
+                events=["new-session", "reminder"],
+                enabled=True,
+                **fields,
+            )
+        )
+
+
+def test_chapter_group_hears_of_new_sessions_reminders_and_cancellations(world: World, robot: Robot) -> None:
+    add_webhook(world, robot)
+    series = a_session(world)
+    world.run()
+    assert [p["markdown"]["content"].splitlines()[0] for _, p in robot.posts] == [
+        "**【新活动】宁波 · 技术交流会**"
+    ]
+    assert (
+        "时间：2026年12月10日 周四 14:00–16:00（Asia/Shanghai, UTC+08:00）"
+        in robot.posts[0][1]["markdown"]["content"]
+    )
+    world.run(START - timedelta(days=1))
+    assert robot.posts[-1][1]["markdown"]["content"].startswith("**【提醒】")
+    world.run(START - timedelta(hours=2))  # the group gets one reminder only
+    assert len(robot.posts) == 2
+    url = f"/api/v1/series/{series['id']}/occurrences/20261210T060000Z"
+    world.client.patch(url, json={"status": "cancelled"}, headers=world.admin)
+    world.run(world.clock.now + timedelta(minutes=1))
+    assert robot.posts[-1][1]["markdown"]["content"].startswith("**【取消】")
+    assert world.mails() == [] and not world.notices(kind="followup")
+
+
+def test_webhook_5xx_is_retried_and_4xx_fails(world: World, robot: Robot) -> None:
+    add_webhook(world, robot)
+    a_session(world)
+    robot.answers.append((502, "bad gateway"))
+    world.run()
+    [announcement] = world.notices(kind="invitation")
+    assert announcement.status == "pending" and "HTTP 502" in announcement.last_error
+    world.run(announcement.due_at)
+    assert world.notices(kind="invitation")[0].status == "sent" and len(robot.posts) == 1
+    robot.answers.append((200, '{"errcode":93000,"errmsg":"invalid webhook url"}'))
+    world.run(START - timedelta(days=1))
+    [reminder] = world.notices(kind="reminder")
+    assert reminder.status == "failed" and "93000" in reminder.last_error
+
+
+def test_a_member_without_email_gets_no_email_and_pending_ones_are_cancelled(world: World) -> None:
+    quiet = subscribed(world, name="王磊", email="wang@yiwu.example", channels=[])
+    member = subscribed(world)
+    a_session(world, dtstart="2027-01-21T14:00:00")  # invitations due on 7 January
+    world.run()
+    assert {n.member_id for n in world.notices()} == {uuid.UUID(member["id"])}
+    patched = world.client.patch(
+        f"/api/v1/members/{member['id']}", json={"channels": []}, headers=world.admin
+    )
+    assert patched.status_code == 200 and patched.json()["channels"] == []
+    world.run(world.clock.now + timedelta(minutes=1))
+    assert {n.status for n in world.notices()} == {"cancelled"}
+    assert quiet["channels"] == []
