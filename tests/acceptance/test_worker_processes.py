@@ -144,3 +144,78 @@ def test_smtp_outage_is_ridden_out_and_everything_is_delivered_once(
             .where(NoticeRow.kind == "invitation", NoticeRow.attempts > 1)
         )
     assert retried == 10
+
+
+def test_emails_through_rabbitmq_carry_valid_calendars_for_their_member(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    import recurring_ical_events
+    from icalendar import Calendar
+
+    members = 20
+    add_subscribers(pg, members)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    create_series_in_db(pg, start)
+    env = env | {"EXSCHED_SMTP_URL": smtp_sink.url}
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_until(lambda: statuses(pg).get("sent") == members, 60, "the invitations were not all delivered")
+    finally:
+        stop_process(worker)
+        stop_process(scheduler)
+    with pg.session() as session:
+        [uid] = set(session.scalars(select(NoticeRow.occurrence_uid).where(NoticeRow.kind == "invitation")))
+    for raw in smtp_sink.received():
+        mail = email.message_from_bytes(raw, policy=email.policy.default)
+        [part] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+        calendar = Calendar.from_ical(part.get_payload(decode=True))
+        assert calendar["METHOD"] == "REQUEST" and not calendar.get_missing_tzids()
+        [event] = recurring_ical_events.of(calendar).between(
+            start - timedelta(hours=1), start + timedelta(hours=1)
+        )
+        assert str(event["UID"]) == uid and event["SEQUENCE"] == 0
+        assert event.decoded("DTSTART") == start
+        assert str(event["ATTENDEE"]) == f"mailto:{mail['To'].addresses[0].addr_spec}"
+
+
+def test_a_poison_message_on_rabbitmq_ends_dead_lettered_with_its_notice_failed(
+    env: dict[str, str], pg: Database, amqp_url: str, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    from scheduler.bus.base import OutboundMessage
+    from scheduler.bus.rabbitmq import RabbitBus
+    from schemas.bus import routing_key
+
+    add_subscribers(pg, 1)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
+    from scheduler.holidays import ChineseStatutoryCalendar
+    from scheduler.planner import Planner
+
+    Planner(pg, ChineseStatutoryCalendar()).plan_requested()
+    with pg.session() as session:
+        [target] = session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))
+    bus = RabbitBus(amqp_url, name="exsched-test-poison")
+    report = bus.publish(
+        [
+            OutboundMessage(
+                message_id=str(target), routing_key=routing_key("invitation"), body=b"\xff not json"
+            )
+        ]
+    )
+    bus.close()
+    assert report.confirmed == {str(target)}
+    worker = start_worker(env | {"EXSCHED_SMTP_URL": smtp_sink.url}, tmp_path / "worker.log")
+
+    def failed() -> bool:
+        with pg.session() as session:
+            return session.get(NoticeRow, target).status == "failed"
+
+    try:
+        wait_until(failed, 60, "the poisoned notice was not marked failed")
+    finally:
+        stop_process(worker)
+    with pg.session() as session:
+        assert "poison message: message body is not JSON" in session.get(NoticeRow, target).last_error
+    log = (tmp_path / "worker.log").read_text()
+    assert '"poison_message"' in log and '"notice_dead_lettered"' in log
+    assert smtp_sink.received() == []
