@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     )
     dispatch_batch: int = Field(1000, ge=1, le=10000, description="notices claimed per transaction")
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")
+    feed_past_days: int = Field(90, ge=0, le=3650, description="how far back calendar feeds reach")
+    feed_ahead_days: int = Field(365, ge=1, le=3650, description="how far ahead calendar feeds reach")
     worker_concurrency: int = Field(4, ge=1, le=64, description="sends in parallel per worker role")
     max_attempts: int = Field(8, ge=1, le=100, description="tries before a transient failure is final")
 

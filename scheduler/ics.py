@@ -10,12 +10,12 @@ never reach a property parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vRecur, vText
 
 PRODID = "-//exsched//Garment association sessions//ZH-CN"
 
@@ -71,12 +71,19 @@ def _vevent(facts: EventFacts, dtstamp: datetime) -> Event:
     return event
 
 
-def _calendar(method: str, events: list[Event], first: datetime, last: datetime) -> bytes:
+def _calendar(
+    method: str, events: list[Event], first: datetime, last: datetime, extra: dict[str, object] | None = None
+) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+    for name, value in (extra or {}).items():
+        if name == "REFRESH-INTERVAL":
+            calendar.add(name, value, parameters={"VALUE": "DURATION"})
+        else:
+            calendar.add(name, value)
     for event in events:
         calendar.add_component(event)
     missing = sorted(calendar.get_missing_tzids())
@@ -102,6 +109,42 @@ def vtimezone(tzid: str, first: date, last: date) -> Timezone:
     return Timezone.from_tzinfo(ZoneInfo(tzid), tzid, first_date=first, last_date=last)
 
 
+def publish(
+    events: list[tuple[EventFacts, datetime, timedelta | None]],
+    *,
+    name: str,
+    timezone: str,
+    refresh: timedelta,
+) -> bytes:
+    """A subscribable feed (METHOD:PUBLISH, RFC 5546 §3.2.1 and RFC 7986): no ATTENDEE, each
+    event with its DTSTAMP (when it last changed, so an unchanged feed renders to the same bytes),
+    the calendar's name and refresh interval in both the standard and the X-WR/X-PUBLISHED forms.
+    Each event may carry a display alarm that long before its start."""
+    vevents = []
+    for facts, stamp, alarm_before in events:
+        event = _vevent(facts, stamp)
+        if alarm_before is not None and not facts.cancelled:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", facts.summary)
+            alarm.add("trigger", -alarm_before)
+            event.add_component(alarm)
+        vevents.append(event)
+    extra: dict[str, object] = {
+        "NAME": name,
+        "X-WR-CALNAME": name,
+        "X-WR-TIMEZONE": timezone,
+        "REFRESH-INTERVAL": refresh,
+        "X-PUBLISHED-TTL": refresh,
+    }
+    if not events:
+        empty = datetime.now(ZoneInfo(timezone))
+        return _calendar("PUBLISH", [], empty, empty, extra)
+    first = min(f.start for f, _, _ in events)
+    last = max(f.end for f, _, _ in events)
+    return _calendar("PUBLISH", vevents, first, last, extra)
+
+
 def itip_request(facts: EventFacts, attendee_name: str, attendee_email: str, dtstamp: datetime) -> bytes:
     """METHOD:REQUEST for one invitee: an invitation, or an update with a higher SEQUENCE."""
     event = _vevent(facts, dtstamp)
@@ -118,3 +161,36 @@ def itip_cancel(facts: EventFacts, attendee_name: str, attendee_email: str, dtst
     event = _vevent(cancelled, dtstamp)
     event.add("attendee", _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT"))
     return _calendar("CANCEL", [event], facts.start, facts.end)
+
+
+def series_export(
+    master: EventFacts,
+    *,
+    rrule: str | None,
+    exdates: list[datetime],
+    rdates: list[datetime],
+    overrides: list[tuple[EventFacts, datetime]],
+    dtstamp: datetime,
+    name: str,
+) -> bytes:
+    """A whole series as one recurring VEVENT (RRULE, EXDATE, RDATE) plus a RECURRENCE-ID
+    VEVENT per occurrence that differs from its rule (moved, cancelled, shifted for a holiday,
+    a venue or agenda of its own). All instants are zone-aware in the series' zone."""
+    events = []
+    main = _vevent(master, dtstamp)
+    if rrule:
+        main.add("rrule", vRecur.from_ical(rrule))
+    if exdates:
+        main.add("exdate", exdates)
+    if rdates:
+        main.add("rdate", rdates)
+    events.append(main)
+    for facts, original in overrides:
+        event = _vevent(replace(facts, uid=master.uid), dtstamp)
+        event.add("recurrence-id", original)
+        events.append(event)
+    first = min([master.start, *(f.start for f, _ in overrides)])
+    last = max(
+        [master.end, *(f.end for f, _ in overrides), *(d + (master.end - master.start) for d in rdates)]
+    )
+    return _calendar("PUBLISH", events, first, last, {"NAME": name, "X-WR-CALNAME": name})

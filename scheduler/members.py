@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.auth import Principal
-from scheduler.db.models import MemberRow, SubscriptionRow
+from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
 from scheduler.errors import Conflict, InvalidInput, NotFound
 from scheduler.recurrence import zone_of
 from scheduler.series import get_series
@@ -185,3 +186,30 @@ def _flush_or_conflict(session: Session, message: str) -> None:
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(message) from exc
+
+
+def series_followed_by(
+    session: Session, member_id: uuid.UUID, *, include_cancelled: bool = False
+) -> Sequence[uuid.UUID]:
+    """The series a member follows: directly, through a chapter, or through a kind."""
+    subs = session.execute(
+        select(SubscriptionRow.target_type, SubscriptionRow.target).where(
+            SubscriptionRow.member_id == member_id
+        )
+    ).all()
+    if not subs:
+        return []
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for target_type, target in subs:
+        by_type[target_type].append(target)
+    conditions = []
+    if by_type["series"]:
+        conditions.append(SeriesRow.id.in_([uuid.UUID(s) for s in by_type["series"]]))
+    if by_type["chapter"]:
+        conditions.append(SeriesRow.chapter.in_(by_type["chapter"]))
+    if by_type["kind"]:
+        conditions.append(SeriesRow.kind.in_(by_type["kind"]))
+    query = select(SeriesRow.id).where(or_(*conditions))
+    if not include_cancelled:
+        query = query.where(SeriesRow.status == SeriesStatus.ACTIVE.value)
+    return session.scalars(query).all()

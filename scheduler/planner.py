@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow, SubscriptionRow
 from scheduler.db.session import Database
 from scheduler.holidays import HolidayCalendar
+from scheduler.members import series_followed_by
 from scheduler.planning import Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
 from scheduler.recurrence import Occurrence
 from scheduler.series import occurrence_at, occurrences
@@ -140,7 +141,7 @@ class Planner:
             member = session.get(MemberRow, member_id)
             if member is None:
                 return report
-            followed = set(self._series_followed_by(session, member))
+            followed = set(series_followed_by(session, member.id))
             with_notices = set(
                 session.scalars(
                     select(NoticeRow.series_id)
@@ -246,27 +247,6 @@ class Planner:
             (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
         )
         return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))
-
-    def _series_followed_by(self, session: Session, member: MemberRow) -> Sequence[uuid.UUID]:
-        subs = session.execute(
-            select(SubscriptionRow.target_type, SubscriptionRow.target).where(
-                SubscriptionRow.member_id == member.id
-            )
-        ).all()
-        by_type: dict[str, list[str]] = defaultdict(list)
-        for target_type, target in subs:
-            by_type[target_type].append(target)
-        if not subs:
-            return []
-        conditions = []
-        if by_type["series"]:
-            conditions.append(SeriesRow.id.in_([uuid.UUID(s) for s in by_type["series"]]))
-        if by_type["chapter"]:
-            conditions.append(SeriesRow.chapter.in_(by_type["chapter"]))
-        if by_type["kind"]:
-            conditions.append(SeriesRow.kind.in_(by_type["kind"]))
-        query = select(SeriesRow.id).where(SeriesRow.status == SeriesStatus.ACTIVE.value, or_(*conditions))
-        return session.scalars(query).all()
 
     def _existing(
         self, session: Session, series_id: uuid.UUID, only_member: uuid.UUID | None, since: datetime

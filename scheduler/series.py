@@ -20,6 +20,7 @@ from scheduler.auth import Principal
 from scheduler.db.models import OccurrenceOverrideRow, SeriesRow
 from scheduler.errors import Conflict, InvalidInput, NotFound, RecurrenceError
 from scheduler.holidays import HolidayCalendar
+from scheduler.ics import EventFacts
 from scheduler.recurrence import (
     MAX_INSTANT,
     MIN_INSTANT,
@@ -36,7 +37,15 @@ from scheduler.recurrence import (
 from scheduler.rules import parse_rule
 from schemas.api import NoticePlan, OccurrenceOut, OccurrenceUpdate, SeriesCreate, SeriesOut, SeriesUpdate
 from schemas.ids import parse_recurrence_stamp
-from schemas.names import Chapter, Kind, SeriesStatus, SkipHolidays
+from schemas.names import (
+    CHAPTER_NAMES,
+    KIND_NAMES,
+    Chapter,
+    Kind,
+    OccurrenceStatus,
+    SeriesStatus,
+    SkipHolidays,
+)
 
 #: Fields whose change alters the events calendars show, and so raises the series' SEQUENCE.
 CALENDAR_FIELDS = frozenset(
@@ -101,6 +110,7 @@ def _apply(row: SeriesRow, values: dict[str, Any], timing: Timing) -> None:
         "capacity",
         "organizer_name",
         "organizer_email",
+        "private",
     ):
         if name in values:
             setattr(row, name, values[name])
@@ -125,7 +135,11 @@ def create_series(session: Session, data: SeriesCreate, principal: Principal, pu
     timing = _checked_timing(values)
     series_id = uuid.uuid4()
     row = SeriesRow(
-        id=series_id, uid=series_uid(series_id, public_url), status=SeriesStatus.ACTIVE.value, sequence=0
+        private=False,
+        id=series_id,
+        uid=series_uid(series_id, public_url),
+        status=SeriesStatus.ACTIVE.value,
+        sequence=0,
     )
     _apply(row, values, timing)
     session.add(row)
@@ -328,6 +342,25 @@ def occurrence_at(row: SeriesRow, rid: datetime, holidays: HolidayCalendar) -> O
     return next((occ for occ in found if occ.recurrence_id == rid), None)
 
 
+def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
+    """The calendar event of one occurrence, the same in invitations and in feeds."""
+    venue = occ.venue if occ.venue else row.venue
+    return EventFacts(
+        uid=occ.uid,
+        sequence=occ.sequence,
+        start=occ.start,
+        end=occ.end,
+        summary=row.title,
+        location=venue,
+        description="\n\n".join(part for part in (occ.agenda or "", row.description) if part),
+        organizer_name=row.organizer_name,
+        organizer_email=row.organizer_email,
+        cancelled=occ.status == OccurrenceStatus.CANCELLED,
+        url=f"{public_url}/api/v1/series/{row.id}",
+        categories=(KIND_NAMES[Kind(row.kind)][0], CHAPTER_NAMES[Chapter(row.chapter)][0]),
+    )
+
+
 def series_out(row: SeriesRow) -> SeriesOut:
     return SeriesOut(
         id=row.id,
@@ -354,6 +387,7 @@ def series_out(row: SeriesRow) -> SeriesOut:
             reminders=[timedelta(seconds=s) for s in row.reminders_s],
             followup_after=timedelta(seconds=row.followup_after_s),
         ),
+        private=row.private,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -99,6 +99,7 @@ class SeriesFields(_Input):
     organizer_name: Line = Field(min_length=1, max_length=200)
     organizer_email: EmailStr
     notices: NoticePlan = Field(default_factory=NoticePlan)
+    private: bool = Field(False, description="kept out of the public chapter/kind/all feeds")
 
 
 class SeriesCreate(SeriesFields):
@@ -124,6 +125,7 @@ class SeriesUpdate(_Input):
     organizer_name: Line | None = Field(None, min_length=1, max_length=200)
     organizer_email: EmailStr | None = None
     notices: NoticePlan | None = None
+    private: bool | None = None
 
     @model_validator(mode="after")
     def _no_null_required(self) -> SeriesUpdate:
@@ -155,6 +157,7 @@ class SeriesOut(BaseModel):
     organizer_name: str
     organizer_email: str
     notices: NoticePlan
+    private: bool
     created_at: datetime
     updated_at: datetime
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 
 from scheduler.api.errors import install_error_handlers
+from scheduler.api.routes_feeds import router as feeds_router
 from scheduler.api.routes_members import router as members_router
 from scheduler.api.routes_notices import router as notices_router
 from scheduler.api.routes_responses import router as responses_router
 from scheduler.api.routes_series import router as series_router
 from scheduler.config import Settings
 from scheduler.db.session import Database
+from scheduler.feeds import FeedService
 from scheduler.holidays import ChineseStatutoryCalendar, HolidayCalendar
 from schemas.names import CHAPTER_NAMES
 
@@ -40,11 +43,18 @@ def create_app(
     app.state.db = db or Database(settings.database_url)
     app.state.holidays = holidays or ChineseStatutoryCalendar()
     app.state.plan_signal = plan_signal
+    app.state.feeds = FeedService(
+        app.state.holidays,
+        settings.public_url,
+        past=timedelta(days=settings.feed_past_days),
+        ahead=timedelta(days=settings.feed_ahead_days),
+    )
     install_error_handlers(app)
     app.include_router(series_router)
     app.include_router(members_router)
     app.include_router(notices_router)
     app.include_router(responses_router)
+    app.include_router(feeds_router)
 
     @app.get("/api/v1/chapters", tags=["chapters"])
     def chapters() -> list[dict[str, Any]]:

@@ -93,6 +93,7 @@ class SeriesRow(Base):
     reminders_s: Mapped[list[int]] = mapped_column(JSON, default=list)
     followup_after_s: Mapped[int] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None]
     plan_requested_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
