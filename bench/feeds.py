@@ -1,0 +1,187 @@
+"""Feed cost: first render of a 1,000-occurrence member feed, and cached / 304 serving over HTTP.
+
+    .venv/bin/python -m bench.feeds [--requests 2000]
+
+* render: ``FeedService.render`` uncached (expansion, UIDs, VTIMEZONE, folding, ETag) next to
+  serializing the same 1,000 events with bare ``icalendar`` (no expansion, no zones) in the
+  same run — median of 5 each;
+* serving: ``exsched serve api`` (uvicorn) on loopback, one keep-alive client asking for the
+  cached feed, then for the same feed with ``If-None-Match`` (304), requests per second.
+
+It uses a throw-away SQLite database in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from icalendar import Calendar, Event
+from sqlalchemy import select
+
+from scheduler.auth import Principal
+from scheduler.db.migrate import upgrade
+from scheduler.db.models import MemberRow
+from scheduler.db.session import Database
+from scheduler.feeds import FeedRequest, FeedService
+from scheduler.holidays import ChineseStatutoryCalendar
+from scheduler.logs import configure_logging
+from scheduler.members import create_member, series_followed_by, subscribe
+from scheduler.series import create_series, event_facts, occurrences
+from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
+from schemas.names import Role
+
+PUBLIC = "https://exsched.bench"
+
+
+def seed(db: Database) -> str:
+    """Three daily series from tomorrow, 334 sessions each, and one member following them."""
+    admin = Principal(Role.ADMIN)
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    with db.session() as session:
+        member = create_member(
+            session,
+            MemberCreate.model_validate({"name": "陈静", "email": "chen@x.example", "chapter": "ningbo"}),
+            admin,
+        )
+        for hour in (9, 14, 19):
+            body = SeriesCreate.model_validate(
+                {
+                    "kind": "tech-exchange",
+                    "title": f"宁波 · 每日交流 {hour}点",
+                    "chapter": "ningbo",
+                    "venue": "宁波国际会展中心 3号会议室",
+                    "description": "智能裁剪与柔性产线，经验分享。" * 3,
+                    "dtstart": f"{tomorrow.isoformat()}T{hour:02d}:00:00",
+                    "duration": "PT1H",
+                    "rrule": "FREQ=DAILY;COUNT=334",
+                    "organizer_name": "宁波秘书处",
+                    "organizer_email": "ningbo@assoc.example",
+                }
+            )
+            create_series(session, body, admin, PUBLIC)
+        subscribe(session, member, SubscriptionCreate.model_validate({"chapter": "ningbo"}))
+        return member.feed_token
+
+
+def bare_icalendar(db: Database, holidays: ChineseStatutoryCalendar, member_id: object) -> bytes:
+    """The same events, serialized by icalendar alone from pre-expanded facts."""
+    with db.session() as session:
+        from scheduler.db.models import SeriesRow
+
+        ids = series_followed_by(session, member_id)  # type: ignore[arg-type]
+        facts = []
+        now = datetime.now(UTC)
+        for row in session.scalars(select(SeriesRow).where(SeriesRow.id.in_(ids))):
+            facts += [
+                event_facts(row, o, PUBLIC)
+                for o in occurrences(row, holidays, now, now + timedelta(days=365))
+            ]
+    began = time.perf_counter()
+    calendar = Calendar()
+    calendar.add("prodid", "-//bench//EN")
+    calendar.add("version", "2.0")
+    for fact in facts:
+        event = Event()
+        event.add("uid", fact.uid)
+        event.add("dtstamp", now)
+        event.add("dtstart", fact.start)
+        event.add("dtend", fact.end)
+        event.add("summary", fact.summary)
+        event.add("location", fact.location)
+        event.add("description", fact.description)
+        calendar.add_component(event)
+    calendar.to_ical()
+    bare_icalendar.seconds = time.perf_counter() - began  # type: ignore[attr-defined]
+    return calendar.to_ical()
+
+
+def requests_per_second(port: int, path: str, count: int, headers: dict[str, str]) -> tuple[float, int]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    status = 0
+    began = time.perf_counter()
+    for _ in range(count):
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        status = response.status
+    elapsed = time.perf_counter() - began
+    connection.close()
+    return count / elapsed, status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="exsched-bench-feeds-"))
+    configure_logging("json", "WARNING", stream=(workdir / "bench.log").open("a"))
+    db = Database(f"sqlite:///{workdir / 'feeds.db'}")
+    upgrade(db)
+    token = seed(db)
+    holidays = ChineseStatutoryCalendar()
+    with db.session() as session:
+        member = session.scalar(select(MemberRow).where(MemberRow.feed_token == token))
+        assert member is not None
+        ids = series_followed_by(session, member.id)
+    renders, bares = [], []
+    for _ in range(5):
+        feeds = FeedService(holidays, PUBLIC)  # a fresh cache: every render is a first render
+        with db.session() as session:
+            began = time.perf_counter()
+            rendered = feeds.render(session, FeedRequest("bench", "bench", ids, False))
+            renders.append(time.perf_counter() - began)
+        bare_icalendar(db, holidays, member.id)
+        bares.append(bare_icalendar.seconds)  # type: ignore[attr-defined]
+    events = rendered.body.count(b"BEGIN:VEVENT")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ, EXSCHED_DATABASE_URL=db.url, EXSCHED_PUBLIC_URL=PUBLIC, EXSCHED_LOG_LEVEL="WARNING"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        path = f"/calendars/{token}.ics"
+        for _ in range(100):
+            try:
+                warm = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                warm.request("GET", path)
+                response = warm.getresponse()
+                etag = response.getheader("ETag") or ""
+                response.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        cached, status_cached = requests_per_second(port, path, args.requests, {})
+        not_modified, status_304 = requests_per_second(port, path, args.requests, {"If-None-Match": etag})
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    assert status_cached == 200 and status_304 == 304
+
+    render_ms, bare_ms = statistics.median(renders) * 1e3, statistics.median(bares) * 1e3
+    print(f"member feed: {events} events, {len(rendered.body) / 1024:.0f} KiB")
+    print(f"first render (uncached)          : {render_ms:8.1f} ms")
+    print(f"bare icalendar, same events      : {bare_ms:8.1f} ms   ratio {render_ms / bare_ms:.2f}")
+    print(f"cached feed over HTTP (200)      : {cached:8.0f} requests/s")
+    print(f"conditional GET over HTTP (304)  : {not_modified:8.0f} requests/s")
+
+
+if __name__ == "__main__":
+    main()
