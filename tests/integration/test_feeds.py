@@ -76,7 +76,9 @@ def test_member_feed_expands_to_exactly_the_apis_occurrences(client: TestClient,
     assert other["id"] not in response.text
     for event in calendar.walk("VEVENT"):
         assert "ATTENDEE" not in event and str(event["ORGANIZER"]) == "mailto:ningbo@assoc.example"
-        assert event["DTSTAMP"] and event["SUMMARY"] and event["URL"] and event["CATEGORIES"]
+        assert event["DTSTAMP"] and event["URL"] and event["CATEGORIES"]
+        assert str(event["SUMMARY"]) == series["title"]  # Chinese text survives folding intact
+        assert str(event["LOCATION"]) in (series["venue"], "宁波国际会展中心 3号会议室")
     used = {e["DTSTART"].params["TZID"] for e in calendar.walk("VEVENT")}
     assert {tz["TZID"] for tz in calendar.walk("VTIMEZONE")} == used == {"Asia/Shanghai"}
     raw = response.content
