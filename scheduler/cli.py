@@ -396,14 +396,28 @@ def demo(
     base = f"http://{host}:{port}"
     today = datetime.now(UTC).date()
     window = f"start={today.isoformat()}&end={today.replace(year=today.year + 1).isoformat()}"
+    outbox = settings.outbox_dir.resolve()
+
+    def at(instant: datetime) -> str:
+        return instant.astimezone().strftime("%H:%M:%S")
+
     lines = [
         "",
         f"exsched demo: {report.series} series, {report.members} members in {settings.database_url}",
+        "",
+        "  Within a minute, watch the outbox fill with real emails (.eml, open them in any mail client):",
+        "    now            invitation with its calendar (iMIP REQUEST + invite.ics)",
+        f"    ~{at(report.showcase_reminder)}      reminder (session starts {at(report.showcase_start)})",
+        f"    ~{at(report.showcase_followup)}      follow-up after the session",
+        f"  outbox           {outbox}",
+        "",
+        f"  sessions page    {base}/",
         f"  API docs         {base}/docs",
         f"  series           {base}/api/v1/series",
         f"  occurrences      {base}/api/v1/series/{report.example_series}/occurrences?{window}",
+        f"  Ningbo feed      {base}/calendars/chapters/ningbo.ics   (webcal://{host}:{port}/calendars/chapters/ningbo.ics)",
         f"  admin key        {report.admin_key}",
-        f"  try              curl -H 'Authorization: Bearer {report.admin_key}' {base}/api/v1/members",
+        f"  try              curl -H 'Authorization: Bearer {report.admin_key}' {base}/api/v1/notices",
         "",
     ]
     typer.echo("\n".join(lines))

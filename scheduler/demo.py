@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from scheduler.auth import Principal, create_api_key
 from scheduler.config import Settings
 from scheduler.db.models import ApiKeyRow, MemberRow, SeriesRow
 from scheduler.members import create_member, subscribe
+from scheduler.planner import request_plan
 from scheduler.series import create_series
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.names import Role
@@ -31,6 +33,9 @@ class SeedReport:
     members: int
     admin_key: str
     example_series: str
+    showcase_start: datetime  # UTC
+    showcase_reminder: datetime
+    showcase_followup: datetime
 
 
 # (chapter, kind, title, rule, local time, hours, skip_holidays, venue, description)
@@ -152,12 +157,53 @@ def seed(session: Session, settings: Settings, today: date | None = None) -> See
         old.revoked_at = datetime.now(UTC)
     _, secret = create_api_key(session, role=Role.ADMIN, name="demo")
     example = session.scalar(select(SeriesRow.id).where(SeriesRow.chapter == "jiaxing").limit(1))
+    start = _showcase(session, settings, datetime.now(UTC))
     return SeedReport(
         series=session.scalar(select(func.count()).select_from(SeriesRow)) or 0,
         members=session.scalar(select(func.count()).select_from(MemberRow)) or 0,
         admin_key=secret,
         example_series=str(example),
+        showcase_start=start,
+        showcase_reminder=start - SHOWCASE_REMINDER,
+        showcase_followup=start + SHOWCASE_LENGTH + SHOWCASE_FOLLOWUP,
     )
+
+
+SHOWCASE_LEAD = timedelta(seconds=30)
+SHOWCASE_LENGTH = timedelta(seconds=10)
+SHOWCASE_REMINDER = timedelta(seconds=15)
+SHOWCASE_FOLLOWUP = timedelta(seconds=5)
+
+
+def _showcase(session: Session, settings: Settings, now: datetime) -> datetime:
+    """A Ningbo session half a minute away, with its clock compressed to seconds: the invitation
+    goes out at once, the reminder 15 seconds later, the follow-up 45 seconds later — so a
+    newcomer sees every kind of email in ``var/outbox`` within a minute."""
+    start = (now + SHOWCASE_LEAD).replace(microsecond=0)
+    local = start.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+    body = SeriesCreate.model_validate(
+        {
+            "kind": "tech-exchange",
+            "title": f"演示 · 宁波快速体验交流会（{local:%H:%M:%S}）",
+            "description": "演示用：时间压缩到秒，一分钟内依次收到邀请、提醒和会后邮件。"
+            "Demo session with its clock in seconds.",
+            "chapter": "ningbo",
+            "venue": "宁波国际会展中心 演示厅",
+            "timezone": "Asia/Shanghai",
+            "dtstart": local,
+            "duration": SHOWCASE_LENGTH,
+            "organizer_name": "宁波 秘书处",
+            "organizer_email": "ningbo@zj-garment-assoc.example",
+            "notices": {
+                "invite_before": "P1D",
+                "reminders": [f"PT{int(SHOWCASE_REMINDER.total_seconds())}S"],
+                "followup_after": f"PT{int(SHOWCASE_FOLLOWUP.total_seconds())}S",
+            },
+        }
+    )
+    row = create_series(session, body, ADMIN, settings.public_url)
+    request_plan(session, series_ids=[row.id], now=now)
+    return start
 
 
 def _seed_content(session: Session, settings: Settings, today: date) -> None:

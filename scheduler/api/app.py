@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from scheduler.api.errors import install_error_handlers
 from scheduler.api.routes_feeds import router as feeds_router
+from scheduler.api.routes_home import router as home_router
 from scheduler.api.routes_members import router as members_router
 from scheduler.api.routes_notices import router as notices_router
 from scheduler.api.routes_responses import router as responses_router
@@ -55,6 +56,7 @@ def create_app(
     app.include_router(notices_router)
     app.include_router(responses_router)
     app.include_router(feeds_router)
+    app.include_router(home_router)
 
     @app.get("/api/v1/chapters", tags=["chapters"])
     def chapters() -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx2 as httpx
@@ -191,3 +192,66 @@ def test_demo_seeds_every_chapter_and_serves_the_series(env: dict[str, str], tmp
         assert (
             httpx.get(f"{base}/api/v1/members", headers={"Authorization": f"Bearer {key}"}).status_code == 401
         )
+
+
+def test_make_demo_fills_the_outbox_with_every_kind_of_email_within_a_minute(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import email
+    import email.policy
+
+    repo = Path(__file__).resolve().parents[2]
+    port = free_port()
+    env = env | {"EXSCHED_OUTBOX_DIR": str(tmp_path / "outbox"), "EXSCHED_API_PORT": str(port)}
+    proc = subprocess.Popen(
+        ["make", "-C", str(repo), "demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen: set[str] = set()
+    try:
+        deadline = time.monotonic() + 75
+        while time.monotonic() < deadline and not {"【邀请】", "【提醒】", "【会后】"} <= seen:
+            for path in (tmp_path / "outbox").glob("*.eml"):
+                mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                if "演示" in mail.get_body(preferencelist=("plain",)).get_content():
+                    seen.add(str(mail["Subject"])[:4])
+            time.sleep(0.5)
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+    finally:
+        import os
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        output = proc.communicate(timeout=30)[0]
+    assert {"【邀请】", "【提醒】", "【会后】"} <= seen, f"showcase emails seen: {seen}\n{output[-2000:]}"
+    assert "watch the outbox fill" in output and str(tmp_path / "outbox") in output
+    assert page.status_code == 200 and "宁波" in page.text and "webcal://" in page.text
+
+
+def test_home_page_lists_upcoming_sessions_and_escapes_titles(env: dict[str, str], tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from scheduler.api import create_app
+    from scheduler.config import Settings
+    from scheduler.db.migrate import upgrade
+    from tests.conftest import make_key
+    from tests.integration.test_api_series import create as create_series
+
+    db = Database(env["EXSCHED_DATABASE_URL"])
+    upgrade(db)
+    client = TestClient(create_app(Settings(database_url=db.url, public_url="https://exsched.test"), db))
+    admin = make_key(db)
+    soon = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    create_series(
+        client, admin, title="<script>alert(1)</script> 交流", dtstart=f"{soon}T14:00:00", rrule=None
+    )
+    create_series(client, admin, title="内部会议", dtstart=f"{soon}T16:00:00", rrule=None, private=True)
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; 交流" in page.text and "<script>alert" not in page.text
+    assert "内部会议" not in page.text
+    assert "webcal://exsched.test/calendars/chapters/ningbo.ics" in page.text
