@@ -275,6 +275,27 @@ def _start_scheduler(
     return None
 
 
+def _process_endpoint(settings: Settings, db: Database, bus: Bus) -> None:
+    """/metrics, /healthz and /readyz on EXSCHED_METRICS_PORT, when it is set."""
+    from scheduler.metrics import (
+        NoticeCollector,
+        QueueDepthCollector,
+        broker_ready,
+        database_ready,
+        serve_process_endpoint,
+    )
+    from schemas.bus import DEAD_QUEUE, ROLES, queue_name
+
+    if settings.metrics_port is None:
+        return
+    queues = [*(queue_name(r) for r in ROLES), DEAD_QUEUE]
+    serve_process_endpoint(
+        settings.metrics_port,
+        lambda: [p for p in (database_ready(db), broker_ready(settings.amqp_url)) if p],
+        [NoticeCollector(db), QueueDepthCollector(bus.queue_depth, queues)],
+    )
+
+
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
 
@@ -300,6 +321,7 @@ def serve_scheduler() -> None:
         )
     bus = _bus(settings)
     stop = _stop_on_signals()
+    _process_endpoint(settings, db, bus)
     service = _start_scheduler(settings, db, bus, stop)
     try:
         stop.wait()
@@ -339,6 +361,7 @@ def serve_worker(
     except ValueError as exc:  # an unusable EXSCHED_SMTP_URL
         _fail(str(exc))
     stop = _stop_on_signals()
+    _process_endpoint(settings, db, workers.bus)
     workers.start()
     try:
         stop.wait()

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")
     feed_past_days: int = Field(90, ge=0, le=3650, description="how far back calendar feeds reach")
     feed_ahead_days: int = Field(365, ge=1, le=3650, description="how far ahead calendar feeds reach")
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="port for /metrics, /healthz, /readyz of serve scheduler|worker"
+    )
     worker_concurrency: int = Field(4, ge=1, le=64, description="sends in parallel per worker role")
     max_attempts: int = Field(8, ge=1, le=100, description="tries before a transient failure is final")
 

@@ -12,6 +12,7 @@ out without a worker's answer goes back to ``pending`` (:meth:`Dispatcher.reap_l
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from sqlalchemy import Row, Table, bindparam, func, select, update
 from scheduler.bus.base import Bus, OutboundMessage
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
+from scheduler.metrics import DISPATCH_LATENESS, PUBLISH_CONFIRM, PUBLISHED
 from schemas.bus import SCHEMA_HEADER, TRACE_HEADER, NoticeEnvelope, routing_key
 from schemas.names import NoticeKind, NoticeStatus
 
@@ -112,7 +114,9 @@ class Dispatcher:
             if not due:
                 return report
 
+            began = time.perf_counter()
             outcome = self.bus.publish([self._message(row) for row in due], timeout=self.publish_timeout)
+            PUBLISH_CONFIRM.observe(time.perf_counter() - began)
             confirmed = [row for row in due if str(row.id) in outcome.confirmed]
             failed = [row for row in due if str(row.id) not in outcome.confirmed]
             if failed:
@@ -130,6 +134,8 @@ class Dispatcher:
                 )
             report.published, report.failed = len(confirmed), len(failed)
         for row in confirmed:
+            DISPATCH_LATENESS.observe(max(0.0, (now - row.due_at).total_seconds()))
+            PUBLISHED.labels(row.kind).inc()
             log.info(
                 "notice_published",
                 notice_id=str(row.id),

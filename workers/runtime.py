@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow
 from scheduler.db.session import Database
 from scheduler.holidays import HolidayCalendar
 from scheduler.ics import EventFacts, itip_cancel, itip_request
+from scheduler.metrics import SEND_FAILURES, SEND_SECONDS, SENT
 from scheduler.recurrence import Occurrence
 from scheduler.series import occurrence_at
 from scheduler.tokens import sign
@@ -175,17 +177,24 @@ class NoticeHandler:
         if isinstance(plan, Settle):
             self._finish(envelope.notice_id, plan, None, bound)
             return Outcome.ACK
+        channel = "webhook" if plan.post is not None else "email"
+        began = time.perf_counter()
         try:
             if plan.post is not None:
                 channel_id = self.webhooks.send(plan.post)
             else:
                 channel_id = self.channel.send(plan.message)
         except TransientSendError as exc:
+            SEND_FAILURES.labels(channel, "yes").inc()
             self._retry(envelope.notice_id, str(exc), bound)
             return Outcome.ACK
         except PermanentSendError as exc:
+            SEND_FAILURES.labels(channel, "no").inc()
             self._finish(envelope.notice_id, Settle(NoticeStatus.FAILED, str(exc)), None, bound)
             return Outcome.ACK
+        finally:
+            SEND_SECONDS.labels(channel).observe(time.perf_counter() - began)
+        SENT.labels(envelope.kind.value, channel).inc()
         self._finish(envelope.notice_id, Settle(NoticeStatus.SENT), (channel_id, plan.sequence), bound)
         return Outcome.ACK
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from scheduler.api.errors import install_error_handlers
 from scheduler.api.routes_feeds import router as feeds_router
@@ -19,6 +21,7 @@ from scheduler.config import Settings
 from scheduler.db.session import Database
 from scheduler.feeds import FeedService
 from scheduler.holidays import ChineseStatutoryCalendar, HolidayCalendar
+from scheduler.metrics import NoticeCollector, broker_ready, database_ready
 from schemas.names import CHAPTER_NAMES
 
 
@@ -62,8 +65,24 @@ def create_app(
     def chapters() -> list[dict[str, Any]]:
         return [{"code": c.value, "name_zh": zh, "name_en": en} for c, (zh, en) in CHAPTER_NAMES.items()]
 
+    scraped = CollectorRegistry()
+    scraped.register(NoticeCollector(app.state.db))
+
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
+        """The process is alive."""
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz() -> JSONResponse:
+        """The database answers and, when one is configured, the broker accepts a connection."""
+        problems = [p for p in (database_ready(app.state.db), broker_ready(settings.amqp_url)) if p]
+        if problems:
+            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(REGISTRY) + generate_latest(scraped), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -219,3 +219,52 @@ def test_a_poison_message_on_rabbitmq_ends_dead_lettered_with_its_notice_failed(
     log = (tmp_path / "worker.log").read_text()
     assert '"poison_message"' in log and '"notice_dead_lettered"' in log
     assert smtp_sink.received() == []
+
+
+def test_one_notice_can_be_followed_through_the_json_logs_and_the_metrics_move(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    import json
+
+    import httpx2 as httpx
+
+    from tests.acceptance.test_cli import free_port
+
+    members = 3
+    add_subscribers(pg, members)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
+    scheduler_port, worker_port = free_port(), free_port()
+    env = env | {"EXSCHED_SMTP_URL": smtp_sink.url}
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log", EXSCHED_METRICS_PORT=str(scheduler_port))
+    worker = start_worker(env, tmp_path / "worker.log", EXSCHED_METRICS_PORT=str(worker_port))
+    try:
+        wait_until(lambda: statuses(pg).get("sent") == members, 60, "the invitations were not all delivered")
+        worker_metrics = httpx.get(f"http://127.0.0.1:{worker_port}/metrics", timeout=5).text
+        scheduler_metrics = httpx.get(f"http://127.0.0.1:{scheduler_port}/metrics", timeout=5).text
+        health = [
+            httpx.get(f"http://127.0.0.1:{p}/{path}", timeout=5)
+            for p in (scheduler_port, worker_port)
+            for path in ("healthz", "readyz")
+        ]
+    finally:
+        stop_process(worker)
+        stop_process(scheduler)
+    assert 'exsched_notices_sent_total{channel="email",kind="invitation"} 3.0' in worker_metrics
+    assert 'exsched_notices{kind="invitation",status="sent"} 3.0' in worker_metrics
+    assert 'exsched_queue_depth{queue="exsched.invitations"} 0.0' in scheduler_metrics
+    assert "exsched_dispatch_lateness_seconds_bucket" in scheduler_metrics
+    assert [r.status_code for r in health] == [200, 200, 200, 200]
+
+    def events(log: Path) -> list[dict]:
+        return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+
+    scheduler_events, worker_events = events(tmp_path / "scheduler.log"), events(tmp_path / "worker.log")
+    sent = next(e for e in worker_events if e["event"] == "notice_sent")
+    notice_id = sent["notice_id"]
+    trail = [e["event"] for e in scheduler_events + worker_events if e.get("notice_id") == notice_id]
+    assert trail == ["notice_planned", "notice_published", "notice_sent"]
+    assert sent["message_id"] == notice_id and sent["trace_id"].startswith(notice_id.replace("-", "")[:16])
+    assert (
+        sent["occurrence_uid"]
+        == next(e for e in scheduler_events if e.get("notice_id") == notice_id)["occurrence_uid"]
+    )

@@ -503,3 +503,42 @@ def test_a_member_without_email_gets_no_email_and_pending_ones_are_cancelled(wor
     world.run(world.clock.now + timedelta(minutes=1))
     assert {n.status for n in world.notices()} == {"cancelled"}
     assert quiet["channels"] == []
+
+
+def metric(client: TestClient, name: str, **labels: str) -> float:
+    """A sample from the API's /metrics, 0 when absent."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = client.get("/metrics").text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+def test_metrics_follow_notices_as_they_flow(world: World) -> None:
+    subscribed(world)
+    a_session(world)
+    sent = metric(world.client, "exsched_notices_sent_total", kind="invitation", channel="email")
+    published = metric(world.client, "exsched_dispatch_lateness_seconds_count")
+    confirms = metric(world.client, "exsched_publish_confirm_seconds_count")
+    world.planner.plan_requested()
+    assert metric(world.client, "exsched_notices", kind="invitation", status="pending") == 1
+    world.run()
+    assert metric(world.client, "exsched_notices", kind="invitation", status="sent") == 1
+    assert metric(world.client, "exsched_notices", kind="reminder", status="pending") == 2
+    assert metric(world.client, "exsched_notices_sent_total", kind="invitation", channel="email") == sent + 1
+    assert metric(world.client, "exsched_dispatch_lateness_seconds_count") == published + 1
+    assert metric(world.client, "exsched_publish_confirm_seconds_count") >= confirms + 1
+    assert metric(world.client, "exsched_send_seconds_count", channel="email") >= 1
+
+
+def test_readiness_names_what_is_missing(world: World, settings: Settings) -> None:
+    assert world.client.get("/healthz").json() == {"status": "ok"}
+    assert world.client.get("/readyz").json() == {"status": "ready"}
+    from scheduler.api import create_app
+
+    broken = Settings(**(settings.model_dump() | {"amqp_url": "amqp://guest:guest@127.0.0.1:1/%2F"}))
+    response = TestClient(create_app(broken, world.db)).get("/readyz")
+    assert response.status_code == 503 and response.json()["problems"] == ["broker: AMQPConnectionError"]

@@ -1,0 +1,161 @@
+"""Prometheus metrics, and the small HTTP endpoint the scheduler and worker processes expose.
+
+Counters and histograms are updated where things happen (dispatch, send); the notices-by-status
+gauge and queue depths are read at scrape time, so they are never stale and cost nothing
+between scrapes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import structlog
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
+
+from scheduler.db.models import NoticeRow
+from scheduler.db.session import Database
+
+log = structlog.get_logger(__name__)
+
+DISPATCH_LATENESS = Histogram(
+    "exsched_dispatch_lateness_seconds",
+    "How late a notice was published after its due time",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600),
+)
+PUBLISH_CONFIRM = Histogram(
+    "exsched_publish_confirm_seconds",
+    "Time for one batch from publish until the broker confirmed it",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+PUBLISHED = Counter("exsched_notices_published_total", "Notices confirmed by the broker", ["kind"])
+SEND_SECONDS = Histogram(
+    "exsched_send_seconds",
+    "Time to hand one notice to its channel",
+    ["channel"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+SENT = Counter("exsched_notices_sent_total", "Notices the channel accepted", ["kind", "channel"])
+SEND_FAILURES = Counter(
+    "exsched_send_failures_total",
+    "Sends that failed, by channel and whether they will be retried",
+    ["channel", "retry"],
+)
+
+
+class NoticeCollector(Collector):
+    """``exsched_notices{kind,status}`` from the notices table, read when scraped."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("exsched_notices", "Notices by kind and status", labels=["kind", "status"])
+        try:
+            with self.db.session() as session:
+                rows = session.execute(
+                    select(NoticeRow.kind, NoticeRow.status, func.count()).group_by(
+                        NoticeRow.kind, NoticeRow.status
+                    )
+                ).all()
+        except Exception as exc:  # a scrape must not fail because the database is away
+            log.warning("metrics_notice_query_failed", error=str(exc))
+            rows = []
+        for kind, status, count in rows:
+            family.add_metric([kind, status], count)
+        yield family
+
+
+class QueueDepthCollector(Collector):
+    """``exsched_queue_depth{queue}`` asked of the broker when scraped."""
+
+    def __init__(self, depth: Callable[[str], int], queues: list[str]) -> None:
+        self.depth, self.queues = depth, queues
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("exsched_queue_depth", "Messages ready in a queue", labels=["queue"])
+        for queue in self.queues:
+            try:
+                family.add_metric([queue], self.depth(queue))
+            except Exception as exc:  # the broker may be restarting
+                log.warning("metrics_queue_depth_failed", queue=queue, error=str(exc))
+        yield family
+
+
+def database_ready(db: Database) -> str | None:
+    """None when the database answers, else why not."""
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:
+        return f"database: {exc.__class__.__name__}"
+
+
+def broker_ready(amqp_url: str | None) -> str | None:
+    """None when no broker is configured or it accepts a connection, else why not."""
+    if not amqp_url:
+        return None
+    import pika
+
+    try:
+        params = pika.URLParameters(amqp_url)
+        params.socket_timeout = 2
+        params.connection_attempts = 1
+        pika.BlockingConnection(params).close()
+        return None
+    except Exception as exc:
+        return f"broker: {exc.__class__.__name__}"
+
+
+def serve_process_endpoint(
+    port: int, ready: Callable[[], list[str]], collectors: list[Collector]
+) -> ThreadingHTTPServer:
+    """``/metrics``, ``/healthz`` and ``/readyz`` for the scheduler and worker processes."""
+    scraped = CollectorRegistry()
+    for collector in collectors:
+        scraped.register(collector)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                self._answer(200, generate_latest(REGISTRY) + generate_latest(scraped), CONTENT_TYPE_LATEST)
+            elif self.path == "/healthz":
+                self._answer(200, b'{"status":"ok"}', "application/json")
+            elif self.path == "/readyz":
+                problems = ready()
+                status = (
+                    {"status": "ready"} if not problems else {"status": "not ready", "problems": problems}
+                )
+                body = json.dumps(status, ensure_ascii=False).encode()
+                self._answer(200 if not problems else 503, body, "application/json")
+            else:
+                self._answer(404, b"not found\n", "text/plain")
+
+        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)  # noqa: S104 (scraped from other hosts)
+    threading.Thread(target=server.serve_forever, name="exsched-metrics", daemon=True).start()
+    log.info("metrics_listening", port=port)
+    return server
