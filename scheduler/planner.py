@@ -155,7 +155,6 @@ class Planner:
 
     def plan_series(self, series_id: uuid.UUID, *, only_member: uuid.UUID | None = None) -> PlanReport:
         """Make the series' notices right (for one member, or for everyone)."""
-        now = self.clock()
         with self.db.session() as session:
             series = session.scalar(
                 select(SeriesRow)
@@ -165,6 +164,9 @@ class Planner:
             )
             if series is None:
                 return PlanReport()
+            # Read the clock only once the series is locked: a planner that waited for another
+            # must not plan with an earlier "now" than the one whose work it is looking at.
+            now = self.clock()
             plan = NoticePlan(
                 invite_before=timedelta(seconds=series.invite_before_s),
                 reminders=tuple(timedelta(seconds=s) for s in series.reminders_s),

@@ -228,17 +228,23 @@ def test_one_notice_can_be_followed_through_the_json_logs_and_the_metrics_move(
 
     import httpx2 as httpx
 
-    from tests.acceptance.test_cli import free_port
+    from tests.acceptance.test_cli import free_port, serving
 
     members = 3
     add_subscribers(pg, members)
     create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
     scheduler_port, worker_port = free_port(), free_port()
     env = env | {"EXSCHED_SMTP_URL": smtp_sink.url}
+    api_port = free_port()
     scheduler = start_scheduler(env, tmp_path / "scheduler.log", EXSCHED_METRICS_PORT=str(scheduler_port))
     worker = start_worker(env, tmp_path / "worker.log", EXSCHED_METRICS_PORT=str(worker_port))
     try:
-        wait_until(lambda: statuses(pg).get("sent") == members, 60, "the invitations were not all delivered")
+        with serving(["serve", "api", "--port", str(api_port)], env, tmp_path, api_port):
+            wait_until(
+                lambda: statuses(pg).get("sent") == members, 60, "the invitations were not all delivered"
+            )
+            api_metrics = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=5).text
+            api_ready = httpx.get(f"http://127.0.0.1:{api_port}/readyz", timeout=5)
         worker_metrics = httpx.get(f"http://127.0.0.1:{worker_port}/metrics", timeout=5).text
         scheduler_metrics = httpx.get(f"http://127.0.0.1:{scheduler_port}/metrics", timeout=5).text
         health = [
@@ -249,6 +255,9 @@ def test_one_notice_can_be_followed_through_the_json_logs_and_the_metrics_move(
     finally:
         stop_process(worker)
         stop_process(scheduler)
+    assert (
+        'exsched_notices{kind="invitation",status="sent"} 3.0' in api_metrics and api_ready.status_code == 200
+    )
     assert 'exsched_notices_sent_total{channel="email",kind="invitation"} 3.0' in worker_metrics
     assert 'exsched_notices{kind="invitation",status="sent"} 3.0' in worker_metrics
     assert 'exsched_queue_depth{queue="exsched.invitations"} 0.0' in scheduler_metrics
