@@ -185,10 +185,12 @@ def test_demo_seeds_every_chapter_and_serves_the_series(env: dict[str, str], tmp
     key = next(line.split()[-1] for line in output.splitlines() if line.strip().startswith("admin key"))
     assert f"{base}/docs" in output
 
-    port = free_port()  # a second run keeps the data and makes a new key
+    port = free_port()  # a second run keeps the data, adds a fresh showcase session, makes a new key
     with serving(["demo", "--port", str(port)], env, tmp_path, port):
         base = f"http://127.0.0.1:{port}"
-        assert len(httpx.get(f"{base}/api/v1/series").json()) == len(series)
+        again = httpx.get(f"{base}/api/v1/series").json()
+        assert len(again) == len(series) + 1
+        assert {s["id"] for s in series} < {s["id"] for s in again}
         assert (
             httpx.get(f"{base}/api/v1/members", headers={"Authorization": f"Bearer {key}"}).status_code == 401
         )

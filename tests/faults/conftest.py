@@ -1,0 +1,3 @@
+"""The faults suite reuses the process fixtures (a migrated PostgreSQL, a RabbitMQ vhost)."""
+
+from tests.acceptance.conftest import env, pg  # noqa: F401 (fixtures)

@@ -1,0 +1,126 @@
+"""Faults in the services exsched depends on, with real processes: the ledger must balance after.
+
+The ledger: every invitation the database says is owed reached the SMTP server, each exactly once
+but for at most one duplicate per send that was in flight when a worker lost its footing (the
+send→record window), and nothing is left ``pending``, ``published`` or ``sending``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from scheduler.db.models import NoticeRow
+from scheduler.db.session import Database
+from tests.acceptance.test_scheduler_processes import (
+    add_subscribers,
+    create_series_in_db,
+    start_scheduler,
+    stop_process,
+)
+from tests.acceptance.test_worker_processes import message_ids, start_worker, statuses, wait_until
+from tests.conftest import SmtpSink
+
+pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
+MEMBERS = 300
+CONCURRENCY = 4
+
+
+def check_ledger(db: Database, sink: SmtpSink, allowed_duplicates: int) -> int:
+    with db.session() as session:
+        owed = {str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))}
+    ids = message_ids(sink)
+    assert set(ids) == owed, f"missing at the SMTP server: {len(owed - set(ids))}"
+    duplicates = sum(count - 1 for count in Counter(ids).values())
+    assert duplicates <= allowed_duplicates, f"{duplicates} duplicates"
+    left = {k: v for k, v in statuses(db).items() if k in ("pending", "published", "sending")}
+    assert not left, f"left unfinished: {left}"
+    return duplicates
+
+
+def run_with_fault(
+    env: dict[str, str], pg: Database, sink: SmtpSink, tmp_path: Path, fault, after: int
+) -> int:
+    add_subscribers(pg, MEMBERS)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
+    sink.delay = 0.01
+    env = env | {
+        "EXSCHED_SMTP_URL": sink.url,
+        "EXSCHED_LEASE_SECONDS": "5",
+        "EXSCHED_DISPATCH_BATCH": "50",
+        "EXSCHED_WORKER_CONCURRENCY": str(CONCURRENCY),
+    }
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_until(lambda: len(sink.received()) >= after, 60, f"{after} emails before the fault")
+        fault()
+        wait_until(lambda: statuses(pg).get("sent") == MEMBERS, 180, lambda: f"recovery: {statuses(pg)}")
+    finally:
+        stop_process(worker)
+        stop_process(scheduler)
+    return check_ledger(pg, sink, allowed_duplicates=CONCURRENCY)
+
+
+def rabbitmqctl(*args: str) -> None:
+    done = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_broker_closing_every_connection_mid_flow(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    vhost = env["EXSCHED_AMQP_URL"].rsplit("/", 1)[1]
+    duplicates = run_with_fault(
+        env,
+        pg,
+        smtp_sink,
+        tmp_path,
+        lambda: rabbitmqctl("close_all_connections", "-p", vhost, "fault test"),
+        60,
+    )
+    print(f"close_all_connections: {duplicates} duplicate(s)")
+    log = (tmp_path / "worker.log").read_text() + (tmp_path / "scheduler.log").read_text()
+    assert "amqp_consumer_reconnect" in log or "amqp_publisher_reconnect" in log
+
+
+def test_broker_application_stopped_and_started_mid_flow(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    def restart() -> None:
+        rabbitmqctl("stop_app")
+        time.sleep(3)
+        rabbitmqctl("start_app")
+        rabbitmqctl("await_startup")
+
+    duplicates = run_with_fault(env, pg, smtp_sink, tmp_path, restart, 60)
+    print(f"stop_app/start_app: {duplicates} duplicate(s)")
+
+
+def test_database_connections_terminated_mid_flow(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    database = pg.engine.url.database
+
+    def terminate() -> None:
+        admin = Database(pg.url)
+        for _ in range(3):  # and again while they reconnect
+            with admin.engine.connect() as connection:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = :db AND pid <> pg_backend_pid()"
+                    ),
+                    {"db": database},
+                )
+            time.sleep(1)
+        admin.dispose()
+
+    duplicates = run_with_fault(env, pg, smtp_sink, tmp_path, terminate, 60)
+    print(f"pg_terminate_backend: {duplicates} duplicate(s)")
