@@ -24,6 +24,9 @@ from scheduler.holidays import ChineseStatutoryCalendar, HolidayCalendar
 from scheduler.metrics import NoticeCollector, broker_ready, database_ready
 from schemas.names import CHAPTER_NAMES
 
+#: No legitimate request comes near this (a series with 1,000 exdates is about 30 KB).
+MAX_BODY_BYTES = 1024 * 1024
+
 
 def create_app(
     settings: Settings,
@@ -37,6 +40,7 @@ def create_app(
     ``serve all`` it wakes the in-process planner (separate processes rely on ``NOTIFY``).
     """
     app = FastAPI(
+        max_body_size=MAX_BODY_BYTES,
         title="exsched",
         version="0.1.0",
         description="Recurring project-docking and tech-exchange sessions: series, members, "

@@ -124,3 +124,56 @@ def test_database_connections_terminated_mid_flow(
 
     duplicates = run_with_fault(env, pg, smtp_sink, tmp_path, terminate, 60)
     print(f"pg_terminate_backend: {duplicates} duplicate(s)")
+
+
+def test_scheduler_down_across_due_times_applies_the_lateness_policy(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    from scheduler.auth import Principal
+    from scheduler.planner import request_plan
+    from scheduler.series import create_series
+    from schemas.api import SeriesCreate
+    from schemas.names import Role
+    from tests.acceptance.test_scheduler_processes import local
+    from tests.integration.test_api_series import series_body
+
+    add_subscribers(pg, 2)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=14)
+    body = SeriesCreate.model_validate(
+        series_body(
+            dtstart=local(start),
+            rrule=None,
+            duration="PT2S",
+            notices={"invite_before": "P1D", "reminders": ["PT8S"], "followup_after": "PT1S"},
+        )
+    )
+    with pg.session() as session:
+        row = create_series(session, body, Principal(Role.ADMIN), "https://exsched.test")
+        request_plan(session, series_ids=[row.id])
+    env = env | {"EXSCHED_SMTP_URL": smtp_sink.url}
+    scheduler = start_scheduler(env, tmp_path / "scheduler-1.log")
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_until(lambda: statuses(pg).get("sent") == 2, 30, "the invitations")
+        scheduler.kill()  # down before the reminders (start - 8 s) and through the session
+        scheduler.wait()
+        while datetime.now(UTC) < start + timedelta(seconds=5):
+            time.sleep(0.2)
+        scheduler = start_scheduler(env, tmp_path / "scheduler-2.log")
+
+        def settled() -> bool:
+            with pg.session() as session:
+                open_ = session.scalars(
+                    select(NoticeRow.status).where(NoticeRow.status.in_(["pending", "published", "sending"]))
+                )
+                return not list(open_)
+
+        wait_until(settled, 60, "every notice settled after the restart")
+    finally:
+        stop_process(worker)
+        stop_process(scheduler)
+    with pg.session() as session:
+        rows = {(n.kind, n.status, n.last_error or "") for n in session.scalars(select(NoticeRow))}
+    kinds = {(kind, status) for kind, status, _ in rows}
+    assert kinds == {("invitation", "sent"), ("reminder", "skipped"), ("followup", "sent")}
+    assert all("already started" in why for kind, _, why in rows if kind == "reminder")

@@ -1,0 +1,119 @@
+"""Hostile input: nothing a client sends can break a header, a calendar, a page, or the server."""
+
+from __future__ import annotations
+
+import string
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
+
+from tests.integration.test_api_series import create as create_series
+from tests.integration.test_api_series import series_body
+
+SOON = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+INJECTION = "\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil@attacker\r\nSUMMARY:owned\r\n"
+
+
+def test_calendar_text_cannot_inject_components(client: TestClient, admin: dict) -> None:
+    series = create_series(
+        client,
+        admin,
+        title="BEGIN:VEVENT; UID:x, <b>bold</b>",
+        description=INJECTION * 3,
+        venue="END:VCALENDAR",
+        dtstart=f"{SOON}T14:00:00",
+        rrule=None,
+    )
+    body = client.get("/calendars/all.ics").content
+    calendar = Calendar.from_ical(body)
+    [event] = calendar.walk("VEVENT")
+    assert (
+        str(event["UID"]).startswith(series["id"])
+        and b"evil@attacker" not in body.replace(b"\r\n ", b"").split(b"UID:")[1][:200]
+    )
+    assert str(event["SUMMARY"]) == "BEGIN:VEVENT; UID:x, <b>bold</b>"
+    assert str(event["DESCRIPTION"]).count("UID:evil@attacker") == 3  # kept as text, escaped
+    assert [c.name for c in calendar.subcomponents] == ["VTIMEZONE", "VEVENT"]
+
+
+def test_html_in_titles_is_escaped_on_the_page(client: TestClient, admin: dict) -> None:
+    create_series(
+        client, admin, title='<img src=x onerror="alert(1)">', dtstart=f"{SOON}T14:00:00", rrule=None
+    )
+    page = client.get("/").text
+    assert "<img src=x" not in page and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in page
+
+
+def test_oversized_bodies_are_refused_before_parsing(client: TestClient, admin: dict) -> None:
+    huge = series_body(description="x" * (2 * 1024 * 1024))
+    response = client.post("/api/v1/series", json=huge, headers=admin)
+    assert response.status_code == 413
+
+
+def test_an_rrule_that_would_expand_to_millions_is_refused(client: TestClient, admin: dict) -> None:
+    response = client.post(
+        "/api/v1/series", json=series_body(rrule="FREQ=DAILY;UNTIL=21991231T000000Z"), headers=admin
+    )
+    assert response.status_code == 422 and "more than 5000 sessions" in response.json()["detail"]
+    endless = create_series(client, admin, rrule="FREQ=DAILY", dtstart=f"{SOON}T14:00:00")
+    wide = client.get(
+        f"/api/v1/series/{endless['id']}/occurrences", params={"start": "1970-01-01", "end": "2199-01-01"}
+    )
+    assert wide.status_code == 422 and "narrow it" in wide.json()["detail"]
+
+
+text_values = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=string.printable, max_size=40),
+    st.sampled_from(
+        ["", "\x00", "\r\n", "FREQ=DAILY", "P1M", "2026-13-40T25:61:00", "💥" * 50, "-1", "9" * 40]
+    ),
+)
+json_values = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), text_values
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text_values, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    field=st.sampled_from(
+        [*sorted(series_body()), "notices", "exdates", "rdates", "skip_holidays", "capacity"]
+    ),
+    value=json_values,
+)
+def test_any_value_in_any_series_field_gets_a_reasoned_4xx_or_a_201_never_a_500(
+    client: TestClient, admin: dict, field: str, value: object
+) -> None:
+    response = client.post("/api/v1/series", json=series_body(**{field: value}), headers=admin)
+    assert response.status_code in (201, 400, 409, 422), response.text
+    if response.status_code != 201:
+        assert response.json()["detail"]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(path=st.text(alphabet=string.ascii_letters + string.digits + "-_.%:", min_size=1, max_size=60))
+def test_any_path_segment_gets_a_clean_answer(client: TestClient, admin: dict, path: str) -> None:
+    for url in (
+        f"/api/v1/series/{path}",
+        f"/api/v1/members/{path}",
+        f"/calendars/{path}.ics",
+        f"/rsvp/{path}",
+        f"/api/v1/series/00000000-0000-0000-0000-000000000000/occurrences/{path}",
+    ):
+        response = client.get(url, headers=admin)
+        assert response.status_code < 500, (url, response.status_code, response.text[:200])
