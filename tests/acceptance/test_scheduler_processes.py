@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,14 +38,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 INVITATIONS = queue_name("invitations")
 
 
-def start_scheduler(env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:
+def start_exsched(part: str, env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    """``exsched serve <part>`` in the background, its output appended to ``log``."""
     handle = log.open("ab")
     return subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "serve", "scheduler"],
-        env=env | extra,
-        stdout=handle,
-        stderr=handle,
+        [sys.executable, "-m", "scheduler.cli", "serve", part], env=env | extra, stdout=handle, stderr=handle
     )
+
+
+start_scheduler = partial(start_exsched, "scheduler")
 
 
 @dataclass

@@ -5,12 +5,11 @@ from __future__ import annotations
 import email
 import email.policy
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from scheduler.db.session import Database
 from tests.acceptance.test_scheduler_processes import (
     add_subscribers,
     create_series_in_db,
+    start_exsched,
     start_scheduler,
     stop_process,
 )
@@ -29,14 +29,7 @@ from tests.conftest import SmtpSink
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
 
 
-def start_worker(env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:
-    handle = log.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "serve", "worker"],
-        env=env | extra,
-        stdout=handle,
-        stderr=handle,
-    )
+start_worker = partial(start_exsched, "worker")
 
 
 def statuses(db: Database) -> dict[str, int]:
