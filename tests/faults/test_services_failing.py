@@ -177,3 +177,25 @@ def test_scheduler_down_across_due_times_applies_the_lateness_policy(
     kinds = {(kind, status) for kind, status, _ in rows}
     assert kinds == {("invitation", "sent"), ("reminder", "skipped"), ("followup", "sent")}
     assert all("already started" in why for kind, _, why in rows if kind == "reminder")
+
+
+def test_smtp_server_slow_then_failing_then_back(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    members = 12
+    add_subscribers(pg, members)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
+    smtp_sink.delay = 1.5  # seconds per message: slower than any healthy relay
+    env = env | {"EXSCHED_SMTP_URL": smtp_sink.url, "EXSCHED_WORKER_CONCURRENCY": "4"}
+    scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        wait_until(lambda: len(smtp_sink.received()) >= 3, 60, "the first slow sends")
+        smtp_sink.fail_next(451, count=4)  # then it starts deferring
+        wait_until(lambda: statuses(pg).get("sent") == members, 120, lambda: f"recovery: {statuses(pg)}")
+    finally:
+        stop_process(worker)
+        stop_process(scheduler)
+    check_ledger(pg, smtp_sink, allowed_duplicates=0)
+    log = (tmp_path / "worker.log").read_text()
+    assert log.count('"notice_send_failed"') == 4 and "451" in log
