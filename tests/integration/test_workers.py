@@ -542,3 +542,17 @@ def test_readiness_names_what_is_missing(world: World, settings: Settings) -> No
     broken = Settings(**(settings.model_dump() | {"amqp_url": "amqp://guest:guest@127.0.0.1:1/%2F"}))
     response = TestClient(create_app(broken, world.db)).get("/readyz")
     assert response.status_code == 503 and response.json()["problems"] == ["broker: AMQPConnectionError"]
+
+
+def test_html_and_header_tricks_in_titles_stay_text_in_emails(world: World) -> None:
+    subscribed(world)
+    a_session(world, title='<script>alert("x")</script> BEGIN:VEVENT', venue="<b>会场</b>")
+    world.run()
+    [mail] = world.mails()
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert "<b>会场</b>" not in html and "&lt;b&gt;会场&lt;/b&gt;" in html
+    assert len(mail.keys()) == len(set(k.lower() for k in mail.keys()))  # no smuggled headers
+    calendar, _, _ = calendar_of(mail)
+    assert len(calendar.walk("VEVENT")) == 1
+    assert str(calendar.walk("VEVENT")[0]["SUMMARY"]) == '<script>alert("x")</script> BEGIN:VEVENT'
