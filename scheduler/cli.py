@@ -34,10 +34,12 @@ hook_app = typer.Typer(
     help="Chapter chat-group webhooks (WeCom, DingTalk, Feishu, generic).", no_args_is_help=True
 )
 serve_app = typer.Typer(help="Run a service.", no_args_is_help=True)
+staff_app = typer.Typer(help="Console accounts for association staff.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="apikey")
 app.add_typer(hook_app, name="webhook")
 app.add_typer(serve_app, name="serve")
+app.add_typer(staff_app, name="staff")
 
 if TYPE_CHECKING:
     from scheduler.service import SchedulerService
@@ -134,6 +136,103 @@ def apikey_revoke(key_id: Annotated[str, typer.Argument(help="the key's id or it
             _fail(f"no single key matches {key_id!r}; see `exsched apikey list`")
         rows[0].revoked_at = rows[0].revoked_at or datetime.now(UTC)
     typer.echo(f"revoked {key_id}")
+
+
+def _password(from_stdin: bool) -> str:
+    """A password from standard input (for scripts) or typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@staff_app.command("add")
+def staff_add(
+    username: Annotated[str, typer.Argument(help="sign-in name: a-z, 0-9, '.', '_', '-'")],
+    role: Annotated[Role, typer.Option(help="admin (province office, every chapter) or chapter")],
+    chapter: Annotated[Chapter | None, typer.Option(help="the chapter of chapter staff")] = None,
+    name: Annotated[str, typer.Option(help="name shown in the console")] = "",
+    password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
+) -> None:
+    """Create a console account (the password is hashed with Argon2id, never stored)."""
+    from scheduler.staff import create_staff
+
+    db = _database(_settings())
+    _require_migrated(db)
+    password = _password(password_stdin)
+    try:
+        with db.session() as session:
+            row = create_staff(
+                session, username=username, password=password, role=role, chapter=chapter, display_name=name
+            )
+            where = f" for chapter {row.chapter}" if row.chapter else ""
+            typer.echo(f"created {row.role} account {row.username}{where}")
+    except ExschedError as exc:
+        _fail(exc.message)
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List console accounts."""
+    from scheduler.db.models import StaffRow
+
+    db = _database(_settings())
+    _require_migrated(db)
+    with db.session() as session:
+        for row in session.scalars(select(StaffRow).order_by(StaffRow.username)):
+            state = "disabled" if row.disabled_at else "active"
+            last = f"{row.last_login_at:%Y-%m-%d %H:%M}" if row.last_login_at else "never"
+            chapter = row.chapter or "-"
+            fields = (row.username, row.role, chapter, state, f"last sign-in {last}", row.display_name)
+            typer.echo("\t".join(fields))
+
+
+@staff_app.command("passwd")
+def staff_passwd(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
+) -> None:
+    """Set a new password (ends the account's open sessions, lifts a lock)."""
+    from scheduler.staff import get_staff, set_password
+
+    db = _database(_settings())
+    _require_migrated(db)
+    password = _password(password_stdin)
+    try:
+        with db.session() as session:
+            set_password(get_staff(session, username), password)
+    except ExschedError as exc:
+        _fail(exc.message)
+    typer.echo(f"password of {username} changed; its sessions have ended")
+
+
+@staff_app.command("disable")
+def staff_disable(username: str) -> None:
+    """Stop an account from signing in (ends its open sessions)."""
+    from scheduler.staff import disable, get_staff
+
+    db = _database(_settings())
+    _require_migrated(db)
+    try:
+        with db.session() as session:
+            disable(get_staff(session, username), datetime.now(UTC))
+    except ExschedError as exc:
+        _fail(exc.message)
+    typer.echo(f"disabled {username}")
+
+
+@staff_app.command("enable")
+def staff_enable(username: str) -> None:
+    """Let a disabled or locked account sign in again."""
+    from scheduler.staff import enable, get_staff
+
+    db = _database(_settings())
+    _require_migrated(db)
+    try:
+        with db.session() as session:
+            enable(get_staff(session, username))
+    except ExschedError as exc:
+        _fail(exc.message)
+    typer.echo(f"enabled {username}")
 
 
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "feishu", "generic")
@@ -435,6 +534,8 @@ def demo(
         f"  outbox           {outbox}",
         "",
         f"  sessions page    {base}/",
+        f"  staff console    {base}/console",
+        f"                   accounts admin (province), ningbo (chapter); password {report.console_password}",
         f"  API docs         {base}/docs",
         f"  series           {base}/api/v1/series",
         f"  occurrences      {base}/api/v1/series/{report.example_series}/occurrences?{window}",

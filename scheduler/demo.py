@@ -7,6 +7,7 @@ has series is left as it is, and only a fresh demo key is made.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -17,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from scheduler.auth import Principal, create_api_key
 from scheduler.config import Settings
-from scheduler.db.models import ApiKeyRow, MemberRow, SeriesRow
+from scheduler.db.models import ApiKeyRow, MemberRow, SeriesRow, StaffRow
 from scheduler.members import create_member, subscribe
 from scheduler.planner import request_plan
 from scheduler.series import create_series
+from scheduler.staff import create_staff, set_password
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.names import Role
 
@@ -32,6 +34,7 @@ class SeedReport:
     series: int
     members: int
     admin_key: str
+    console_password: str  # of the demo accounts "admin" (province) and "ningbo" (chapter staff)
     example_series: str
     showcase_start: datetime  # UTC
     showcase_reminder: datetime
@@ -156,17 +159,39 @@ def seed(session: Session, settings: Settings, today: date | None = None) -> See
     ):
         old.revoked_at = datetime.now(UTC)
     _, secret = create_api_key(session, role=Role.ADMIN, name="demo")
+    password = _demo_staff(session)
     example = session.scalar(select(SeriesRow.id).where(SeriesRow.chapter == "jiaxing").limit(1))
     start = _showcase(session, settings, datetime.now(UTC))
     return SeedReport(
         series=session.scalar(select(func.count()).select_from(SeriesRow)) or 0,
         members=session.scalar(select(func.count()).select_from(MemberRow)) or 0,
         admin_key=secret,
+        console_password=password,
         example_series=str(example),
         showcase_start=start,
         showcase_reminder=start - SHOWCASE_REMINDER,
         showcase_followup=start + SHOWCASE_LENGTH + SHOWCASE_FOLLOWUP,
     )
+
+
+DEMO_STAFF = (
+    ("admin", Role.ADMIN, None, "省协会 秘书处"),
+    ("ningbo", Role.CHAPTER, "ningbo", "宁波分会 秘书处"),
+)
+
+
+def _demo_staff(session: Session) -> str:
+    """Console accounts for the demo, with a new random password at every run (printed once)."""
+    password = secrets.token_urlsafe(9)
+    for username, role, chapter, name in DEMO_STAFF:
+        row = session.scalar(select(StaffRow).where(StaffRow.username == username))
+        if row is None:
+            create_staff(
+                session, username=username, password=password, role=role, chapter=chapter, display_name=name
+            )
+        else:
+            set_password(row, password)
+    return password
 
 
 SHOWCASE_LEAD = timedelta(seconds=30)

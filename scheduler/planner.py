@@ -241,14 +241,7 @@ class Planner:
         return found
 
     def _subscribers(self, session: Session, series: SeriesRow) -> set[uuid.UUID]:
-        if series.status != SeriesStatus.ACTIVE.value:
-            return set()
-        targets = or_(
-            (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id)),
-            (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
-            (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
-        )
-        return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))
+        return subscriber_ids(session, series)
 
     def _existing(
         self, session: Session, series_id: uuid.UUID, only_member: uuid.UUID | None, since: datetime
@@ -325,6 +318,18 @@ class Planner:
                 reason="the session no longer exists (the series' rule or dates changed)",
             )
         return facts
+
+
+def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
+    """Members who follow an active series: directly, through its chapter or through its kind."""
+    if series.status != SeriesStatus.ACTIVE.value:
+        return set()
+    targets = or_(
+        (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id)),
+        (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
+        (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
+    )
+    return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from scheduler.api.routes_notices import router as notices_router
 from scheduler.api.routes_responses import router as responses_router
 from scheduler.api.routes_series import router as series_router
 from scheduler.config import Settings
+from scheduler.console import install_console
 from scheduler.db.session import Database
 from scheduler.feeds import FeedService
 from scheduler.holidays import ChineseStatutoryCalendar, HolidayCalendar
@@ -64,6 +65,7 @@ def create_app(
     app.include_router(responses_router)
     app.include_router(feeds_router)
     app.include_router(home_router)
+    install_console(app)
 
     @app.get("/api/v1/chapters", tags=["chapters"])
     def chapters() -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -30,9 +30,30 @@ def _json(status: int, detail: str, errors: Sequence[Mapping[str, object]] = ())
     return JSONResponse({"detail": detail, "errors": list(errors)}, status_code=status)
 
 
+def _html(request: Request, status: int, message: str) -> Response | None:
+    """For console pages, the console's own error page (in the reader's language) instead of JSON."""
+    render = getattr(request.app.state, "html_errors", None)
+    path = request.url.path
+    if render is None or not (path == "/console" or path.startswith("/console/")):
+        return None
+    from scheduler.console.i18n import MESSAGES
+    from scheduler.console.web import translator_for
+
+    t = translator_for(request)
+    key = {403: "error.forbidden", 404: "error.not_found"}.get(status)
+    if key in MESSAGES:
+        message = t(key)
+    elif status == 422:
+        message = t("err.invalid", reason=message)
+    return render(request, status, message)  # type: ignore[no-any-return]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ExschedError)
-    async def _domain(_: Request, exc: ExschedError) -> JSONResponse:
+    async def _domain(request: Request, exc: ExschedError) -> Response:
+        page = _html(request, exc.status, exc.message)
+        if page is not None:
+            return page
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         response = _json(exc.status, exc.message, errors)
@@ -41,7 +62,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        page = _html(request, 404 if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()) else 422,
+                     "; ".join(str(e.get("msg", "")) for e in exc.errors()))
+        if page is not None:
+            return page
         errors: list[dict[str, str | None]] = []
         for err in exc.errors():
             field = _field(tuple(err.get("loc", ())))
@@ -58,7 +83,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(409, "the request conflicts with existing data")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        page = _html(request, exc.status_code, str(exc.detail))
+        if page is not None:
+            return page
         response = _json(exc.status_code, str(exc.detail))
         if exc.headers:
             response.headers.update(exc.headers)

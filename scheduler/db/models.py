@@ -194,6 +194,34 @@ class ApiKeyRow(Base):
     )
 
 
+class StaffRow(Base):
+    """A person who signs in to the console: the province office (admin) or one chapter's staff.
+
+    Only an Argon2id hash of the password is kept. ``session_epoch`` is part of every session
+    cookie; raising it (new password, disabling) ends all of that person's sessions at once.
+    """
+
+    __tablename__ = "staff"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    chapter: Mapped[str | None] = mapped_column(ForeignKey("chapters.code"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role"),
+        CheckConstraint("role = 'admin' OR chapter IS NOT NULL", name="chapter_staff_has_chapter"),
+    )
+
+
 class NoticeRow(Base):
     """One notice owed: (occurrence, member, kind, slot, channel, sequence) → a deterministic id.
 

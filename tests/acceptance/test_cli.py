@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,21 +13,9 @@ import pytest
 
 from scheduler.db.session import Database
 from tests.integration.test_api_series import series_body
+from tests.processes import free_port, run, serving
 
 pytestmark = pytest.mark.acceptance
-EXSCHED = [sys.executable, "-m", "scheduler.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*EXSCHED, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
-
-
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     values = dict(os.environ)
@@ -39,34 +23,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         EXSCHED_DATABASE_URL=f"sqlite:///{tmp_path / 'exsched.db'}", EXSCHED_PUBLIC_URL="https://exsched.test"
     )
     return values
-
-
-@contextmanager
-def serving(args: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [*EXSCHED, *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"exsched {' '.join(args)} exited early:\n{proc.stdout.read() if proc.stdout else ''}"
-                )
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"exsched {' '.join(args)} did not answer on port {port} within 60 s")
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_upgrade_create_key_and_serve_api(env: dict[str, str], tmp_path: Path, db: Database) -> None:

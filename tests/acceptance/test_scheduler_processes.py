@@ -29,9 +29,9 @@ from scheduler.bus.rabbitmq import RabbitBus
 from scheduler.db.models import MemberRow, NoticeRow, SubscriptionRow
 from scheduler.db.session import Database
 from schemas.bus import queue_name
-from tests.acceptance.test_cli import free_port, serving
 from tests.conftest import make_key
 from tests.integration.test_api_series import series_body
+from tests.processes import free_port, serving
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
 SHANGHAI = ZoneInfo("Asia/Shanghai")

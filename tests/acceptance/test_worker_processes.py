@@ -221,7 +221,7 @@ def test_one_notice_can_be_followed_through_the_json_logs_and_the_metrics_move(
 
     import httpx2 as httpx
 
-    from tests.acceptance.test_cli import free_port, serving
+    from tests.processes import free_port, serving
 
     members = 3
     add_subscribers(pg, members)

@@ -1,0 +1,79 @@
+// Progressive enhancement for the exsched console. Every page works without it.
+(function () {
+  "use strict";
+
+  function each(selector, fn, root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll(selector), fn);
+  }
+
+  // Copy buttons beside read-only links.
+  each(".copy-btn", function (button) {
+    button.addEventListener("click", function () {
+      var input = button.parentNode.querySelector("input");
+      var label = button.textContent;
+      function done() {
+        button.textContent = button.getAttribute("data-copied");
+        setTimeout(function () { button.textContent = label; }, 1500);
+      }
+      input.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
+      } else {
+        document.execCommand("copy");
+        done();
+      }
+    });
+  });
+
+  // Ask before destructive actions.
+  each("form[data-confirm]", function (form) {
+    form.addEventListener("submit", function (event) {
+      var text = form.getAttribute("data-confirm");
+      if (text && !window.confirm(text)) { event.preventDefault(); }
+    });
+  });
+
+  // Series form: show only the rule fields that apply, and keep the preview current.
+  var form = document.getElementById("series-form");
+  if (!form) { return; }
+  function toggle(selectId, cls) {
+    var select = document.getElementById(selectId);
+    if (!select) { return; }
+    function apply() {
+      each("." + cls, function (box) {
+        var wanted = box.getAttribute("data-for").split(" ");
+        box.hidden = wanted.indexOf(select.value) < 0;
+      }, form);
+    }
+    select.addEventListener("change", apply);
+    apply();
+  }
+  toggle("repeat", "when-repeat");
+  toggle("ends", "when-ends");
+
+  var timer = null;
+  var sent = 0;
+  function refresh() {
+    var data = new FormData(form);
+    var ticket = ++sent;
+    fetch("/console/series/preview", { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null || ticket !== sent) { return; }
+        var box = document.getElementById("preview");
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector("#preview");
+        if (box && fresh) { box.replaceWith(fresh); }
+      })
+      .catch(function () { /* the Preview button still works */ });
+  }
+  each("fieldset.live", function (fieldset) {
+    ["input", "change"].forEach(function (name) {
+      fieldset.addEventListener(name, function () {
+        clearTimeout(timer);
+        timer = setTimeout(refresh, 300);
+      });
+    });
+  }, form);
+})();

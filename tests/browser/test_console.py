@@ -1,0 +1,206 @@
+"""Association staff at work in a real browser: sign in, define a monthly series, see its
+preview, cancel one session and find the cancellation in the ledger; chapter staff kept to
+their chapter; bad input refused next to the field, in Chinese."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+from playwright.sync_api import Browser, Page, expect
+
+from scheduler.auth import Principal
+from scheduler.console.rule_form import WEEKDAY_CODES
+from scheduler.db.session import Database
+from scheduler.series import create_series
+from schemas.api import SeriesCreate
+from schemas.names import Role
+from tests.browser.conftest import PASSWORD, Console
+from tests.integration.test_api_series import series_body
+
+pytestmark = pytest.mark.browser
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+
+@pytest.fixture
+def tab(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    yield page
+    context.close()
+
+
+def sign_in(page: Page, console: Console, username: str) -> None:
+    page.goto(f"{console.base}/console")
+    expect(page).to_have_url(re.compile(r"/console/login\?next="))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/console/series$"))
+
+
+def shot(page: Page, artifacts: Path, name: str) -> None:
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
+
+
+def eventually(page: Page, url: str, found: Callable[[], bool], timeout: float = 90) -> None:
+    """Reload ``url`` until ``found()``; the scheduler and workers run on their own clock."""
+    deadline = time.monotonic() + timeout
+    while True:
+        page.goto(url)
+        if found():
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} did not show what was expected within {timeout} s")
+        time.sleep(0.5)
+
+
+def calendar_methods(outbox: Path) -> list[str]:
+    """The iTIP METHOD of each calendar attached to an email in the outbox."""
+    methods = []
+    for path in sorted(outbox.rglob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for part in message.walk():
+            if part.get_content_type() == "text/calendar":
+                methods.append(str(Calendar.from_ical(part.get_content())["METHOD"]))
+    return methods
+
+
+def nth_weekday_of(day: datetime) -> tuple[str, str]:
+    """(``nth``, ``weekday``) for the monthly rule whose session falls on ``day``."""
+    nth = (day.day - 1) // 7 + 1
+    return ("-1" if nth == 5 else str(nth)), WEEKDAY_CODES[day.weekday()]
+
+
+def test_staff_define_a_monthly_series_and_cancel_one_session(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    page = tab
+    sign_in(page, console, "admin")
+    shot(page, artifacts, "01-series-list-empty")
+
+    # A member of the Ningbo chapter, who will be invited.
+    page.get_by_role("link", name="成员与订阅").click()
+    form = page.locator("#add-member")
+    form.locator("input[name=name]").fill("陈晓燕")
+    form.locator("input[name=email]").fill("chen.xiaoyan@example.com")
+    form.locator("input[name=company]").fill("宁波锦程服饰有限公司")
+    form.locator("select[name=chapter]").select_option("ningbo")
+    form.get_by_role("button", name="添加成员").click()
+    expect(page.locator(".done")).to_contain_text("成员已添加")
+    page.locator("#subscribe select[name=target]").select_option("chapter:ningbo")
+    page.locator("#subscribe").get_by_role("button", name="添加订阅").click()
+    expect(page.locator("ul.subs")).to_contain_text("分会：宁波")
+    shot(page, artifacts, "02-member")
+
+    # A monthly series whose first session is three days away (so the invitation goes now).
+    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=3)).replace(tzinfo=None)
+    nth, weekday = nth_weekday_of(first)
+    page.get_by_role("link", name="活动系列").click()
+    page.get_by_role("link", name="新建活动系列").click()
+    series = page.locator("#series-form")
+    series.locator("input[name=title]").fill("宁波 · 月度项目对接会")
+    series.locator("select[name=chapter]").select_option("ningbo")
+    series.locator("input[name=venue]").fill("宁波国际会展中心 2号厅")
+    series.locator("input[name=organizer_email]").fill("ningbo@zj-garment.example")
+    series.locator("input[name=date]").fill(first.date().isoformat())
+    series.locator("input[name=time]").fill("14:00")
+    series.locator("select[name=repeat]").select_option("monthly_nth")
+    series.locator("select[name=nth]").select_option(nth)
+    series.locator("select[name=weekday]").select_option(weekday)
+    series.locator("select[name=skip_holidays]").select_option("none")
+    rule = f"FREQ=MONTHLY;BYDAY={nth}{weekday}"
+    expect(page.locator("#rrule-text")).to_have_text(rule)  # the live preview
+    expect(page.locator("#preview ol.dates li")).to_have_count(10)
+    first_shown = f"{first.year}年{first.month}月{first.day}日"
+    expect(page.locator("#preview ol.dates li").first).to_contain_text(first_shown)
+    shot(page, artifacts, "03-new-series-preview")
+    series.get_by_role("button", name="保存").click()
+    expect(page.locator(".done")).to_contain_text("活动系列已创建")
+    expect(page.locator("dl.facts")).to_contain_text(rule)
+    shot(page, artifacts, "04-series-detail")
+    series_url = page.url.split("?")[0]
+
+    # The invitation reaches the member before anything changes.
+    sent = page.locator("tr[data-kind=invitation][data-status=sent]")
+    eventually(page, f"{console.base}/console/ledger?kind=invitation", lambda: sent.count() == 1)
+
+    # Cancel the first session: the page says who will be told, then says it is cancelled.
+    page.goto(series_url)
+    page.locator("#sessions a", has_text="打开").first.click()
+    expect(page.locator(".recipients")).to_contain_text("已收到邀请的 1 位")
+    expect(page.locator(".recipients")).to_contain_text("陈晓燕")
+    shot(page, artifacts, "05-occurrence")
+    page.get_by_role("button", name="取消这一场").click()
+    expect(page.locator(".done")).to_contain_text("已取消")
+    expect(page.locator("#occ-status")).to_have_text("已取消")
+
+    # The cancellation notice is in the ledger, and is sent.
+    cancelled = page.locator("tr[data-kind=cancellation][data-status=sent]")
+    eventually(page, f"{console.base}/console/ledger", lambda: cancelled.count() == 1)
+    expect(cancelled).to_contain_text("陈晓燕")
+    expect(cancelled).to_contain_text("取消通知")
+    shot(page, artifacts, "06-ledger")
+    assert "CANCEL" in calendar_methods(console.outbox)
+
+    page.get_by_role("link", name="日历订阅链接").click()
+    expect(page.locator("#feed-ningbo input")).to_have_value(
+        re.compile(r"^webcal://127\.0\.0\.1:\d+/calendars/chapters/ningbo\.ics$")
+    )
+    shot(page, artifacts, "07-feeds")
+
+
+def test_series_form_refuses_bad_input_next_to_the_field_in_chinese(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    page = tab
+    sign_in(page, console, "ningbo")
+    page.goto(f"{console.base}/console/series/new")
+    series = page.locator("#series-form")
+    series.locator("input[name=title]").fill("")
+    series.locator("input[name=date]").fill("12/10/2026")
+    series.locator("input[name=time]").fill("25:00")
+    series.locator("input[name=organizer_email]").fill("not-an-email")
+    series.get_by_role("button", name="保存").click()
+    expect(page.locator("#err-title")).to_have_text("此项必填。")
+    expect(page.locator("#err-date")).to_contain_text("请按 年-月-日 填写日期")
+    expect(page.locator("#err-time")).to_contain_text("请按 时:分 填写时间")
+    expect(page.locator("#err-organizer_email")).to_have_text("邮箱地址无效。")
+    expect(page.locator("input[name=date]")).to_have_value("12/10/2026")  # kept
+    expect(page.locator("input[name=title]")).to_have_attribute("aria-invalid", "true")
+    shot(page, artifacts, "08-form-errors")
+
+
+def test_chapter_staff_cannot_open_another_chapters_series(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    db = Database(console.database_url)
+    with db.session() as session:
+        body = SeriesCreate.model_validate(series_body(title="宁波 · 内部技术交流会"))
+        series_id = create_series(session, body, Principal(role=Role.ADMIN), console.base).id
+    db.dispose()
+    page = tab
+    sign_in(page, console, "ningbo")
+    expect(page.locator("#chapter-ningbo")).to_contain_text("宁波 · 内部技术交流会")
+    page.get_by_role("button", name="退出").click()
+
+    sign_in(page, console, "wenzhou")
+    expect(page.locator("main")).not_to_contain_text("宁波 · 内部技术交流会")
+    response = page.goto(f"{console.base}/console/series/{series_id}")
+    assert response is not None and response.status == 403
+    expect(page.locator(".error-box")).to_contain_text("此内容属于宁波分会")
+    shot(page, artifacts, "09-other-chapter-refused")
+
+    # English on request.
+    page.get_by_role("link", name="English").click()
+    expect(page.locator(".error-box")).to_contain_text("belongs to the Ningbo chapter")
