@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install services clean
+.PHONY: demo test lint install services browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "exsched needs Python 3.11 or newer"'
@@ -21,7 +21,10 @@ demo: $(STAMP)
 services:
 	bash deploy/dev-services.sh
 
-test: $(STAMP) services lint
+browser:
+	bash deploy/dev-browser.sh
+
+test: $(STAMP) services browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -29,4 +32,4 @@ lint: $(STAMP)
 	$(BIN)/mypy schemas scheduler workers
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache test-artifacts

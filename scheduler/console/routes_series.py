@@ -41,8 +41,11 @@ def _holidays(page: Page) -> HolidayCalendar:
 
 
 def _upcoming(row: SeriesRow, holidays: HolidayCalendar, now: datetime, n: int) -> list[Occurrence]:
+    """The next ``n`` sessions from now (or from the first one, for a series not begun yet)."""
+    first = row.dtstart.replace(tzinfo=ZoneInfo(row.timezone)) - timedelta(days=1)
+    start = max(now, first)
     try:
-        return catalog.occurrences(row, holidays, now, now + UPCOMING)[:n]
+        return [o for o in catalog.occurrences(row, holidays, start, start + UPCOMING) if o.start >= now][:n]
     except RecurrenceError:
         return []
 

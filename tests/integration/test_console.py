@@ -1,0 +1,558 @@
+"""The staff console over HTTP (SQLite and PostgreSQL): sign-in, CSRF, chapter boundaries,
+forms, occurrence changes, the ledger, CSV import and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from scheduler.auth import Principal
+from scheduler.db.models import FollowupResponseRow, MemberRow, NoticeRow, RsvpRow, SeriesRow, StaffRow
+from scheduler.db.session import Database
+from scheduler.holidays import ChineseStatutoryCalendar
+from scheduler.members import create_member, subscribe
+from scheduler.planner import Planner
+from scheduler.series import create_series, occurrences
+from scheduler.staff import LOCK_AFTER, create_staff, set_password
+from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
+from schemas.ids import recurrence_stamp
+from schemas.names import Role
+from tests.conftest import PUBLIC_URL
+from tests.integration.test_api_series import series_body
+
+PASSWORD = "a long staff password"
+ADMIN = Principal(role=Role.ADMIN)
+
+
+class _Forms(HTMLParser):
+    """The fields a browser would submit for each form on a page (by form id)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: dict[str, list[tuple[str, str]]] = {}
+        self._form: list[tuple[str, str]] | None = None
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self._form = self.forms.setdefault(a.get("id") or f"form{len(self.forms)}", [])
+        elif self._form is None:
+            return
+        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
+            if a.get("type") != "checkbox" or "checked" in a:
+                self._form.append((a["name"], a.get("value", "on" if a.get("type") == "checkbox" else "")))
+        elif tag == "select":
+            self._select = a.get("name")
+        elif tag == "option" and self._select and "selected" in a:
+            self._form.append((self._select, a.get("value", "")))
+        elif tag == "textarea":
+            self._textarea = a.get("name")
+            self._form.append((self._textarea or "", ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea and self._form is not None:
+            name, _ = self._form[-1]
+            self._form[-1] = (name, data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
+    parser = _Forms()
+    parser.feed(html)
+    return parser.forms[form_id]
+
+
+def as_data(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Form fields as the HTTP client takes them (a name may repeat, like the weekday boxes)."""
+    data: dict[str, list[str]] = {}
+    for name, value in pairs:
+        data.setdefault(name, []).append(value)
+    return data
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
+
+
+def add_staff(db: Database, username: str, role: str = "admin", chapter: str | None = None) -> None:
+    with db.session() as session:
+        create_staff(session, username=username, password=PASSWORD, role=role, chapter=chapter)
+
+
+def new_browser(client: TestClient) -> TestClient:
+    """A browser of its own (its own cookies), over https as in production (cookies are Secure)."""
+    return TestClient(client.app, base_url="https://testserver")
+
+
+@pytest.fixture
+def web(client: TestClient) -> TestClient:
+    return new_browser(client)
+
+
+def signed_in(
+    client: TestClient, db: Database, username: str, role: str = "admin", chapter: str | None = None
+) -> TestClient:
+    """A new browser, signed in as a new account."""
+    add_staff(db, username, role, chapter)
+    browser = new_browser(client)
+    page = browser.get("/console/login")
+    response = browser.post(
+        "/console/login",
+        data={"csrf": csrf_of(page.text), "username": username, "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    return browser
+
+
+def make_series(db: Database, **overrides: Any) -> uuid.UUID:
+    start = (datetime.now(UTC) + timedelta(days=5)).astimezone().replace(tzinfo=None, microsecond=0)
+    body = series_body(
+        **{
+            "dtstart": start.replace(hour=14, minute=0, second=0).isoformat(),
+            "rrule": "FREQ=WEEKLY;COUNT=8",
+            **overrides,
+        }
+    )
+    with db.session() as session:
+        return create_series(session, SeriesCreate.model_validate(body), ADMIN, PUBLIC_URL).id
+
+
+def make_member(db: Database, email: str, chapter: str = "ningbo", **subscription: Any) -> uuid.UUID:
+    with db.session() as session:
+        member = create_member(
+            session, MemberCreate(name="陈晓燕", email=email, company="锦程服饰", chapter=chapter), ADMIN
+        )
+        subscribe(session, member, SubscriptionCreate(**(subscription or {"chapter": chapter})))
+        return member.id
+
+
+def first_stamp(db: Database, series_id: uuid.UUID) -> str:
+    with db.session() as session:
+        row = session.get(SeriesRow, series_id)
+        assert row is not None
+        now = datetime.now(UTC)
+        return recurrence_stamp(
+            occurrences(row, ChineseStatutoryCalendar(), now, now + timedelta(days=400))[0].recurrence_id
+        )
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+def test_pages_need_sign_in_and_return_to_the_page_after_it(web: TestClient, db: Database) -> None:
+    add_staff(db, "admin")
+    response = web.get("/console/ledger?kind=invitation", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/login?next=/console/ledger%3Fkind%3Dinvitation"
+    page = web.get(response.headers["location"])
+    assert '<html lang="zh-CN">' in page.text and "工作人员登录" in page.text
+    signed = web.post(
+        "/console/login",
+        data={
+            "csrf": csrf_of(page.text),
+            "username": "ADMIN",
+            "password": PASSWORD,
+            "next": "/console/ledger?kind=invitation",
+        },
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303 and signed.headers["location"] == "/console/ledger?kind=invitation"
+    cookie = signed.headers["set-cookie"]
+    assert (
+        "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/console" in cookie and "Secure" in cookie
+    )
+    assert web.get("/console/ledger").status_code == 200
+
+
+def test_a_sign_in_never_redirects_off_the_console(client: TestClient, db: Database) -> None:
+    add_staff(db, "admin")
+    for target in ("https://evil.example/", "//evil.example/console", "/\\evil.example", "/api/v1/series"):
+        browser = new_browser(client)
+        page = browser.get("/console/login")
+        response = browser.post(
+            "/console/login",
+            data={"csrf": csrf_of(page.text), "username": "admin", "password": PASSWORD, "next": target},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == "/console/series", target
+
+
+def test_wrong_passwords_are_refused_in_chinese_and_then_lock_the_account(
+    web: TestClient, db: Database
+) -> None:
+    add_staff(db, "ningbo", "chapter", "ningbo")
+    csrf = csrf_of(web.get("/console/login").text)
+    for _ in range(LOCK_AFTER):
+        response = web.post(
+            "/console/login", data={"csrf": csrf, "username": "ningbo", "password": "guess-guess"}
+        )
+        assert response.status_code == 401
+        assert "用户名或密码不正确。" in response.text
+    unknown = web.post("/console/login", data={"csrf": csrf, "username": "nobody", "password": "guess-guess"})
+    assert unknown.status_code == 401 and "用户名或密码不正确。" in unknown.text  # same answer: no user list
+    locked = web.post("/console/login", data={"csrf": csrf, "username": "ningbo", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "账户已暂时锁定" in locked.text
+    assert "exsched_console" not in locked.headers.get("set-cookie", "")
+
+
+def test_a_new_password_ends_every_open_session(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    assert browser.get("/console/series", follow_redirects=False).status_code == 200
+    with db.session() as session:
+        row = session.scalar(select(StaffRow).where(StaffRow.username == "admin"))
+        assert row is not None
+        set_password(row, "another long password")
+    assert browser.get("/console/series", follow_redirects=False).status_code == 303
+
+
+def test_a_forged_session_cookie_is_not_a_session(web: TestClient, db: Database) -> None:
+    add_staff(db, "admin")
+    web.cookies.set("exsched_console", "eyJzaWQiOiJ4In0.AAAA", path="/console")
+    assert web.get("/console/series", follow_redirects=False).status_code == 303
+
+
+def test_a_post_without_the_form_token_or_from_another_site_changes_nothing(
+    client: TestClient, db: Database
+) -> None:
+    browser = signed_in(client, db, "admin")
+    member = {
+        "name": "王五",
+        "email": "wang@example.com",
+        "chapter": "ningbo",
+        "locale": "zh-CN",
+        "timezone": "Asia/Shanghai",
+    }
+    assert browser.post("/console/members", data=member).status_code == 403
+    assert browser.post("/console/members", data={**member, "csrf": "0" * 64}).status_code == 403
+    csrf = csrf_of(browser.get("/console/members").text)
+    other_site = browser.post(
+        "/console/members", data={**member, "csrf": csrf}, headers={"Origin": "https://evil.example"}
+    )
+    assert other_site.status_code == 403
+    assert "表单已过期或来源不明" in other_site.text
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(MemberRow)) == 0
+    ok = browser.post(
+        "/console/members", data={**member, "csrf": csrf, "channels": "on"}, follow_redirects=False
+    )
+    assert ok.status_code == 303
+
+
+def test_pages_forbid_framing_and_foreign_scripts(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    response = browser.get("/console/series")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_language_switch_gives_english_pages(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    switched = browser.get("/console/lang/en?next=/console/members", follow_redirects=False)
+    assert switched.headers["location"] == "/console/members"
+    page = browser.get("/console/members")
+    assert '<html lang="en">' in page.text and "Members and subscriptions" in page.text
+    assert browser.get("/console/lang/xx?next=/console/members").status_code == 200  # unknown: ignored
+
+
+# --- chapters ----------------------------------------------------------------------------------
+
+
+def test_chapter_staff_see_and_change_only_their_chapter(client: TestClient, db: Database) -> None:
+    ningbo = make_series(db, title="宁波 · 技术交流会")
+    wenzhou = make_series(db, title="温州 · 项目对接会", chapter="wenzhou")
+    their_member = make_member(db, "wz@example.com", chapter="wenzhou")
+    browser = signed_in(client, db, "nb", "chapter", "ningbo")
+
+    listing = browser.get("/console/series").text
+    assert "宁波 · 技术交流会" in listing and "温州 · 项目对接会" not in listing
+    assert browser.get(f"/console/series/{ningbo}").status_code == 200
+    stamp = first_stamp(db, wenzhou)
+    csrf = csrf_of(listing)
+    for response in (
+        browser.get(f"/console/series/{wenzhou}"),
+        browser.get(f"/console/series/{wenzhou}/edit"),
+        browser.get(f"/console/series/{wenzhou}/occurrences/{stamp}"),
+        browser.post(
+            f"/console/series/{wenzhou}/occurrences/{stamp}", data={"csrf": csrf, "action": "cancel"}
+        ),
+        browser.post(f"/console/series/{wenzhou}/cancel", data={"csrf": csrf}),
+        browser.get(f"/console/members/{their_member}"),
+        browser.get("/console/series?chapter=wenzhou"),
+    ):
+        assert response.status_code == 403, response.request.url
+        assert "此内容属于温州分会" in response.text
+    assert "wz@example.com" not in browser.get("/console/members").text
+    assert "wz@example.com" not in browser.get("/console/members/export.csv").text
+    with db.session() as session:
+        row = session.get(SeriesRow, wenzhou)
+        assert row is not None and row.status == "active" and not row.overrides
+
+    form = dict(form_fields(browser.get("/console/series/new").text, "series-form"))
+    refused = browser.post(
+        "/console/series/new", data={**form, "title": "越权", "chapter": "wenzhou", "action": "save"}
+    )
+    assert refused.status_code == 422
+    assert "您只能为本分会（宁波）操作。" in refused.text
+
+
+# --- series and occurrences --------------------------------------------------------------------
+
+
+def test_a_series_made_in_the_form_is_stored_with_its_rule_and_first_session(
+    client: TestClient, db: Database
+) -> None:
+    browser = signed_in(client, db, "admin")
+    form = dict(form_fields(browser.get("/console/series/new").text, "series-form"))
+    form.update(
+        title="宁波 · 月度项目对接会", chapter="ningbo", organizer_email="nb@example.com", date="2030-01-01",
+        repeat="monthly_nth", nth="-1", weekday="FR", ends="count", count="6", action="save",
+    )  # fmt: skip
+    response = browser.post("/console/series/new", data=form, follow_redirects=False)
+    assert response.status_code == 303, re.findall(r'class="error"[^>]*>([^<]*)', response.text)
+    series_id = uuid.UUID(response.headers["location"].split("/")[3].split("?")[0])
+    with db.session() as session:
+        row = session.get(SeriesRow, series_id)
+        assert row is not None
+        assert (row.rrule, row.dtstart, row.chapter) == (
+            "FREQ=MONTHLY;COUNT=6;BYDAY=-1FR",
+            datetime(2030, 1, 25, 14, 0),
+            "ningbo",
+        )
+        assert row.plan_requested_at is not None  # the planner looks at it at once
+    detail = browser.get(response.headers["location"])
+    assert "活动系列已创建。" in detail.text and detail.text.count("/occurrences/") == 6
+
+
+def test_opening_and_saving_a_series_unchanged_sends_nobody_an_update(
+    client: TestClient, db: Database
+) -> None:
+    series_id = make_series(db, rrule="FREQ=MONTHLY;BYDAY=TH;BYSETPOS=-1;COUNT=4", dtstart="2030-01-31T14:00:00")
+    browser = signed_in(client, db, "admin")
+    page = browser.get(f"/console/series/{series_id}/edit").text
+    assert 'value="custom" selected' in page  # shown as the rule it is
+    saved = browser.post(
+        f"/console/series/{series_id}/edit",
+        data=as_data([*form_fields(page, "series-form"), ("action", "save")]),
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, re.findall(r'class="error"[^>]*>([^<]*)', saved.text)
+    with db.session() as session:
+        row = session.get(SeriesRow, series_id)
+        assert (
+            row is not None and row.sequence == 0 and row.rrule == "FREQ=MONTHLY;COUNT=4;BYDAY=TH;BYSETPOS=-1"
+        )
+
+
+def test_the_preview_shows_the_rule_and_the_next_ten_sessions(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    form = dict(form_fields(browser.get("/console/series/new").text, "series-form"))
+    form.update(date="2026-09-01", repeat="monthly_day", monthday="1", skip_holidays="cn-statutory-shift")
+    fragment = browser.post("/console/series/preview", data=form).text
+    assert '<code id="rrule-text">FREQ=MONTHLY;BYMONTHDAY=1</code>' in fragment
+    assert fragment.count("<li") == 10
+    if datetime.now(UTC) < datetime(2026, 10, 1, tzinfo=UTC):  # pragma: no cover - depends on the date
+        assert "因国庆节顺延" in fragment
+
+
+def test_moving_a_session_says_who_is_told_and_plans_their_update(client: TestClient, db: Database) -> None:
+    series_id = make_series(db)
+    make_member(db, "chen@example.com")
+    planner = Planner(db, ChineseStatutoryCalendar())
+    planner.plan_all()
+    with db.session() as session:  # the invitation of the first session went out
+        session.execute(update(NoticeRow).where(NoticeRow.kind == "invitation").values(status="sent"))
+    stamp = first_stamp(db, series_id)
+    browser = signed_in(client, db, "admin")
+    page = browser.get(f"/console/series/{series_id}/occurrences/{stamp}").text
+    assert "已收到邀请的 1 位" in page and "chen@example.com" in page
+
+    csrf = csrf_of(page)
+    bad = browser.post(
+        f"/console/series/{series_id}/occurrences/{stamp}",
+        data={"csrf": csrf, "action": "move", "date": "明天", "time": "14:00"},
+    )
+    assert bad.status_code == 422 and "请按 年-月-日 填写日期" in bad.text
+    day = (datetime.now(UTC) + timedelta(days=6)).date().isoformat()
+    moved = browser.post(
+        f"/console/series/{series_id}/occurrences/{stamp}",
+        data={"csrf": csrf, "action": "move", "date": day, "time": "09:30"},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303
+    planner.plan_requested()
+    with db.session() as session:
+        updates = session.scalars(select(NoticeRow).where(NoticeRow.kind == "update")).all()
+        assert [(u.status, u.sequence) for u in updates] == [("pending", 1)]
+    assert "已改期" in browser.get(moved.headers["location"]).text
+
+
+def test_occurrence_page_counts_replies_and_lists_follow_up_outcomes(
+    client: TestClient, db: Database
+) -> None:
+    series_id = make_series(db)
+    members = [make_member(db, f"m{i}@example.com") for i in range(3)]
+    stamp = first_stamp(db, series_id)
+    with db.session() as session:
+        row = session.get(SeriesRow, series_id)
+        assert row is not None
+        uid = occurrences(
+            row, ChineseStatutoryCalendar(), datetime.now(UTC), datetime.now(UTC) + timedelta(days=30)
+        )[0].uid
+        for member_id, answer in zip(members, ("accepted", "accepted", "declined"), strict=True):
+            session.add(
+                RsvpRow(series_id=series_id, member_id=member_id, occurrence_uid=uid, response=answer)
+            )
+        session.add(FollowupResponseRow(series_id=series_id, member_id=members[0], occurrence_uid=uid,
+                                        kind="docking-outcome", text="与两家面料厂达成打样意向"))  # fmt: skip
+    browser = signed_in(client, db, "admin")
+    page = browser.get(f"/console/series/{series_id}/occurrences/{stamp}").text
+    assert "参加 2 · 不参加 1 · 待定 0" in page
+    assert "对接成果：与两家面料厂达成打样意向" in page
+    detail = browser.get(f"/console/series/{series_id}").text
+    assert "2 / 1 / 0" in detail
+
+
+# --- ledger ------------------------------------------------------------------------------------
+
+
+def test_a_failed_notice_shows_its_reason_and_can_be_retried_once(client: TestClient, db: Database) -> None:
+    make_series(db)
+    make_member(db, "chen@example.com")
+    Planner(db, ChineseStatutoryCalendar()).plan_all()
+    with db.session() as session:
+        notice = session.scalars(select(NoticeRow).where(NoticeRow.kind == "invitation")).first()
+        assert notice is not None
+        notice.status, notice.attempts, notice.last_error = "failed", 8, "550 5.1.1 mailbox unavailable"
+        notice_id = notice.id
+    browser = signed_in(client, db, "admin")
+    ledger = browser.get("/console/ledger?status=failed").text
+    assert "550 5.1.1 mailbox unavailable" in ledger and ledger.count('data-status="failed"') == 1
+    retried = browser.post(
+        f"/console/ledger/{notice_id}/retry", data={"csrf": csrf_of(ledger)}, follow_redirects=False
+    )
+    assert retried.status_code == 303
+    with db.session() as session:
+        row = session.get(NoticeRow, notice_id)
+        assert row is not None and (row.status, row.attempts) == ("pending", 0)
+        assert row.last_error is not None and row.last_error.startswith("retry asked by")
+    again = browser.post(f"/console/ledger/{notice_id}/retry", data={"csrf": csrf_of(ledger)})
+    assert again.status_code == 409 and "只有发送失败的通知可以重新发送。" in again.text
+
+
+# --- members -----------------------------------------------------------------------------------
+
+
+def _upload(browser: TestClient, content: bytes, **extra: str) -> Any:
+    csrf = csrf_of(browser.get("/console/members").text)
+    return browser.post(
+        "/console/members/import",
+        data={"csrf": csrf, **extra},
+        files={"file": ("members.csv", content, "text/csv")},
+    )
+
+
+def test_csv_import_reports_each_bad_row_and_imports_nothing_until_asked(
+    client: TestClient, db: Database
+) -> None:
+    make_member(db, "taken@example.com")
+    series_id = make_series(db)
+    browser = signed_in(client, db, "admin")
+    content = (
+        "name,email,company,chapter,subscribe\n"
+        f"李四,li@example.com,嘉兴织造,jiaxing,kind:tech-exchange;series:{series_id}\n"
+        ",bad-address,,nowhere,\n"
+        "赵六,taken@example.com,,ningbo,\n"
+        "钱七,qian@example.com,,ningbo,chapter:beijing\n"
+        "孙八,LI@example.com,,ningbo,\n"
+    ).encode()
+    report = _upload(browser, content)
+    assert report.status_code == 422
+    errors = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td><td class=\"error\">([^<]*)</td></tr>", report.text)
+    assert errors == [
+        ("3", "name", "此项必填。"),
+        ("3", "email", "邮箱地址无效。"),
+        ("3", "chapter", "请从列表中选择。"),
+        ("4", "email", "已有成员使用此邮箱。"),
+        ("5", "subscribe", "无法识别的订阅“chapter:beijing”。"),
+        ("6", "email", "文件中第 2 行已有此邮箱。"),
+    ]
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(MemberRow)) == 1  # nothing imported
+    kept = dict(form_fields(report.text, "form1"))
+    done = browser.post("/console/members/import", data=kept)
+    assert done.status_code == 200 and "已导入 1 位成员。" in done.text
+    with db.session() as session:
+        li = session.scalar(select(MemberRow).where(MemberRow.email == "li@example.com"))
+        assert li is not None and li.chapter == "jiaxing" and li.plan_requested_at is not None
+        assert sorted(s.target_type for s in li.subscriptions) == ["kind", "series"]
+
+
+def test_csv_import_says_what_is_wrong_with_the_file_itself(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    gbk = _upload(browser, "name,email,chapter\n张三,z@example.com,ningbo\n".encode("gbk"))
+    assert gbk.status_code == 422 and "文件不是 UTF-8 编码" in gbk.text
+    headless = _upload(browser, b"full name,mail\nx,y\n")
+    assert headless.status_code == 422 and "文件缺少列：name, email, chapter" in headless.text
+
+
+def test_exported_members_read_back_as_the_same_rows(client: TestClient, db: Database) -> None:
+    make_member(db, "chen@example.com")
+    make_member(db, "formula@example.com", chapter="yiwu", kind="tech-exchange")
+    with db.session() as session:
+        session.execute(
+            update(MemberRow).where(MemberRow.email == "formula@example.com").values(company="=HYPERLINK(1)")
+        )
+    browser = signed_in(client, db, "admin")
+    exported = browser.get("/console/members/export.csv")
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert {(r["email"], r["chapter"], r["subscribe"]) for r in rows} == {
+        ("chen@example.com", "ningbo", "chapter:ningbo"),
+        ("formula@example.com", "yiwu", "kind:tech-exchange"),
+    }
+    assert next(r for r in rows if r["chapter"] == "yiwu")["company"] == "'=HYPERLINK(1)"  # not a formula
+    again = _upload(browser, exported.content)  # the same file read back: every row is recognised
+    assert again.text.count("已有成员使用此邮箱。") == 2
+
+
+def test_console_errors_are_pages_not_json(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    for path in ("/console/series/not-a-uuid", f"/console/series/{uuid.uuid4()}", "/console/nowhere"):
+        response = browser.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert "找不到此内容" in response.text
+    assert client.get("/api/v1/series/not-a-uuid").headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("username", ["x", "Has Space", "中文名"])
+def test_usernames_are_checked(db: Database, username: str) -> None:
+    from scheduler.errors import InvalidInput
+
+    with db.session() as session, pytest.raises(InvalidInput, match="a username is"):
+        create_staff(session, username=username, password=PASSWORD, role="admin")
