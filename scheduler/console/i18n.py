@@ -342,7 +342,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 REASONS_ZH = {
     "the session was cancelled": "该场已取消",
     "the member is no longer subscribed": "成员已退订",
-    "the session no longer exists (the series' rule or dates changed)": "该场已不存在（系列的规则或日期已改）",
+    "the session no longer exists (the series' rule or dates changed)": (
+        "该场已不存在（系列的规则或日期已改）"
+    ),
     "the series or the recipient no longer exists": "系列或接收者已不存在",
     "the recipient was never told of this session": "接收者从未收到此场的邀请",
     "the session was cancelled before this was sent": "发送前该场已取消",

@@ -350,7 +350,8 @@ def test_a_series_made_in_the_form_is_stored_with_its_rule_and_first_session(
 def test_opening_and_saving_a_series_unchanged_sends_nobody_an_update(
     client: TestClient, db: Database
 ) -> None:
-    series_id = make_series(db, rrule="FREQ=MONTHLY;BYDAY=TH;BYSETPOS=-1;COUNT=4", dtstart="2030-01-31T14:00:00")
+    last_thursday = "FREQ=MONTHLY;BYDAY=TH;BYSETPOS=-1;COUNT=4"
+    series_id = make_series(db, rrule=last_thursday, dtstart="2030-01-31T14:00:00")
     browser = signed_in(client, db, "admin")
     page = browser.get(f"/console/series/{series_id}/edit").text
     assert 'value="custom" selected' in page  # shown as the rule it is
