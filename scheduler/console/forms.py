@@ -62,6 +62,35 @@ def text(form: FormLike, name: str) -> str:
 # --- generic field readers -------------------------------------------------------------------
 
 
+_UNITS = {
+    "s": 1, "秒": 1,
+    "m": 60, "min": 60, "分": 60, "分钟": 60,
+    "h": 3600, "小时": 3600, "时": 3600,
+    "d": 86400, "天": 86400,
+}  # fmt: skip
+_OFFSET = re.compile(r"(\d{1,6})\s*(s|min|m|h|d|秒|分钟|分|小时|时|天)?", re.IGNORECASE)
+
+
+def parse_offset(text: str, default_unit: str) -> int | None:
+    """Seconds in ``"24"`` (in ``default_unit``), ``"90m"``, ``"2小时"``, ``"1d"``; None if unreadable."""
+    match = _OFFSET.fullmatch(text.strip())
+    if match is None:
+        return None
+    return int(match[1]) * _UNITS[(match[2] or default_unit).lower()]
+
+
+def format_offset(seconds: int, default_unit: str) -> str:
+    """The inverse of :func:`parse_offset`: plain in ``default_unit`` when exact, else with a unit."""
+    if seconds % _UNITS[default_unit] == 0:
+        return str(seconds // _UNITS[default_unit])
+    for unit in ("d", "h", "m", "s"):
+        if seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+
+
 def _required(c: Checked, t: Translator, name: str, limit: int) -> str:
     value = c.values[name]
     if not value:
@@ -216,14 +245,14 @@ def read_series_form(form: FormLike, t: Translator, principal: Principal) -> Ser
     capacity = _int(c, t, "capacity", 1, 100000, optional=True)
     day = read_date(c, t, "date")
     at = read_time(c, t, "time")
-    minutes = _int(c, t, "duration", 5, 14 * 24 * 60)
+    length = _offset(c, t, "duration", "min", low=1, high=14 * 86400)
     zone_name = _zone(c, t, "timezone")
     skip = _choice(c, t, "skip_holidays", (s.value for s in SkipHolidays))
-    invite_days = _int(c, t, "invite_days", 0, 180)
-    followup_hours = _int(c, t, "followup_hours", 0, 180 * 24)
-    reminders = _hours_list(c, t, "reminder_hours")
+    invite = _offset(c, t, "invite_days", "d", low=0, high=180 * 86400)
+    followup = _offset(c, t, "followup_hours", "h", low=0, high=180 * 86400)
+    reminders = _offset_list(c, t, "reminder_hours", "h")
     c.rule = _read_rule(c, t, day)
-    if day is None or at is None or minutes is None or any(f in c.errors for f in TIMING_FIELDS):
+    if day is None or at is None or length is None or any(f in c.errors for f in TIMING_FIELDS):
         return c
     rrule = to_rrule(c.rule)
     zone = zone_of(zone_name)
@@ -232,7 +261,7 @@ def read_series_form(form: FormLike, t: Translator, principal: Principal) -> Ser
         if rrule:
             dtstart = _first_session(parse_rule(rrule, zone).dateutil_text(zone), dtstart) or dtstart
         c.timing = make_timing(
-            dtstart=dtstart, timezone=zone_name, duration=timedelta(minutes=minutes), rrule=rrule,
+            dtstart=dtstart, timezone=zone_name, duration=timedelta(seconds=length), rrule=rrule,
             skip_holidays=skip,
         )  # fmt: skip
     except RecurrenceError as exc:
@@ -256,9 +285,9 @@ def read_series_form(form: FormLike, t: Translator, principal: Principal) -> Ser
         "organizer_email": email,
         "private": c.values["private"],
         "notices": {
-            "invite_before": timedelta(days=invite_days or 0),
-            "reminders": [timedelta(hours=h) for h in reminders],
-            "followup_after": timedelta(hours=followup_hours or 0),
+            "invite_before": timedelta(seconds=invite or 0),
+            "reminders": [timedelta(seconds=r) for r in reminders],
+            "followup_after": timedelta(seconds=followup or 0),
         },
     }
     try:
@@ -299,17 +328,22 @@ def _read_rule(c: Checked, t: Translator, start: date | None) -> RuleChoice:
     return choice
 
 
-def _hours_list(c: Checked, t: Translator, name: str) -> list[int]:
-    raw = c.values[name].replace("，", ",")
-    if not raw:
+def _offset(c: Checked, t: Translator, name: str, unit: str, *, low: int, high: int) -> int | None:
+    seconds = parse_offset(c.values[name], unit)
+    if seconds is None or not low <= seconds <= high:
+        c.fail(name, t("err.offset", low=t.span(low), high=t.span(high)))
+        return None
+    return seconds
+
+
+def _offset_list(c: Checked, t: Translator, name: str, unit: str) -> list[int]:
+    raw = c.values[name].replace("，", ",").replace("、", ",")
+    items = [p for p in raw.split(",") if p.strip()]
+    seconds = [parse_offset(p, unit) for p in items]
+    if len(items) > MAX_REMINDERS or any(s is None or not 0 < s <= 180 * 86400 for s in seconds):
+        c.fail(name, t("err.hours_list", n=MAX_REMINDERS))
         return []
-    items = [p.strip() for p in raw.split(",") if p.strip()]
-    if len(items) > MAX_REMINDERS or not all(
-        re.fullmatch(r"\d{1,4}", p) and 1 <= int(p) <= 4320 for p in items
-    ):
-        c.fail(name, t("err.hours_list"))
-        return []
-    return sorted({int(p) for p in items}, reverse=True)
+    return sorted({s for s in seconds if s is not None}, reverse=True)
 
 
 def _first_session(rule_text: str, start: datetime) -> datetime | None:

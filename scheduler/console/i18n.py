@@ -109,7 +109,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.when": ("时间", "When"),
     "form.date": ("从哪天开始", "Starting from"),
     "form.time": ("开始时间", "Start time"),
-    "form.duration": ("时长（分钟）", "Length (minutes)"),
+    "form.duration": ("时长（分钟，或写 2小时）", "Length (minutes, or e.g. 2h)"),
+    "form.length": ("时长", "Length"),
     "form.timezone": ("时区", "Time zone"),
     "form.repeat": ("重复", "Repeat"),
     "form.repeat.once": ("不重复（单场）", "Once"),
@@ -141,7 +142,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "form.holidays.cn-statutory-shift": ("顺延到下一个工作日", "Move to the next working day"),
     "form.notices": ("通知", "Notices"),
     "form.invite_days": ("提前几天发邀请", "Invite days before"),
-    "form.reminder_hours": ("提前几小时提醒（逗号分隔）", "Reminders, hours before (comma-separated)"),
+    "form.reminder_hours": (
+        "提前几小时提醒（逗号分隔，也可写 30分钟、1天）",
+        "Reminders, hours before (comma-separated; 30m, 1d also work)",
+    ),
     "form.followup_hours": ("会后几小时发跟进", "Follow-up, hours after"),
     "form.preview": ("预览", "Preview"),
     "form.preview.title": ("接下来 10 场", "The next 10 sessions"),
@@ -168,8 +172,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unknown zone; use an IANA name like Asia/Shanghai.",
     ),
     "err.hours_list": (
-        "请填写用逗号分隔的小时数，例如 24, 2。",
-        "Enter hours separated by commas, e.g. 24, 2.",
+        "请填写最多 {n} 个用逗号分隔的提前量，例如 24, 2 或 1天, 30分钟。",
+        "Enter up to {n} offsets separated by commas, e.g. 24, 2 or 1d, 30m.",
+    ),
+    "err.offset": (
+        "请填写 {low} 到 {high} 之间的数，可带单位，例如 90、2小时、30分钟。",
+        "Enter a number from {low} to {high}, with a unit if you like: 90, 2h, 30m.",
     ),
     "err.choice": ("请从列表中选择。", "Choose from the list."),
     "err.rule": ("重复规则无效：{reason}", "Invalid rule: {reason}"),
@@ -402,6 +410,14 @@ class Translator:
             if text.startswith(prefix):
                 return f"{chinese}（{text}）" if prefix in ("gave up after ", "retry asked by ") else chinese
         return text
+
+    def span(self, seconds: int) -> str:
+        """A length of time as people say it: 2小时, 90分钟, 1天 (2 h, 90 min, 1 d)."""
+        units = ((86400, "天", " d"), (3600, "小时", " h"), (60, "分钟", " min"), (1, "秒", " s"))
+        for size, zh, en in units:
+            if seconds % size == 0:
+                return f"{seconds // size}{zh if self._i == 0 else en}"
+        return f"{seconds}s"
 
     def date(self, value: datetime) -> str:
         if self._i == 0:

@@ -16,7 +16,14 @@ from sqlalchemy.orm import selectinload
 
 from scheduler import series as catalog
 from scheduler.console.audience import audience, followup_counts, followups, member_names, rsvp_counts
-from scheduler.console.forms import Checked, SeriesForm, read_date, read_series_form, read_time
+from scheduler.console.forms import (
+    Checked,
+    SeriesForm,
+    format_offset,
+    read_date,
+    read_series_form,
+    read_time,
+)
 from scheduler.console.preview import preview_sessions
 from scheduler.console.rule_form import WEEKDAY_CODES, from_rrule
 from scheduler.console.web import ConsoleError, Page, PageDep, PostDep, now_utc
@@ -26,7 +33,6 @@ from scheduler.holidays import HolidayCalendar
 from scheduler.planner import subscriber_ids
 from scheduler.recurrence import Occurrence
 from schemas.api import OccurrenceUpdate, SeriesUpdate
-from schemas.durations import format_duration
 from schemas.ids import parse_recurrence_stamp, recurrence_stamp
 from schemas.names import Chapter, Kind, SeriesStatus
 
@@ -149,7 +155,7 @@ def _values_of(row: SeriesRow) -> dict[str, Any]:
         "private": row.private,
         "date": row.dtstart.date().isoformat(),
         "time": f"{row.dtstart:%H:%M}",
-        "duration": str(row.duration_s // 60),
+        "duration": format_offset(row.duration_s, "min"),
         "timezone": row.timezone,
         "repeat": rule.repeat,
         "interval": str(rule.interval),
@@ -164,9 +170,9 @@ def _values_of(row: SeriesRow) -> dict[str, Any]:
         "count": str(rule.count or ""),
         "custom": rule.custom if rule.repeat == "custom" else (row.rrule or ""),
         "skip_holidays": row.skip_holidays,
-        "invite_days": str(row.invite_before_s // 86400),
-        "reminder_hours": ", ".join(str(s // 3600) for s in row.reminders_s),
-        "followup_hours": str(row.followup_after_s // 3600),
+        "invite_days": format_offset(row.invite_before_s, "d"),
+        "reminder_hours": ", ".join(format_offset(s, "h") for s in row.reminders_s),
+        "followup_hours": format_offset(row.followup_after_s, "h"),
     }
 
 
@@ -319,7 +325,6 @@ def series_detail(series_id: uuid.UUID, page: PageDep) -> Response:
         stamp=recurrence_stamp,
         rsvps=rsvp_counts(page.session, uids),
         followup_counts=followup_counts(page.session, uids),
-        duration=format_duration(timedelta(seconds=row.duration_s)),
         rule=from_rrule(row.rrule, zone),
         subscribers=len(subscriber_ids(page.session, row)),
         feed="webcal://" + public.split("://", 1)[1] + f"/calendars/series/{row.id}.ics",

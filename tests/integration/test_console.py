@@ -351,7 +351,10 @@ def test_opening_and_saving_a_series_unchanged_sends_nobody_an_update(
     client: TestClient, db: Database
 ) -> None:
     last_thursday = "FREQ=MONTHLY;BYDAY=TH;BYSETPOS=-1;COUNT=4"
-    series_id = make_series(db, rrule=last_thursday, dtstart="2030-01-31T14:00:00")
+    odd_plan = {"invite_before": "P1DT12H", "reminders": ["PT90M", "PT15S"], "followup_after": "PT45M"}
+    series_id = make_series(
+        db, rrule=last_thursday, dtstart="2030-01-31T14:00:00", duration="PT1H30M", notices=odd_plan
+    )
     browser = signed_in(client, db, "admin")
     page = browser.get(f"/console/series/{series_id}/edit").text
     assert 'value="custom" selected' in page  # shown as the rule it is
@@ -366,6 +369,8 @@ def test_opening_and_saving_a_series_unchanged_sends_nobody_an_update(
         assert (
             row is not None and row.sequence == 0 and row.rrule == "FREQ=MONTHLY;COUNT=4;BYDAY=TH;BYSETPOS=-1"
         )
+        plan = (row.duration_s, row.invite_before_s, row.reminders_s, row.followup_after_s)
+        assert plan == (5400, 129600, [5400, 15], 2700)
 
 
 def test_the_preview_shows_the_rule_and_the_next_ten_sessions(client: TestClient, db: Database) -> None:

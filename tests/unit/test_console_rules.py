@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 from starlette.datastructures import FormData
 
 from scheduler.auth import Principal
-from scheduler.console.forms import parse_targets, read_member, read_series_form
+from scheduler.console.forms import (
+    format_offset,
+    parse_offset,
+    parse_targets,
+    read_member,
+    read_series_form,
+)
 from scheduler.console.i18n import MESSAGES, Translator
 from scheduler.console.preview import preview_sessions
 from scheduler.console.rule_form import ENDS, NTHS, REPEATS, WEEKDAY_CODES, RuleChoice, from_rrule, to_rrule
@@ -135,13 +141,16 @@ def test_a_from_date_becomes_the_first_session_of_the_rule() -> None:
         ({"date": "12/10/2026"}, "date", "请按 年-月-日 填写日期，例如 2026-12-10。"),
         ({"date": "2026-02-30"}, "date", "请按 年-月-日 填写日期，例如 2026-12-10。"),
         ({"time": "25:00"}, "time", "请按 时:分 填写时间，例如 14:00。"),
-        ({"duration": "0"}, "duration", "请填写 5 到 20160 之间的整数。"),
+        ({"duration": "0"}, "duration", "请填写 1秒 到 14天 之间的数"),
+        ({"duration": "两小时"}, "duration", "请填写 1秒 到 14天 之间的数"),
         ({"organizer_email": "nb@"}, "organizer_email", "邮箱地址无效。"),
         ({"timezone": "Asia/Beijing"}, "timezone", "未知时区，请填写如 Asia/Shanghai 的 IANA 时区名。"),
         ({"repeat": "weekly", "weekdays": []}, "weekdays", "至少选择一天。"),
         ({"ends": "until", "until": "2026-11-01"}, "until", "截止日期不能早于第一场。"),
         ({"ends": "count", "count": "0"}, "count", "请填写 1 到 1000 之间的整数。"),
-        ({"reminder_hours": "两小时"}, "reminder_hours", "请填写用逗号分隔的小时数，例如 24, 2。"),
+        ({"reminder_hours": "两小时"}, "reminder_hours", "请填写最多 5 个用逗号分隔的提前量"),
+        ({"reminder_hours": "1,2,3,4,5,6"}, "reminder_hours", "请填写最多 5 个用逗号分隔的提前量"),
+        ({"invite_days": "200"}, "invite_days", "请填写 0天 到 180天 之间的数"),
         ({"repeat": "custom", "custom": "FREQ=HOURLY"}, "custom", "重复规则无效："),
         ({"chapter": "wenzhou"}, "chapter", "您只能为本分会（宁波）操作。"),
         ({"timezone": "Europe/Berlin", "date": "2027-03-28", "time": "02:30", "repeat": "once"}, "time",
@@ -154,6 +163,21 @@ def test_bad_input_is_refused_next_to_its_field_in_chinese(
     checked = read_series_form(_form(**overrides), ZH, NINGBO)
     assert checked.payload is None
     assert checked.errors[field].startswith(message), checked.errors
+
+
+def test_lengths_and_offsets_take_units_and_read_back_exactly() -> None:
+    form = _form(duration="2小时", reminder_hours="1天, 30分钟、90m", invite_days="3", followup_hours="15s")
+    checked = read_series_form(form, ZH, ADMIN)
+    assert checked.payload is not None, checked.errors
+    assert checked.payload.duration == timedelta(hours=2)
+    reminders = [timedelta(days=1), timedelta(minutes=90), timedelta(minutes=30)]
+    assert checked.payload.notices.reminders == reminders
+    assert checked.payload.notices.invite_before == timedelta(days=3)
+    assert checked.payload.notices.followup_after == timedelta(seconds=15)
+    for seconds, unit in ((7200, "min"), (5400, "h"), (86400, "h"), (15, "h"), (0, "d"), (3 * 86400, "d")):
+        assert parse_offset(format_offset(seconds, unit), unit) == seconds
+    assert format_offset(5400, "h") == "90m" and format_offset(7200, "min") == "120"
+    assert [ZH.span(s) for s in (7200, 5400, 86400)] == ["2小时", "90分钟", "1天"]
 
 
 def test_the_same_mistake_reads_in_english_when_asked() -> None:
