@@ -319,6 +319,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ledger.none": ("没有符合条件的通知。", "No notices match."),
     "ledger.counts": ("按状态统计", "By status"),
     "ledger.group": ("分会群", "Chat group"),
+    "ledger.per_session": ("各场次：邀请、回复与会后反馈", "Per session: invitations, replies, follow-ups"),
+    "ledger.invited": ("已发邀请", "Invited"),
+    "ledger.pick_series": (
+        "选择一个系列，可查看其各场次的回复与会后反馈。",
+        "Pick a series to see each session's replies and follow-up outcomes.",
+    ),
+    "ledger.notices": ("通知", "Notices"),
     "ledger.shown": ("显示最近 {n} 条", "Showing the latest {n}"),
     "notice.invitation": ("邀请", "Invitation"),
     "notice.reminder": ("提醒", "Reminder"),

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select, update
 
-from scheduler.console.audience import member_names
+from scheduler.console.audience import followup_counts, member_names, rsvp_counts
 from scheduler.console.web import ConsoleError, Page, PageDep, PostDep, now_utc
 from scheduler.db.models import NoticeRow, SeriesRow
 from schemas.ids import recurrence_stamp
@@ -62,6 +62,7 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
     ).all()
     return page.render(
         "ledger.html.j2",
+        per_session=_per_session(page, series_id, chapters) if series_id else [],
         notices=[r[0] for r in rows],
         titles={r[0].series_id: r[1] for r in rows},
         zones={r[0].series_id: ZoneInfo(r[2]) for r in rows},
@@ -75,6 +76,42 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
         stamp=recurrence_stamp,
         shown=SHOWN,
     )
+
+
+def _per_session(page: Page, series_id: uuid.UUID, chapters: list[str]) -> list[dict[str, Any]]:
+    """For one series: each session that has notices, with invitations sent, replies, follow-ups."""
+    series = page.session.get(SeriesRow, series_id)
+    if series is None or series.chapter not in chapters:
+        return []
+    sessions = page.session.execute(
+        select(
+            NoticeRow.occurrence_uid,
+            NoticeRow.recurrence_id,
+            func.max(NoticeRow.starts_at),
+            func.count().filter(
+                NoticeRow.kind == NoticeKind.INVITATION.value, NoticeRow.status == NoticeStatus.SENT.value
+            ),
+        )
+        .where(NoticeRow.series_id == series_id)
+        .group_by(NoticeRow.occurrence_uid, NoticeRow.recurrence_id)
+        .order_by(NoticeRow.recurrence_id.desc())
+        .limit(24)
+    ).all()
+    uids = [row[0] for row in sessions]
+    replies = rsvp_counts(page.session, uids)
+    outcomes = followup_counts(page.session, uids)
+    zone = ZoneInfo(series.timezone)
+    return [
+        {
+            "start": (starts or rid).astimezone(zone),
+            "stamp": recurrence_stamp(rid),
+            "series_id": series_id,
+            "invited": invited,
+            "replies": replies[uid],
+            "followups": outcomes.get(uid, 0),
+        }
+        for uid, rid, starts, invited in sessions
+    ]
 
 
 def _uuid(value: str) -> uuid.UUID | None:

@@ -440,6 +440,17 @@ def test_occurrence_page_counts_replies_and_lists_follow_up_outcomes(
     assert "对接成果：与两家面料厂达成打样意向" in page
     detail = browser.get(f"/console/series/{series_id}").text
     assert "2 / 1 / 0" in detail
+    Planner(db, ChineseStatutoryCalendar()).plan_all()
+    with db.session() as session:
+        session.execute(
+            update(NoticeRow)
+            .where(NoticeRow.kind == "invitation", NoticeRow.occurrence_uid == uid)
+            .values(status="sent")
+        )
+    ledger = browser.get(f"/console/ledger?series={series_id}").text
+    summary = ledger[ledger.index('id="per-session"') :]
+    first_row = summary[summary.index(f"/occurrences/{stamp}") :].split("</tr>")[0]
+    assert re.findall(r"<td>([^<]*)</td>", first_row) == ["3", "2 / 1 / 0", "1"]
 
 
 # --- ledger ------------------------------------------------------------------------------------
