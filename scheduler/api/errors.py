@@ -31,21 +31,9 @@ def _json(status: int, detail: str, errors: Sequence[Mapping[str, object]] = ())
 
 
 def _html(request: Request, status: int, message: str) -> Response | None:
-    """For console pages, the console's own error page (in the reader's language) instead of JSON."""
-    render = getattr(request.app.state, "html_errors", None)
-    path = request.url.path
-    if render is None or not (path == "/console" or path.startswith("/console/")):
-        return None
-    from scheduler.console.i18n import MESSAGES
-    from scheduler.console.web import translator_for
-
-    t = translator_for(request)
-    key = {403: "error.forbidden", 404: "error.not_found"}.get(status)
-    if key in MESSAGES:
-        message = t(key)
-    elif status == 422:
-        message = t("err.invalid", reason=message)
-    return render(request, status, message)  # type: ignore[no-any-return]
+    """An HTML page instead of JSON, when a mounted UI (the console) claims this request."""
+    claim = getattr(request.app.state, "html_errors", None)
+    return claim(request, status, message) if claim is not None else None  # type: ignore[no-any-return]
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -63,8 +51,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        page = _html(request, 404 if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()) else 422,
-                     "; ".join(str(e.get("msg", "")) for e in exc.errors()))
+        in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+        page = _html(request, 404 if in_path else 422, "; ".join(str(e.get("msg", "")) for e in exc.errors()))
         if page is not None:
             return page
         errors: list[dict[str, str | None]] = []

@@ -12,7 +12,7 @@ from scheduler.console.routes_auth import router as auth_router
 from scheduler.console.routes_ledger import router as ledger_router
 from scheduler.console.routes_members import router as members_router
 from scheduler.console.routes_series import router as series_router
-from scheduler.console.web import ConsoleError, SignInRequired, error_page, sign_in_redirect
+from scheduler.console.web import ConsoleError, SignInRequired, error_page, error_page_for, sign_in_redirect
 
 PREFIX = "/console"
 
@@ -35,8 +35,4 @@ def install_console(app: FastAPI) -> None:
     async def _console_error(request: Request, exc: ConsoleError) -> Response:
         return error_page(request, exc.status, exc.message)
 
-    app.state.html_errors = error_page
-
-
-def is_console(request: Request) -> bool:
-    return request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/")
+    app.state.html_errors = error_page_for

@@ -266,7 +266,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "members.none": ("还没有成员。", "No members yet."),
     "members.feed": ("个人日历链接", "Personal calendar link"),
     "members.import": ("从 CSV 导入", "Import from CSV"),
-    "members.import.file": ("CSV 文件（UTF-8，首行为列名）", "CSV file (UTF-8, header row first)"),
+    "members.import.file": (
+        "CSV 文件（UTF-8，首行为列名，文件不超过 1 MB、5000 行）",
+        "CSV file (UTF-8, header row first, at most 1 MB and 5000 rows)",
+    ),
     "members.import.columns": (
         "列：name, email, company, chapter, locale, timezone, subscribe"
         "（订阅：chapter:ningbo、kind:tech-exchange 或系列编号，多个用 ; 分隔）",

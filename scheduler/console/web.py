@@ -287,6 +287,21 @@ def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
+def error_page_for(request: Request, status: int, message: str) -> HTMLResponse | None:
+    """The console's page for an error raised outside its own handlers (an unknown path, a
+    malformed id), or None when the request is not the console's."""
+    path = request.url.path
+    if not (path == "/console" or path.startswith("/console/")):
+        return None
+    t = translator_for(request)
+    known = {403: "error.forbidden", 404: "error.not_found"}
+    if status in known:
+        message = t(known[status])
+    elif status == 422:
+        message = t("err.invalid", reason=message)
+    return error_page(request, status, message)
+
+
 def sign_in_redirect(exc: SignInRequired) -> RedirectResponse:
     return RedirectResponse(f"/console/login?next={quote(safe_next(exc.next_path))}", status_code=303)
 

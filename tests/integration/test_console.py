@@ -536,6 +536,15 @@ def test_csv_import_says_what_is_wrong_with_the_file_itself(client: TestClient, 
     assert headless.status_code == 422 and "文件缺少列：name, email, chapter" in headless.text
 
 
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    assert "文件不超过 1 MB" in browser.get("/console/members").text  # said before uploading
+    huge = b"name,email,chapter\n" + "张三,z@example.com,ningbo\n".encode() * 40000
+    assert _upload(browser, huge).status_code == 413
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(MemberRow)) == 0
+
+
 def test_exported_members_read_back_as_the_same_rows(client: TestClient, db: Database) -> None:
     make_member(db, "chen@example.com")
     make_member(db, "formula@example.com", chapter="yiwu", kind="tech-exchange")
