@@ -186,52 +186,47 @@ def staff_list() -> None:
             typer.echo("\t".join(fields))
 
 
+def _change_staff(username: str, change: Callable[[Any], None]) -> None:
+    """Apply ``change`` to one console account, or say clearly why not."""
+    from scheduler.staff import get_staff
+
+    db = _database(_settings())
+    _require_migrated(db)
+    try:
+        with db.session() as session:
+            change(get_staff(session, username))
+    except ExschedError as exc:
+        _fail(exc.message)
+
+
 @staff_app.command("passwd")
 def staff_passwd(
     username: str,
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
     """Set a new password (ends the account's open sessions, lifts a lock)."""
-    from scheduler.staff import get_staff, set_password
+    from scheduler.staff import set_password
 
-    db = _database(_settings())
-    _require_migrated(db)
     password = _password(password_stdin)
-    try:
-        with db.session() as session:
-            set_password(get_staff(session, username), password)
-    except ExschedError as exc:
-        _fail(exc.message)
+    _change_staff(username, lambda row: set_password(row, password))
     typer.echo(f"password of {username} changed; its sessions have ended")
 
 
 @staff_app.command("disable")
 def staff_disable(username: str) -> None:
     """Stop an account from signing in (ends its open sessions)."""
-    from scheduler.staff import disable, get_staff
+    from scheduler.staff import disable
 
-    db = _database(_settings())
-    _require_migrated(db)
-    try:
-        with db.session() as session:
-            disable(get_staff(session, username), datetime.now(UTC))
-    except ExschedError as exc:
-        _fail(exc.message)
+    _change_staff(username, lambda row: disable(row, datetime.now(UTC)))
     typer.echo(f"disabled {username}")
 
 
 @staff_app.command("enable")
 def staff_enable(username: str) -> None:
     """Let a disabled or locked account sign in again."""
-    from scheduler.staff import enable, get_staff
+    from scheduler.staff import enable
 
-    db = _database(_settings())
-    _require_migrated(db)
-    try:
-        with db.session() as session:
-            enable(get_staff(session, username))
-    except ExschedError as exc:
-        _fail(exc.message)
+    _change_staff(username, enable)
     typer.echo(f"enabled {username}")
 
 

@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -61,6 +62,23 @@ def audience(session: Session, series: SeriesRow, occurrence_uid: str) -> Audien
         .where(ChapterWebhookRow.chapter == series.chapter, ChapterWebhookRow.enabled.is_(True))
     )
     return Audience(told=told, not_told=not_told, webhooks=int(webhooks or 0))
+
+
+def told_of_series(session: Session, series_id: uuid.UUID, now: datetime) -> int:
+    """How many members were told of at least one session of the series still ahead: the people
+    an edit of the series' calendar facts sends an update to."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(NoticeRow.member_id))).where(
+                NoticeRow.series_id == series_id,
+                NoticeRow.member_id.is_not(None),
+                NoticeRow.starts_at >= now,
+                NoticeRow.kind.in_([k.value for k in CALENDAR_KINDS]),
+                NoticeRow.status.in_([s.value for s in TOLD]),
+            )
+        )
+        or 0
+    )
 
 
 def rsvp_counts(session: Session, occurrence_uids: Iterable[str]) -> dict[str, Counter[str]]:

@@ -85,6 +85,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "活动系列已保存，受影响的成员将收到更新。",
         "Saved; members affected will get an update.",
     ),
+    "series.edit_told": (
+        "已收到邀请的 {n} 位成员：若修改名称、时间、地点等日历内容，保存后他们会立即收到更新。",
+        "{n} members already invited: if you change what calendars show (title, time, venue…), "
+        "they get an update when you save.",
+    ),
     "series.cancel_all": ("停办整个系列（今后的场次全部取消）", "Cancel the whole series from now on"),
     "series.cancel_confirm": (
         "确定停办此系列吗？已收到邀请的成员会收到取消通知。",

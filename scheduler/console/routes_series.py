@@ -15,8 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler import series as catalog
-from scheduler.console.audience import audience, followup_counts, followups, member_names, rsvp_counts
+from scheduler.console.audience import (
+    audience,
+    followup_counts,
+    followups,
+    member_names,
+    rsvp_counts,
+    told_of_series,
+)
 from scheduler.console.forms import (
+    TIMING_FIELDS,
     Checked,
     SeriesForm,
     format_offset,
@@ -198,6 +206,7 @@ def _form_page(
     chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
     return page.render(
         "series_form.html.j2",
+        told=told_of_series(page.session, row.id, now_utc()) if row is not None else 0,
         status=status,
         values=values,
         errors=checked.errors if checked else {},
@@ -218,8 +227,10 @@ def new_series_form(page: PageDep) -> Response:
 @router.post("/new", response_class=HTMLResponse)
 def create_series(page: PostDep) -> Response:
     checked = read_series_form(page.form, page.t, page.principal)
-    if page.form.get("action") != "save" or checked.payload is None:
-        return _form_page(page, checked.values, checked, row=None, status=200 if checked.ok else 422)
+    if page.form.get("action") != "save":
+        return _previewed(page, checked, row=None)
+    if checked.payload is None:
+        return _form_page(page, checked.values, checked, row=None, status=422)
     try:
         row = catalog.create_series(page.session, checked.payload, page.principal, page.settings.public_url)
     except ExschedError as exc:
@@ -236,7 +247,8 @@ def create_series(page: PostDep) -> Response:
 def preview(page: PostDep) -> Response:
     """The preview block alone, for the form's live update (the form works without it)."""
     checked = read_series_form(page.form, page.t, page.principal)
-    return page.render("_preview.html.j2", errors=checked.errors, **_preview_context(page, checked))
+    problems = [v for k, v in checked.errors.items() if k in TIMING_FIELDS]
+    return page.render("_preview.html.j2", problems=problems, **_preview_context(page, checked))
 
 
 @router.get("/{series_id}/edit", response_class=HTMLResponse)
@@ -250,8 +262,10 @@ def edit_series_form(series_id: uuid.UUID, page: PageDep) -> Response:
 def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
     row = _series_row(page, series_id)
     checked = read_series_form(page.form, page.t, page.principal)
-    if page.form.get("action") != "save" or checked.payload is None:
-        return _form_page(page, checked.values, checked, row=row, status=200 if checked.ok else 422)
+    if page.form.get("action") != "save":
+        return _previewed(page, checked, row=row)
+    if checked.payload is None:
+        return _form_page(page, checked.values, checked, row=row, status=422)
     patch = SeriesUpdate.model_validate(checked.payload.model_dump(exclude={"exdates", "rdates"}))
     try:
         catalog.update_series(page.session, row, patch, page.principal)
@@ -274,6 +288,12 @@ def cancel_series(series_id: uuid.UUID, page: PostDep) -> Response:
     page.commit_and_replan(series_ids=[row.id])
     log.info("series_cancelled", series_id=str(row.id), by=page.staff.username)
     return page.redirect(f"/console/series/{row.id}", "series.cancelled_done")
+
+
+def _previewed(page: Page, checked: SeriesForm, row: SeriesRow | None) -> Response:
+    """The form again with its preview; only problems with the timing are pointed out yet."""
+    checked.errors = {k: v for k, v in checked.errors.items() if k in TIMING_FIELDS}
+    return _form_page(page, checked.values, checked, row=row, status=200 if checked.ok else 422)
 
 
 def _unsubmitted(page: Page, values: dict[str, Any]) -> SeriesForm:

@@ -16,6 +16,8 @@ from tests.integration.test_api_series import series_body
 from tests.processes import free_port, run, serving
 
 pytestmark = pytest.mark.acceptance
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     values = dict(os.environ)
@@ -213,3 +215,53 @@ def test_home_page_lists_upcoming_sessions_and_escapes_titles(env: dict[str, str
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 交流" in page.text and "<script>alert" not in page.text
     assert "内部会议" not in page.text
     assert "webcal://exsched.test/calendars/chapters/ningbo.ics" in page.text
+
+
+def test_staff_accounts_are_made_listed_and_managed_from_the_command_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+    made = run(
+        [
+            "staff",
+            "add",
+            "chen.nb",
+            "--role",
+            "chapter",
+            "--chapter",
+            "ningbo",
+            "--name",
+            "陈宁",
+            "--password-stdin",
+        ],
+        env,
+        tmp_path,
+        input="a long enough password\n",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "created chapter account chen.nb for chapter ningbo" in made.stdout
+    for args, stdin, message in (
+        (["staff", "add", "chen.nb", "--role", "admin", "--password-stdin"], "another long one\n", "already"),
+        (
+            ["staff", "add", "wang", "--role", "chapter", "--password-stdin"],
+            "a long enough password\n",
+            "--chapter",
+        ),
+        (
+            ["staff", "add", "wang", "--role", "admin", "--password-stdin"],
+            "short\n",
+            "at least 10 characters",
+        ),
+        (["staff", "passwd", "nobody", "--password-stdin"], "a long enough password\n", "no staff account"),
+    ):
+        refused = run(args, env, tmp_path, input=stdin)
+        assert refused.returncode == 2 and message in refused.stderr, (args, refused.stderr)
+    assert run(["staff", "disable", "chen.nb"], env, tmp_path).returncode == 0
+    listed = run(["staff", "list"], env, tmp_path).stdout
+    assert listed.startswith("chen.nb\tchapter\tningbo\tdisabled\tlast sign-in never\t陈宁")
+    assert run(["staff", "enable", "chen.nb"], env, tmp_path).returncode == 0
+    changed = run(
+        ["staff", "passwd", "chen.nb", "--password-stdin"], env, tmp_path, input="a new long password\n"
+    )
+    assert changed.returncode == 0 and "sessions have ended" in changed.stdout
+    assert "\tactive\t" in run(["staff", "list"], env, tmp_path).stdout

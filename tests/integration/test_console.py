@@ -380,8 +380,9 @@ def test_the_preview_shows_the_rule_and_the_next_ten_sessions(client: TestClient
     fragment = browser.post("/console/series/preview", data=form).text
     assert '<code id="rrule-text">FREQ=MONTHLY;BYMONTHDAY=1</code>' in fragment
     assert fragment.count("<li") == 10
-    if datetime.now(UTC) < datetime(2026, 10, 1, tzinfo=UTC):  # pragma: no cover - depends on the date
-        assert "因国庆节顺延" in fragment
+    assert fragment.count("因国庆节顺延") == (1 if datetime.now(UTC) < datetime(2026, 10, 1, tzinfo=UTC) else 0)
+    broken = browser.post("/console/series/preview", data={**form, "time": "25:61"}).text
+    assert "请按 时:分 填写时间" in broken and "<li" in broken and 'id="rrule-text"' not in broken
 
 
 def test_moving_a_session_says_who_is_told_and_plans_their_update(client: TestClient, db: Database) -> None:
@@ -414,6 +415,22 @@ def test_moving_a_session_says_who_is_told_and_plans_their_update(client: TestCl
         updates = session.scalars(select(NoticeRow).where(NoticeRow.kind == "update")).all()
         assert [(u.status, u.sequence) for u in updates] == [("pending", 1)]
     assert "已改期" in browser.get(moved.headers["location"]).text
+    edit = browser.get(f"/console/series/{series_id}/edit").text
+    assert "已收到邀请的 1 位成员：若修改名称、时间、地点等日历内容" in edit
+
+
+def test_the_preview_button_works_without_script_and_stores_nothing(client: TestClient, db: Database) -> None:
+    browser = signed_in(client, db, "admin")
+    form = dict(form_fields(browser.get("/console/series/new").text, "series-form"))
+    form.update(title="预览", repeat="weekly", interval="2", weekdays="TU", date="2030-01-01")
+    form["action"] = "preview"  # organizer_email is still empty: not pointed out in a preview
+    page = browser.post("/console/series/new", data=form)
+    assert page.status_code == 200
+    assert '<code id="rrule-text">FREQ=WEEKLY;INTERVAL=2;BYDAY=TU</code>' in page.text
+    assert "2030年1月1日 周二" in page.text and "2030年1月15日 周二" in page.text
+    assert 'value="预览"' in page.text  # what was typed is kept
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(SeriesRow)) == 0
 
 
 def test_occurrence_page_counts_replies_and_lists_follow_up_outcomes(
