@@ -46,7 +46,7 @@ from schemas.names import Chapter, Kind, SeriesStatus
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/console/series", include_in_schema=False)
-UPCOMING = timedelta(days=400)
+UPCOMING = (timedelta(days=400), timedelta(days=4 * 366))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -58,10 +58,15 @@ def _upcoming(row: SeriesRow, holidays: HolidayCalendar, now: datetime, n: int) 
     """The next ``n`` sessions from now (or from the first one, for a series not begun yet)."""
     first = row.dtstart.replace(tzinfo=ZoneInfo(row.timezone)) - timedelta(days=1)
     start = max(now, first)
-    try:
-        return [o for o in catalog.occurrences(row, holidays, start, start + UPCOMING) if o.start >= now][:n]
-    except RecurrenceError:
-        return []
+    found: list[Occurrence] = []
+    for ahead in UPCOMING:  # a near window first; a quarterly series needs years for ten sessions
+        try:
+            found = [o for o in catalog.occurrences(row, holidays, start, start + ahead) if o.start >= now]
+        except RecurrenceError:
+            return found
+        if len(found) >= n:
+            break
+    return found[:n]
 
 
 def _series_row(page: Page, series_id: uuid.UUID) -> SeriesRow:
