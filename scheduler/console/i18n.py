@@ -39,7 +39,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "common.more": ("更多", "More"),
     "common.optional": ("选填", "optional"),
     "common.form_invalid": ("请更正标出的字段后再提交。", "Please correct the marked fields."),
-    "common.saved": ("已保存。", "Saved."),
     # sign-in
     "login.title": ("工作人员登录", "Staff sign-in"),
     "login.username": ("用户名", "Username"),
@@ -240,6 +239,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "occ.notices": ("本场的通知", "Notices of this session"),
     "occ.holiday": ("因{holiday}调整", "adjusted for {holiday}"),
     "occ.provisional": ("节假日安排待定", "holidays not yet published"),
+    "occ.series_cancelled": (
+        "整个系列已停办，场次不能再修改。",
+        "The series is cancelled; its sessions cannot be changed.",
+    ),
     "occ.past": (
         "这一场已经开始或结束，不能再修改。",
         "This session has started or ended; it cannot be changed.",

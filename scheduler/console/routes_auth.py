@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from scheduler.api.deps import get_session
 from scheduler.console.i18n import LOCALES
 from scheduler.console.web import (
-    _HEADERS,
     CSRF_COOKIE,
     LANG_COOKIE,
+    PAGE_HEADERS,
     PostDep,
     check_origin,
     csrf_nonce,
@@ -59,7 +59,7 @@ def _login_page(
         username=username,
         next=safe_next(request.query_params.get("next")),
     )
-    response = HTMLResponse(html, status_code=status, headers=_HEADERS)
+    response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if new:
         set_csrf_cookie(response, nonce, settings)
     return response

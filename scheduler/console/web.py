@@ -17,10 +17,10 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -42,7 +42,7 @@ CSRF_COOKIE = "exsched_csrf"
 LANG_COOKIE = "exsched_lang"
 SESSION_TTL = timedelta(hours=12)
 _PURPOSE = "console-session"
-_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     "X-Frame-Options": "DENY",
@@ -165,7 +165,6 @@ class Page:
     csrf: str
     new_nonce: str | None = None
     form: Any = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def principal(self) -> Principal:
@@ -193,7 +192,7 @@ class Page:
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = render_template(self.request, self.t, template, page=self, csrf=self.csrf, **context)
-        response = HTMLResponse(html, status_code=status, headers=_HEADERS)
+        response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
         if self.new_nonce:
             set_csrf_cookie(response, self.new_nonce, self.settings)
         return response
@@ -212,7 +211,7 @@ def render_template(request: Request, t: Translator, template: str, **context: A
         request=request,
         done=t(done) if done in _DONE else None,
         path=request.url.path,
-        query=request.url.query,
+        query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "done"]),
         **context,
     )
 
@@ -220,7 +219,6 @@ def render_template(request: Request, t: Translator, template: str, **context: A
 #: Messages a redirect may ask the next page to show (anything else in ``done=`` is ignored).
 _DONE = frozenset(
     {
-        "common.saved",
         "series.created",
         "series.updated",
         "series.cancelled_done",
@@ -284,7 +282,7 @@ PostDep = Annotated[Page, Depends(posted_page)]
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     t = translator_for(request)
     html = render_template(request, t, "error.html.j2", status=status, message=message, page=None, csrf="")
-    return HTMLResponse(html, status_code=status, headers=_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
 def error_page_for(request: Request, status: int, message: str) -> HTMLResponse | None:
