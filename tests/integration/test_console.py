@@ -600,3 +600,31 @@ def test_usernames_are_checked(db: Database, username: str) -> None:
 
     with db.session() as session, pytest.raises(InvalidInput, match="a username is"):
         create_staff(session, username=username, password=PASSWORD, role="admin")
+
+
+def test_every_page_renders_in_both_languages_and_escapes_what_people_typed(
+    client: TestClient, db: Database
+) -> None:
+    series_id = make_series(db, title='<script>alert("x")</script> 对接会')
+    member_id = make_member(db, "chen@example.com")
+    stamp = first_stamp(db, series_id)
+    browser = signed_in(client, db, "admin")
+    pages = [
+        "/console/series",
+        "/console/series/new",
+        f"/console/series/{series_id}",
+        f"/console/series/{series_id}/edit",
+        f"/console/series/{series_id}/occurrences/{stamp}",
+        "/console/members",
+        f"/console/members/{member_id}",
+        f"/console/ledger?series={series_id}",
+        "/console/feeds",
+    ]
+    for language, marker in (("zh-CN", "退出"), ("en", "Sign out")):
+        browser.get(f"/console/lang/{language}")
+        for path in pages:
+            response = browser.get(path)
+            assert response.status_code == 200, (language, path)
+            assert marker in response.text, (language, path)
+            assert '<script>alert("x")</script>' not in response.text, path
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; 对接会" in browser.get("/console/series").text
