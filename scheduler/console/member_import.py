@@ -86,6 +86,7 @@ def check_csv(session: Session, content: str, t: Translator, principal: Principa
             if email in emails:
                 problems.append(RowError(line, "email", t("err.email_taken")))
         targets, unknown = parse_targets(values["subscribe"])
+        targets = list(dict.fromkeys(targets))  # the same target twice in a cell is one subscription
         unknown += [str(x.series_id) for x in targets if x.series_id and x.series_id not in usable_series]
         problems += [RowError(line, "subscribe", t("members.import.bad_target", value=v)) for v in unknown]
         if problems or checked.payload is None:

@@ -119,11 +119,13 @@ def template(page: PageDep) -> Response:
 
 
 @router.post("/import", response_class=HTMLResponse)
-async def import_members(page: PostDep) -> Response:
-    """Check the uploaded file (or, for "only the good rows", the text sent back) and import."""
+def import_members(page: PostDep) -> Response:
+    """Check the uploaded file (or, for "only the good rows", the text sent back) and import.
+
+    Sync on purpose: checking and storing thousands of rows must not hold the event loop."""
     upload = page.form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
-        content, problem = decode(await upload.read(), page.t)
+        content, problem = decode(upload.file.read(), page.t)
     else:
         kept = page.form.get("csv_text")
         content, problem = (
@@ -146,10 +148,7 @@ def _import(page: Page, content: str, only_good: bool) -> Response:
         for payload, targets in result.good:
             member = people.create_member(page.session, payload, page.principal)
             for target in targets:
-                try:
-                    people.subscribe(page.session, member, SubscriptionCreate(**target.body()))
-                except Conflict:
-                    pass  # the same target twice in one cell
+                people.subscribe(page.session, member, SubscriptionCreate(**target.body()))
             created.append(member.id)
     except ExschedError as exc:  # a member added meanwhile by someone else
         page.session.rollback()
@@ -171,7 +170,14 @@ def _member_page(page: Page, row: MemberRow, error: str | None = None, status: i
         .where(SeriesRow.status == SeriesStatus.ACTIVE.value)
         .order_by(SeriesRow.chapter, SeriesRow.title)
     ).all()
-    titles = {str(s.id): s.title for s in page.session.scalars(select(SeriesRow))} if subs else {}
+    followed = [s.series_id for s in subs if s.series_id is not None]
+    titles = (
+        {str(i): title for i, title in page.session.execute(
+            select(SeriesRow.id, SeriesRow.title).where(SeriesRow.id.in_(followed))
+        )}
+        if followed
+        else {}
+    )  # fmt: skip
     _, webcal = people.feed_urls(row.feed_token, page.settings.public_url)
     return page.render(
         "member.html.j2",

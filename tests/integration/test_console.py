@@ -518,7 +518,7 @@ def test_csv_import_reports_each_bad_row_and_imports_nothing_until_asked(
     browser = signed_in(client, db, "admin")
     content = (
         "name,email,company,chapter,subscribe\n"
-        f"李四,li@example.com,嘉兴织造,jiaxing,kind:tech-exchange;series:{series_id}\n"
+        f"李四,li@example.com,嘉兴织造,jiaxing,kind:tech-exchange;series:{series_id};kind:tech-exchange\n"
         ",bad-address,,nowhere,\n"
         "赵六,taken@example.com,,ningbo,\n"
         "钱七,qian@example.com,,ningbo,chapter:beijing\n"
