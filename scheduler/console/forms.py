@@ -259,7 +259,11 @@ def read_series_form(form: FormLike, t: Translator, principal: Principal) -> Ser
     dtstart = datetime.combine(day, at)
     try:
         if rrule:
-            dtstart = _first_session(parse_rule(rrule, zone).dateutil_text(zone), dtstart) or dtstart
+            first = _first_session(parse_rule(rrule, zone).dateutil_text(zone), dtstart)
+            if first is None:
+                c.fail("until" if c.rule.ends == "until" else "repeat", t("err.no_sessions"))
+                return c
+            dtstart = first
         c.timing = make_timing(
             dtstart=dtstart, timezone=zone_name, duration=timedelta(seconds=length), rrule=rrule,
             skip_holidays=skip,

@@ -184,6 +184,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Enter a number from {low} to {high}, with a unit if you like: 90, 2h, 30m.",
     ),
     "err.choice": ("请从列表中选择。", "Choose from the list."),
+    "err.no_sessions": (
+        "按此规则，从开始日期起没有任何场次。",
+        "This rule has no session from the start date on.",
+    ),
     "err.rule": ("重复规则无效：{reason}", "Invalid rule: {reason}"),
     "err.dst_gap": (
         "该时刻因夏令时切换并不存在，请换一个时间。",

@@ -148,6 +148,8 @@ def test_a_from_date_becomes_the_first_session_of_the_rule() -> None:
         ({"repeat": "weekly", "weekdays": []}, "weekdays", "至少选择一天。"),
         ({"ends": "until", "until": "2026-11-01"}, "until", "截止日期不能早于第一场。"),
         ({"ends": "count", "count": "0"}, "count", "请填写 1 到 1000 之间的整数。"),
+        ({"repeat": "monthly_day", "monthday": "31", "ends": "until", "until": "2026-12-20"}, "until",
+         "按此规则，从开始日期起没有任何场次。"),
         ({"reminder_hours": "两小时"}, "reminder_hours", "请填写最多 5 个用逗号分隔的提前量"),
         ({"reminder_hours": "1,2,3,4,5,6"}, "reminder_hours", "请填写最多 5 个用逗号分隔的提前量"),
         ({"invite_days": "200"}, "invite_days", "请填写 0天 到 180天 之间的数"),
