@@ -8,9 +8,10 @@ set -u
 
 want=()
 [ -x /usr/bin/chromium ] || want+=(chromium)
+[ -e /usr/lib/chromium/locales/zh-CN.pak ] || want+=(chromium-l10n)  # Chinese date/time inputs
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk\|noto serif cjk" || want+=(fonts-wqy-microhei)
 if [ ${#want[@]} -eq 0 ]; then
-  echo "dev-browser: chromium and a CJK font are installed"
+  echo "dev-browser: chromium, its Chinese locale and a CJK font are installed"
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

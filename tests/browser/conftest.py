@@ -29,6 +29,7 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=zh-CN",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,7 +59,9 @@ def browser() -> Iterator[object]:
     except ImportError as exc:  # pragma: no cover - the test extra installs it
         service_missing("Playwright", exc)
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        # A Chinese locale, so date and time inputs read as staff see them (2026/12/10, 14:00).
+        env = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:zh"}
+        launched = pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, env=env)
         yield launched
         launched.close()
 
