@@ -165,11 +165,10 @@ def member_detail(member_id: uuid.UUID, page: PageDep) -> Response:
 
 def _member_page(page: Page, row: MemberRow, error: str | None = None, status: int = 200) -> Response:
     subs = people.subscriptions_of(page.session, row)
-    series = page.session.scalars(
-        select(SeriesRow)
-        .where(SeriesRow.status == SeriesStatus.ACTIVE.value)
-        .order_by(SeriesRow.chapter, SeriesRow.title)
-    ).all()
+    offered = select(SeriesRow).where(SeriesRow.status == SeriesStatus.ACTIVE.value)
+    if not page.is_admin:  # another chapter's series only if it is public anyway
+        offered = offered.where(or_(SeriesRow.chapter == page.staff.chapter, SeriesRow.private.is_(False)))
+    series = page.session.scalars(offered.order_by(SeriesRow.chapter, SeriesRow.title)).all()
     followed = [s.series_id for s in subs if s.series_id is not None]
     titles = (
         {str(i): title for i, title in page.session.execute(

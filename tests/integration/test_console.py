@@ -284,6 +284,7 @@ def test_the_language_switch_gives_english_pages(client: TestClient, db: Databas
 def test_chapter_staff_see_and_change_only_their_chapter(client: TestClient, db: Database) -> None:
     ningbo = make_series(db, title="宁波 · 技术交流会")
     wenzhou = make_series(db, title="温州 · 项目对接会", chapter="wenzhou")
+    make_series(db, title="温州 · 内部会议", chapter="wenzhou", private=True)
     their_member = make_member(db, "wz@example.com", chapter="wenzhou")
     browser = signed_in(client, db, "nb", "chapter", "ningbo")
 
@@ -306,6 +307,9 @@ def test_chapter_staff_see_and_change_only_their_chapter(client: TestClient, db:
         assert response.status_code == 403, response.request.url
         assert "此内容属于温州分会" in response.text
     assert "wz@example.com" not in browser.get("/console/members").text
+    own_member = make_member(db, "nb@example.com")
+    offered = browser.get(f"/console/members/{own_member}").text
+    assert "温州 · 项目对接会" in offered and "温州 · 内部会议" not in offered  # public yes, private no
     assert "wz@example.com" not in browser.get("/console/members/export.csv").text
     with db.session() as session:
         row = session.get(SeriesRow, wenzhou)
