@@ -111,6 +111,10 @@ def login(
 
 @router.post("/logout")
 def logout(page: PostDep) -> Response:
+    """Sign out, for real: the account's epoch moves on, so no copy of the cookie works again
+    (it also signs the account out on its other browsers)."""
+    page.staff.session_epoch += 1
+    page.session.commit()
     response = RedirectResponse("/console/login", status_code=303)
     end_session(response)
     log.info("console_signed_out", username=page.staff.username)
