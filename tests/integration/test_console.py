@@ -230,7 +230,8 @@ def test_a_new_password_ends_every_open_session(client: TestClient, db: Database
 def test_signing_out_ends_the_session_even_for_a_copied_cookie(client: TestClient, db: Database) -> None:
     browser = signed_in(client, db, "admin")
     copied = new_browser(client)
-    copied.cookies.set("exsched_console", browser.cookies.get("exsched_console", path="/console"), path="/console")
+    cookie = browser.cookies.get("exsched_console", path="/console")
+    copied.cookies.set("exsched_console", cookie, path="/console")
     assert copied.get("/console/series", follow_redirects=False).status_code == 200
     csrf = csrf_of(browser.get("/console/series").text)
     assert browser.post("/console/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
