@@ -12,7 +12,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.auth import Principal
@@ -67,7 +67,7 @@ def check_csv(session: Session, content: str, t: Translator, principal: Principa
         result.file_error = t("members.import.too_many", n=MAX_ROWS)
         return result
     emails = _known_emails(session, [(r.get("email") or "").strip().lower() for r in rows])
-    usable_series = _usable_series(session, rows)
+    usable_series = _usable_series(session, rows, principal)
     first_line_of: dict[str, int] = {}
     for index, raw in enumerate(rows):
         line = index + 2
@@ -108,7 +108,8 @@ def _known_emails(session: Session, emails: Sequence[str]) -> set[str]:
     return found
 
 
-def _usable_series(session: Session, rows: Sequence[dict[str, str]]) -> set[object]:
+def _usable_series(session: Session, rows: Sequence[dict[str, str]], principal: Principal) -> set[object]:
+    """Active series the file may subscribe to: for chapter staff, their own or public ones."""
     ids = {
         target.series_id
         for row in rows
@@ -117,11 +118,10 @@ def _usable_series(session: Session, rows: Sequence[dict[str, str]]) -> set[obje
     }
     if not ids:
         return set()
-    return set(
-        session.scalars(
-            select(SeriesRow.id).where(SeriesRow.id.in_(ids), SeriesRow.status == SeriesStatus.ACTIVE.value)
-        )
-    )
+    query = select(SeriesRow.id).where(SeriesRow.id.in_(ids), SeriesRow.status == SeriesStatus.ACTIVE.value)
+    if principal.chapter is not None:
+        query = query.where(or_(SeriesRow.chapter == principal.chapter.value, SeriesRow.private.is_(False)))
+    return set(session.scalars(query))
 
 
 def export_csv(members: Sequence[MemberRow], subscriptions: Sequence[SubscriptionRow]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from starlette.datastructures import UploadFile
 
 from scheduler import members as people
@@ -165,10 +165,8 @@ def member_detail(member_id: uuid.UUID, page: PageDep) -> Response:
 
 def _member_page(page: Page, row: MemberRow, error: str | None = None, status: int = 200) -> Response:
     subs = people.subscriptions_of(page.session, row)
-    offered = select(SeriesRow).where(SeriesRow.status == SeriesStatus.ACTIVE.value)
-    if not page.is_admin:  # another chapter's series only if it is public anyway
-        offered = offered.where(or_(SeriesRow.chapter == page.staff.chapter, SeriesRow.private.is_(False)))
-    series = page.session.scalars(offered.order_by(SeriesRow.chapter, SeriesRow.title)).all()
+    offered = _offered_series(page).order_by(SeriesRow.chapter, SeriesRow.title)
+    series = page.session.scalars(offered).all()
     followed = [s.series_id for s in subs if s.series_id is not None]
     titles = (
         {str(i): title for i, title in page.session.execute(
@@ -192,11 +190,23 @@ def _member_page(page: Page, row: MemberRow, error: str | None = None, status: i
     )
 
 
+def _offered_series(page: Page) -> Select[Any]:
+    """Active series a member may be subscribed to here: chapter staff see another chapter's
+    series only if it is public anyway."""
+    offered = select(SeriesRow).where(SeriesRow.status == SeriesStatus.ACTIVE.value)
+    if not page.is_admin:
+        offered = offered.where(or_(SeriesRow.chapter == page.staff.chapter, SeriesRow.private.is_(False)))
+    return offered
+
+
 @router.post("/{member_id}/subscriptions", response_class=HTMLResponse)
 def add_subscription(member_id: uuid.UUID, page: PostDep) -> Response:
     row = _member(page, member_id)
     target = parse_target(str(page.form.get("target") or ""))
-    if target is None:
+    if target is None or (
+        target.series_id is not None
+        and page.session.scalar(_offered_series(page).where(SeriesRow.id == target.series_id)) is None
+    ):
         return _member_page(page, row, page.t("err.choice"), 422)
     try:
         people.subscribe(page.session, row, SubscriptionCreate(**target.body()))

@@ -296,7 +296,7 @@ def test_the_language_switch_gives_english_pages(client: TestClient, db: Databas
 def test_chapter_staff_see_and_change_only_their_chapter(client: TestClient, db: Database) -> None:
     ningbo = make_series(db, title="宁波 · 技术交流会")
     wenzhou = make_series(db, title="温州 · 项目对接会", chapter="wenzhou")
-    make_series(db, title="温州 · 内部会议", chapter="wenzhou", private=True)
+    private = make_series(db, title="温州 · 内部会议", chapter="wenzhou", private=True)
     their_member = make_member(db, "wz@example.com", chapter="wenzhou")
     browser = signed_in(client, db, "nb", "chapter", "ningbo")
 
@@ -322,6 +322,12 @@ def test_chapter_staff_see_and_change_only_their_chapter(client: TestClient, db:
     own_member = make_member(db, "nb@example.com")
     offered = browser.get(f"/console/members/{own_member}").text
     assert "温州 · 项目对接会" in offered and "温州 · 内部会议" not in offered  # public yes, private no
+    sneaked = browser.post(
+        f"/console/members/{own_member}/subscriptions", data={"csrf": csrf, "target": f"series:{private}"}
+    )
+    assert sneaked.status_code == 422
+    imported = _upload(browser, f"name,email,subscribe\n王五,w5@example.com,series:{private}\n".encode())
+    assert imported.status_code == 422 and f"无法识别的订阅“{private}”" in imported.text
     assert "wz@example.com" not in browser.get("/console/members/export.csv").text
     with db.session() as session:
         row = session.get(SeriesRow, wenzhou)
