@@ -30,7 +30,8 @@ class PreviewRow:
 def preview_sessions(
     timing: Timing, holidays: HolidayCalendar, now: datetime, count: int = 10
 ) -> list[PreviewRow]:
-    """The first ``count`` sessions from ``now`` on, plus any the holiday rule drops among them."""
+    """The rule's next ``count`` dates from ``now``, each as it will be held: as planned, moved
+    to the next working day, or (listed, marked ``dropped``) not held at all."""
     zone = timing.zone
     raw = []
     for local in timing.rule_starts(after=to_local(now, zone).replace(tzinfo=None)):
