@@ -268,6 +268,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "members.sub.chapter": ("分会：{name}", "Chapter: {name}"),
     "members.sub.kind": ("类型：{name}", "Kind: {name}"),
     "members.sub.choose": ("订阅对象", "Subscribe to"),
+    "members.edit": ("修改成员信息", "Edit this member"),
+    "members.updated": ("成员信息已保存。", "The member was saved."),
+    "members.delete": ("删除此成员", "Delete this member"),
+    "members.delete_confirm": (
+        "确定删除此成员吗？其订阅和尚未发送的通知将一并删除。",
+        "Delete this member? Their subscriptions and unsent notices go too.",
+    ),
+    "members.deleted": ("成员已删除。", "The member was deleted."),
     "members.added": ("成员已添加。", "The member was added."),
     "members.subscribed": (
         "订阅已添加，相关场次的邀请将按时发出。",

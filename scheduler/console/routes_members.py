@@ -17,7 +17,7 @@ from scheduler.console.member_import import TEMPLATE, check_csv, decode, export_
 from scheduler.console.web import ConsoleError, Page, PageDep, PostDep
 from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
 from scheduler.errors import Conflict, ExschedError
-from schemas.api import SubscriptionCreate
+from schemas.api import MemberUpdate, SubscriptionCreate
 from schemas.names import Chapter, Kind, SeriesStatus
 
 log = structlog.get_logger(__name__)
@@ -65,8 +65,7 @@ def members_list(page: PageDep) -> Response:
 
 @router.post("", response_class=HTMLResponse)
 def add_member(page: PostDep) -> Response:
-    values: dict[str, Any] = {name: str(page.form.get(name) or "").strip() for name in MEMBER_FIELDS}
-    values["channels"] = page.form.get("channels") == "on"
+    values = _posted_member(page)
     checked = read_member(values, page.t, page.principal)
     if checked.payload is None:
         return _list_page(page, errors=checked.errors, values=values, status=422)
@@ -82,6 +81,12 @@ def add_member(page: PostDep) -> Response:
     page.session.commit()
     log.info("member_created", member_id=str(row.id), chapter=row.chapter, by=page.staff.username)
     return page.redirect(f"/console/members/{row.id}", "members.added")
+
+
+def _posted_member(page: Page) -> dict[str, Any]:
+    values: dict[str, Any] = {name: str(page.form.get(name) or "").strip() for name in MEMBER_FIELDS}
+    values["channels"] = page.form.get("channels") == "on"
+    return values
 
 
 def _member(page: Page, member_id: uuid.UUID) -> MemberRow:
@@ -163,7 +168,22 @@ def member_detail(member_id: uuid.UUID, page: PageDep) -> Response:
     return _member_page(page, _member(page, member_id))
 
 
-def _member_page(page: Page, row: MemberRow, error: str | None = None, status: int = 200) -> Response:
+def _member_values(row: MemberRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "email": row.email,
+        "company": row.company,
+        "chapter": row.chapter,
+        "locale": row.locale,
+        "timezone": row.timezone,
+        "channels": "email" in (row.channels or []),
+    }
+
+
+def _member_page(
+    page: Page, row: MemberRow, error: str | None = None, status: int = 200, *,
+    errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+) -> Response:  # fmt: skip
     subs = people.subscriptions_of(page.session, row)
     offered = _offered_series(page).order_by(SeriesRow.chapter, SeriesRow.title)
     series = page.session.scalars(offered).all()
@@ -187,6 +207,9 @@ def _member_page(page: Page, row: MemberRow, error: str | None = None, status: i
         kinds=[k.value for k in Kind],
         webcal=webcal,
         error=error,
+        errors=errors or {},
+        values=values or _member_values(row),
+        chapters_editable=_chapters(page),
     )
 
 
@@ -197,6 +220,35 @@ def _offered_series(page: Page) -> Select[Any]:
     if not page.is_admin:
         offered = offered.where(or_(SeriesRow.chapter == page.staff.chapter, SeriesRow.private.is_(False)))
     return offered
+
+
+@router.post("/{member_id}", response_class=HTMLResponse)
+def edit_member(member_id: uuid.UUID, page: PostDep) -> Response:
+    row = _member(page, member_id)
+    values = _posted_member(page)
+    checked = read_member(values, page.t, page.principal)
+    if checked.payload is None:
+        return _member_page(page, row, status=422, errors=checked.errors, values=values)
+    try:
+        people.update_member(page.session, row, MemberUpdate(**checked.payload.model_dump()), page.principal)
+    except Conflict:
+        page.session.rollback()
+        fresh = page.session.get(MemberRow, member_id) or row
+        taken = {"email": page.t("err.email_taken")}
+        return _member_page(page, fresh, status=422, errors=taken, values=values)
+    page.commit_and_replan(member_ids=[row.id])
+    log.info("member_updated", member_id=str(row.id), by=page.staff.username)
+    return page.redirect(f"/console/members/{row.id}", "members.updated")
+
+
+@router.post("/{member_id}/delete", response_class=HTMLResponse)
+def delete_member(member_id: uuid.UUID, page: PostDep) -> Response:
+    """Remove a member with their subscriptions and notices (nothing more is sent to them)."""
+    row = _member(page, member_id)
+    people.delete_member(page.session, row)
+    page.session.commit()
+    log.info("member_deleted", member_id=str(member_id), by=page.staff.username)
+    return page.redirect("/console/members", "members.deleted")
 
 
 @router.post("/{member_id}/subscriptions", response_class=HTMLResponse)

@@ -227,6 +227,8 @@ _DONE = frozenset(
         "occ.restored_done",
         "occ.details_done",
         "members.added",
+        "members.updated",
+        "members.deleted",
         "members.subscribed",
         "members.unsubscribed",
         "ledger.retried",

@@ -650,3 +650,35 @@ def test_every_page_renders_in_both_languages_and_escapes_what_people_typed(
             assert marker in response.text, (language, path)
             assert '<script>alert("x")</script>' not in response.text, path
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; 对接会" in browser.get("/console/series").text
+
+
+def test_a_member_is_corrected_and_removed_with_reasons_for_bad_input(
+    client: TestClient, db: Database
+) -> None:
+    member_id = make_member(db, "chen@example.com")
+    make_member(db, "other@example.com")
+    browser = signed_in(client, db, "nb", "chapter", "ningbo")
+    page = browser.get(f"/console/members/{member_id}").text
+    fields = dict(form_fields(page, "edit-member"))
+    assert fields["email"] == "chen@example.com" and fields["channels"] == "on"
+
+    taken = browser.post(f"/console/members/{member_id}", data={**fields, "email": "other@example.com"})
+    assert taken.status_code == 422 and 'id="err-email" role="alert">已有成员使用此邮箱。' in taken.text
+    elsewhere = browser.post(f"/console/members/{member_id}", data={**fields, "chapter": "wenzhou"})
+    assert elsewhere.status_code == 422 and "您只能为本分会（宁波）操作。" in elsewhere.text
+
+    fixed = {**fields, "email": "Chen.XY@Example.com", "locale": "en"}
+    fixed.pop("channels")  # no more email notices
+    saved = browser.post(f"/console/members/{member_id}", data=fixed, follow_redirects=False)
+    assert saved.status_code == 303
+    with db.session() as session:
+        row = session.get(MemberRow, member_id)
+        assert row is not None
+        assert (row.email, row.locale, row.channels) == ("chen.xy@example.com", "en", [])
+        assert row.plan_requested_at is not None  # its pending notices are withdrawn by the planner
+
+    csrf = csrf_of(browser.get(f"/console/members/{member_id}").text)
+    gone = browser.post(f"/console/members/{member_id}/delete", data={"csrf": csrf}, follow_redirects=True)
+    assert "成员已删除。" in gone.text
+    with db.session() as session:
+        assert session.get(MemberRow, member_id) is None
