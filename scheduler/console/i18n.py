@@ -89,6 +89,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{n} members already invited: if you change what calendars show (title, time, venue…), "
         "they get an update when you save.",
     ),
+    "series.conflict": (
+        "您编辑期间，有人保存了这个系列。请打开系列页面查看最新内容；"
+        "若仍要用这里的内容覆盖，再点一次保存。",
+        "Someone saved this series while you were editing. Open the series to see the latest; "
+        "to overwrite it with what is here, save again.",
+    ),
     "series.cancel_all": ("停办整个系列（今后的场次全部取消）", "Cancel the whole series from now on"),
     "series.cancel_confirm": (
         "确定停办此系列吗？已收到邀请的成员会收到取消通知。",

@@ -3,6 +3,8 @@ and one occurrence (move, cancel, agenda and venue, with who will hear of it).""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -200,6 +202,13 @@ def _preview_context(page: Page, checked: SeriesForm | None) -> dict[str, Any]:
     }
 
 
+def _version(row: SeriesRow) -> str:
+    """What the edit form showed of a series, as a short hash: a changed one means someone else
+    saved the series meanwhile."""
+    shown = json.dumps(_values_of(row), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(shown.encode()).hexdigest()[:20]
+
+
 def _form_page(
     page: Page,
     values: dict[str, Any],
@@ -207,11 +216,14 @@ def _form_page(
     *,
     row: SeriesRow | None,
     status: int = 200,
+    conflict: bool = False,
 ) -> Response:
     chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
     return page.render(
         "series_form.html.j2",
         told=told_of_series(page.session, row.id, now_utc()) if row is not None else 0,
+        version=_version(row) if row is not None else "",
+        conflict=conflict,
         status=status,
         values=values,
         errors=checked.errors if checked else {},
@@ -271,6 +283,10 @@ def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
         return _previewed(page, checked, row=row)
     if checked.payload is None:
         return _form_page(page, checked.values, checked, row=row, status=422)
+    if page.form.get("version") != _version(row):
+        # Someone saved the series since this form was opened: show it again (with the new
+        # version) rather than overwrite their change unseen; a second save overwrites knowingly.
+        return _form_page(page, checked.values, checked, row=row, status=409, conflict=True)
     patch = SeriesUpdate.model_validate(checked.payload.model_dump(exclude={"exdates", "rdates"}))
     try:
         catalog.update_series(page.session, row, patch, page.principal)

@@ -395,6 +395,29 @@ def test_opening_and_saving_a_series_unchanged_sends_nobody_an_update(
         assert plan == (5400, 129600, [5400, 15], 2700)
 
 
+def test_a_save_over_someone_elses_change_is_stopped_once(client: TestClient, db: Database) -> None:
+    series_id = make_series(db)
+    mine, theirs = signed_in(client, db, "admin"), signed_in(client, db, "nb", "chapter", "ningbo")
+    my_form = as_data(form_fields(mine.get(f"/console/series/{series_id}/edit").text, "series-form"))
+    their_form = as_data(form_fields(theirs.get(f"/console/series/{series_id}/edit").text, "series-form"))
+    their_form.update(venue=["宁波国际会展中心 5号厅"], action=["save"])
+    saved = theirs.post(f"/console/series/{series_id}/edit", data=their_form, follow_redirects=False)
+    assert saved.status_code == 303
+
+    my_form.update(title=["宁波 · 改名的交流会"], action=["save"])
+    stopped = mine.post(f"/console/series/{series_id}/edit", data=my_form)
+    assert stopped.status_code == 409 and "您编辑期间，有人保存了这个系列" in stopped.text
+    with db.session() as session:
+        row = session.get(SeriesRow, series_id)
+        assert row is not None
+        assert (row.title, row.venue) == ("宁波 · 数字化制衣技术交流会", "宁波国际会展中心 5号厅")
+    again = as_data([*form_fields(stopped.text, "series-form"), ("action", "save")])
+    assert mine.post(f"/console/series/{series_id}/edit", data=again, follow_redirects=False).status_code == 303
+    with db.session() as session:
+        row = session.get(SeriesRow, series_id)
+        assert row is not None and row.title == "宁波 · 改名的交流会"
+
+
 def test_the_preview_shows_the_rule_and_the_next_ten_sessions(client: TestClient, db: Database) -> None:
     browser = signed_in(client, db, "admin")
     form = dict(form_fields(browser.get("/console/series/new").text, "series-form"))
