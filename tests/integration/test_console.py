@@ -413,7 +413,8 @@ def test_a_save_over_someone_elses_change_is_stopped_once(client: TestClient, db
         assert row.title == "宁波 · 数字化制衣技术交流会"  # mine did not land
         assert row.venue == "宁波国际会展中心 5号厅"  # theirs stands
     again = as_data([*form_fields(stopped.text, "series-form"), ("action", "save")])
-    assert mine.post(f"/console/series/{series_id}/edit", data=again, follow_redirects=False).status_code == 303
+    overwritten = mine.post(f"/console/series/{series_id}/edit", data=again, follow_redirects=False)
+    assert overwritten.status_code == 303
     with db.session() as session:
         row = session.get(SeriesRow, series_id)
         assert row is not None and row.title == "宁波 · 改名的交流会"
