@@ -32,17 +32,17 @@ from sqlalchemy import func, select
 
 from bench.dispatch import CpuMeter, drop_database, make_database, make_vhost
 from scheduler.bus.rabbitmq import RabbitBus
-from scheduler.config import Settings
 from scheduler.db.models import NoticeRow
-from scheduler.dispatcher import Dispatcher
-from scheduler.holidays import ChineseStatutoryCalendar
-from scheduler.logs import configure_logging
-from scheduler.planner import Planner
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.notices.dispatcher import Dispatcher
+from scheduler.notices.planner import Planner
+from scheduler.ops.config import Settings
+from scheduler.ops.logs import configure_logging
 from tests.acceptance.test_scheduler_processes import add_subscribers, create_series_in_db
 from tests.conftest import SmtpSink
 from workers.channels.smtp import SmtpChannel
+from workers.consumers import WorkerService
 from workers.runtime import NoticeHandler
-from workers.service import WorkerService
 
 STEPS = ("claim", "decide+render", "send", "record")
 

@@ -34,12 +34,12 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 
 from scheduler.bus.rabbitmq import RabbitBus
-from scheduler.config import Settings
 from scheduler.db.migrate import upgrade
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database, normalize_url
-from scheduler.dispatcher import Dispatcher
-from scheduler.logs import configure_logging
+from scheduler.notices.dispatcher import Dispatcher
+from scheduler.ops.config import Settings
+from scheduler.ops.logs import configure_logging
 from schemas.bus import EXCHANGE
 from tests.factories import insert_due_notices
 

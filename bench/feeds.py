@@ -28,15 +28,15 @@ from pathlib import Path
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
-from scheduler.auth import Principal
+from scheduler.calendars.feeds import FeedRequest, FeedService
 from scheduler.db.migrate import upgrade
 from scheduler.db.models import MemberRow
 from scheduler.db.session import Database
-from scheduler.feeds import FeedRequest, FeedService
-from scheduler.holidays import ChineseStatutoryCalendar
-from scheduler.logs import configure_logging
-from scheduler.members import create_member, series_followed_by, subscribe
-from scheduler.series import create_series, event_facts, occurrences
+from scheduler.domain.auth import Principal
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.domain.members import create_member, series_followed_by, subscribe
+from scheduler.domain.series import create_series, event_facts, occurrences
+from scheduler.ops.logs import configure_logging
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.names import Role
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.recurrence
 
-For each case it times ``scheduler.recurrence.expand`` (wall-time expansion, UTC fixing, UIDs,
+For each case it times ``scheduler.domain.recurrence.expand`` (wall-time expansion, UTC fixing, UIDs,
 holiday look-ups, overrides) and, as the baseline, dateutil alone iterating the same rule with
 a zone-aware DTSTART and converting each start to UTC. It prints both and their ratio; the
 machines are noisy, so read the ratio, not the absolute times.
@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from scheduler.holidays import ChineseStatutoryCalendar
-from scheduler.recurrence import Override, expand, make_timing
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.domain.recurrence import Override, expand, make_timing
 
 CASES = [
     ("daily x999, no holidays", "FREQ=DAILY;COUNT=999", "none", 0),

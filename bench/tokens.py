@@ -17,11 +17,11 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from scheduler.api import create_app
-from scheduler.config import Settings
 from scheduler.db.migrate import upgrade
 from scheduler.db.session import Database
-from scheduler.logs import configure_logging
+from scheduler.ops.config import Settings
+from scheduler.ops.logs import configure_logging
+from scheduler.web.app import create_app
 from tests.conftest import make_key
 
 

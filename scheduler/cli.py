@@ -14,15 +14,15 @@ import structlog
 import typer
 from sqlalchemy import select
 
-from scheduler.auth import create_api_key
-from scheduler.backoff import Backoff
 from scheduler.bus.base import Bus
-from scheduler.config import Settings, get_settings
 from scheduler.db.migrate import current_revision, head_revision, upgrade
 from scheduler.db.models import ApiKeyRow
 from scheduler.db.session import Database
-from scheduler.errors import ExschedError
-from scheduler.logs import configure_logging
+from scheduler.domain.auth import create_api_key
+from scheduler.domain.errors import ExschedError
+from scheduler.ops.backoff import Backoff
+from scheduler.ops.config import Settings, get_settings
+from scheduler.ops.logs import configure_logging
 from schemas.names import Chapter, Role
 
 app = typer.Typer(
@@ -42,7 +42,7 @@ app.add_typer(serve_app, name="serve")
 app.add_typer(staff_app, name="staff")
 
 if TYPE_CHECKING:
-    from scheduler.service import SchedulerService
+    from scheduler.notices.jobs import SchedulerService
 
 log = structlog.get_logger("exsched")
 
@@ -154,7 +154,7 @@ def staff_add(
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
     """Create a console account (the password is hashed with Argon2id, never stored)."""
-    from scheduler.staff import create_staff
+    from scheduler.domain.staff import create_staff
 
     db = _database(_settings())
     _require_migrated(db)
@@ -188,7 +188,7 @@ def staff_list() -> None:
 
 def _change_staff(username: str, change: Callable[[Any], None]) -> None:
     """Apply ``change`` to one console account, or say clearly why not."""
-    from scheduler.staff import get_staff
+    from scheduler.domain.staff import get_staff
 
     db = _database(_settings())
     _require_migrated(db)
@@ -205,7 +205,7 @@ def staff_passwd(
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
     """Set a new password (ends the account's open sessions, lifts a lock)."""
-    from scheduler.staff import set_password
+    from scheduler.domain.staff import set_password
 
     password = _password(password_stdin)
     _change_staff(username, lambda row: set_password(row, password))
@@ -215,7 +215,7 @@ def staff_passwd(
 @staff_app.command("disable")
 def staff_disable(username: str) -> None:
     """Stop an account from signing in (ends its open sessions)."""
-    from scheduler.staff import disable
+    from scheduler.domain.staff import disable
 
     _change_staff(username, lambda row: disable(row, datetime.now(UTC)))
     typer.echo(f"disabled {username}")
@@ -224,7 +224,7 @@ def staff_disable(username: str) -> None:
 @staff_app.command("enable")
 def staff_enable(username: str) -> None:
     """Let a disabled or locked account sign in again."""
-    from scheduler.staff import enable
+    from scheduler.domain.staff import enable
 
     _change_staff(username, enable)
     typer.echo(f"enabled {username}")
@@ -235,7 +235,7 @@ WEBHOOK_FORMATS = ("wecom", "dingtalk", "feishu", "generic")
 
 def _replan_chapter(session: Any, chapter: str) -> None:
     from scheduler.db.models import SeriesRow
-    from scheduler.planner import request_plan
+    from scheduler.notices.planner import request_plan
 
     ids = session.scalars(
         select(SeriesRow.id).where(SeriesRow.chapter == chapter, SeriesRow.status == "active")
@@ -320,7 +320,7 @@ def _run_api(
 ) -> None:
     import uvicorn
 
-    from scheduler.api import create_app
+    from scheduler.web.app import create_app
 
     if settings.uses_dev_secret:
         log.warning("dev_secret_key", hint="set EXSCHED_SECRET_KEY to a long random value in production")
@@ -353,8 +353,8 @@ def _start_scheduler(
     settings: Settings, db: Database, bus: Bus, stop: threading.Event
 ) -> SchedulerService | None:
     """Start planner and dispatcher; wait (with backoff) for a broker that is not up yet."""
-    from scheduler.holidays import ChineseStatutoryCalendar
-    from scheduler.service import SchedulerService
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
+    from scheduler.notices.jobs import SchedulerService
 
     service = SchedulerService(settings, db, bus, ChineseStatutoryCalendar())
     backoff = Backoff(cap=15)
@@ -371,7 +371,7 @@ def _start_scheduler(
 
 def _process_endpoint(settings: Settings, db: Database, bus: Bus) -> None:
     """/metrics, /healthz and /readyz on EXSCHED_METRICS_PORT, when it is set."""
-    from scheduler.metrics import (
+    from scheduler.ops.metrics import (
         NoticeCollector,
         QueueDepthCollector,
         broker_ready,
@@ -432,9 +432,9 @@ def serve_worker(
     ] = None,
 ) -> None:
     """Send notices from RabbitMQ by SMTP (EXSCHED_SMTP_URL) or into the file outbox."""
-    from scheduler.holidays import ChineseStatutoryCalendar
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
     from schemas.names import NoticeKind
-    from workers.service import WorkerService, roles_for
+    from workers.consumers import WorkerService, roles_for
 
     settings = _settings()
     db = _database(settings)
@@ -465,8 +465,8 @@ def serve_worker(
 
 def _serve_embedded(settings: Settings, db: Database, host: str, port: int) -> None:
     """API, scheduler and workers in one process, on RabbitMQ if configured, else in-process."""
-    from scheduler.holidays import ChineseStatutoryCalendar
-    from workers.service import WorkerService
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
+    from workers.consumers import WorkerService
 
     bus = _bus(settings)
     stop = threading.Event()

@@ -16,13 +16,13 @@ from dateutil.rrule import rrulestr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.auth import Principal, create_api_key
-from scheduler.config import Settings
 from scheduler.db.models import ApiKeyRow, MemberRow, SeriesRow, StaffRow
-from scheduler.members import create_member, subscribe
-from scheduler.planner import request_plan
-from scheduler.series import create_series
-from scheduler.staff import create_staff, set_password
+from scheduler.domain.auth import Principal, create_api_key
+from scheduler.domain.members import create_member, subscribe
+from scheduler.domain.series import create_series
+from scheduler.domain.staff import create_staff, set_password
+from scheduler.notices.planner import request_plan
+from scheduler.ops.config import Settings
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.names import Role
 

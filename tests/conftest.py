@@ -17,12 +17,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scheduler.api import create_app
-from scheduler.auth import create_api_key
-from scheduler.config import Settings
 from scheduler.db.migrate import upgrade
 from scheduler.db.models import Base
 from scheduler.db.session import Database, normalize_url
+from scheduler.domain.auth import create_api_key
+from scheduler.ops.config import Settings
+from scheduler.web.app import create_app
 from schemas.names import Role
 
 PG_URL = os.environ.get("EXSCHED_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -1,6 +1,6 @@
 """An independent expansion of a series, for comparing the engine against.
 
-It takes a different road from :mod:`scheduler.recurrence` on purpose: dateutil's own
+It takes a different road from :mod:`scheduler.domain.recurrence` on purpose: dateutil's own
 ``rrulestr`` with a zone-aware DTSTART, its ``rruleset`` for EXDATE/RDATE, and the
 ``chinese_calendar`` package queried directly for holidays.
 """

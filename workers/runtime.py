@@ -40,21 +40,21 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.bus.base import Delivery, Outcome
-from scheduler.config import Settings
+from scheduler.calendars.ics import EventFacts, itip_cancel, itip_request
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
-from scheduler.holidays import HolidayCalendar
-from scheduler.ics import EventFacts, itip_cancel, itip_request
-from scheduler.metrics import SEND_FAILURES, SEND_SECONDS, SENT
-from scheduler.recurrence import Occurrence
-from scheduler.series import occurrence_at
-from scheduler.tokens import sign
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.recurrence import Occurrence
+from scheduler.domain.series import occurrence_at
+from scheduler.domain.tokens import sign
+from scheduler.ops.config import Settings
+from scheduler.ops.metrics import SEND_FAILURES, SEND_SECONDS, SENT
 from schemas.bus import SCHEMA_HEADER, NoticeEnvelope
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
 from workers.channels.webhook import WebhookPost, WebhookSender
+from workers.letters import Letter, Renderer
 from workers.mail import build_email
-from workers.render import Letter, Renderer
 
 log = structlog.get_logger(__name__)
 

@@ -36,8 +36,8 @@ from pika.channel import Channel
 from pika.frame import Method
 from pika.spec import Basic, BasicProperties
 
-from scheduler.backoff import Backoff
 from scheduler.bus.base import Delivery, Handler, OutboundMessage, Outcome, PublishReport
+from scheduler.ops.backoff import Backoff
 from schemas.bus import DEAD_EXCHANGE, DEAD_QUEUE, DELIVERY_LIMIT, EXCHANGE, ROLES, bindings, queue_name
 
 log = structlog.get_logger(__name__)

@@ -195,9 +195,9 @@ def test_make_demo_fills_the_outbox_with_every_kind_of_email_within_a_minute(
 def test_home_page_lists_upcoming_sessions_and_escapes_titles(env: dict[str, str], tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from scheduler.api import create_app
-    from scheduler.config import Settings
     from scheduler.db.migrate import upgrade
+    from scheduler.ops.config import Settings
+    from scheduler.web.app import create_app
     from tests.conftest import make_key
     from tests.integration.test_api_series import create as create_series
 

@@ -239,9 +239,9 @@ def add_subscribers(db: Database, count: int) -> None:
 
 
 def create_series_in_db(db: Database, start: datetime) -> None:
-    from scheduler.auth import Principal
-    from scheduler.planner import request_plan
-    from scheduler.series import create_series
+    from scheduler.domain.auth import Principal
+    from scheduler.domain.series import create_series
+    from scheduler.notices.planner import request_plan
     from schemas.api import SeriesCreate
     from schemas.names import Role
 

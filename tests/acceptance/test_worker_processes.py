@@ -181,8 +181,8 @@ def test_a_poison_message_on_rabbitmq_ends_dead_lettered_with_its_notice_failed(
 
     add_subscribers(pg, 1)
     create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
-    from scheduler.holidays import ChineseStatutoryCalendar
-    from scheduler.planner import Planner
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
+    from scheduler.notices.planner import Planner
 
     Planner(pg, ChineseStatutoryCalendar()).plan_requested()
     with pg.session() as session:

@@ -17,10 +17,10 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
-from scheduler.auth import Principal
-from scheduler.console.rule_form import WEEKDAY_CODES
 from scheduler.db.session import Database
-from scheduler.series import create_series
+from scheduler.domain.auth import Principal
+from scheduler.domain.series import create_series
+from scheduler.web.console.rule_form import WEEKDAY_CODES
 from schemas.api import SeriesCreate
 from schemas.names import Role
 from tests.browser.conftest import PASSWORD, Console

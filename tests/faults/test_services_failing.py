@@ -129,9 +129,9 @@ def test_database_connections_terminated_mid_flow(
 def test_scheduler_down_across_due_times_applies_the_lateness_policy(
     env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
-    from scheduler.auth import Principal
-    from scheduler.planner import request_plan
-    from scheduler.series import create_series
+    from scheduler.domain.auth import Principal
+    from scheduler.domain.series import create_series
+    from scheduler.notices.planner import request_plan
     from schemas.api import SeriesCreate
     from schemas.names import Role
     from tests.acceptance.test_scheduler_processes import local

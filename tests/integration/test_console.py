@@ -15,14 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from scheduler.auth import Principal
 from scheduler.db.models import FollowupResponseRow, MemberRow, NoticeRow, RsvpRow, SeriesRow, StaffRow
 from scheduler.db.session import Database
-from scheduler.holidays import ChineseStatutoryCalendar
-from scheduler.members import create_member, subscribe
-from scheduler.planner import Planner
-from scheduler.series import create_series, occurrences
-from scheduler.staff import LOCK_AFTER, create_staff, set_password
+from scheduler.domain.auth import Principal
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.domain.members import create_member, subscribe
+from scheduler.domain.series import create_series, occurrences
+from scheduler.domain.staff import LOCK_AFTER, create_staff, set_password
+from scheduler.notices.planner import Planner
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.ids import recurrence_stamp
 from schemas.names import Role
@@ -643,7 +643,7 @@ def test_console_errors_are_pages_not_json(client: TestClient, db: Database) -> 
 
 @pytest.mark.parametrize("username", ["x", "Has Space", "中文名"])
 def test_usernames_are_checked(db: Database, username: str) -> None:
-    from scheduler.errors import InvalidInput
+    from scheduler.domain.errors import InvalidInput
 
     with db.session() as session, pytest.raises(InvalidInput, match="a username is"):
         create_staff(session, username=username, password=PASSWORD, role="admin")

@@ -13,10 +13,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from scheduler.api import create_app
-from scheduler.config import Settings
 from scheduler.db.migrate import upgrade
 from scheduler.db.session import Database
+from scheduler.ops.config import Settings
+from scheduler.web.app import create_app
 from tests.conftest import make_key
 
 _db = Database(f"sqlite:///{Path(tempfile.mkdtemp(prefix='exsched-fuzz-')) / 'fuzz.db'}")

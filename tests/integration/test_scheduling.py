@@ -16,9 +16,9 @@ from scheduler.bus.base import Delivery, Outcome
 from scheduler.bus.memory import InProcessBus
 from scheduler.db.models import NoticeRow, SeriesRow
 from scheduler.db.session import Database
-from scheduler.dispatcher import Dispatcher
-from scheduler.holidays import ChineseStatutoryCalendar
-from scheduler.planner import Planner
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.notices.dispatcher import Dispatcher
+from scheduler.notices.planner import Planner
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name
 from tests.factories import insert_due_notices
 from tests.integration.test_api_members import create as create_member

@@ -23,12 +23,12 @@ from sqlalchemy import select
 
 from scheduler.bus.base import Delivery, OutboundMessage, Outcome
 from scheduler.bus.memory import InProcessBus
-from scheduler.config import Settings
 from scheduler.db.models import NoticeRow, RsvpRow
 from scheduler.db.session import Database
-from scheduler.dispatcher import Dispatcher
-from scheduler.holidays import ChineseStatutoryCalendar
-from scheduler.planner import Planner
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.notices.dispatcher import Dispatcher
+from scheduler.notices.planner import Planner
+from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, queue_name, routing_key
 from tests.conftest import SmtpSink
 from tests.integration.test_api_members import create as create_member
@@ -537,7 +537,7 @@ def test_metrics_follow_notices_as_they_flow(world: World) -> None:
 def test_readiness_names_what_is_missing(world: World, settings: Settings) -> None:
     assert world.client.get("/healthz").json() == {"status": "ok"}
     assert world.client.get("/readyz").json() == {"status": "ready"}
-    from scheduler.api import create_app
+    from scheduler.web.app import create_app
 
     broken = Settings(**(settings.model_dump() | {"amqp_url": "amqp://guest:guest@127.0.0.1:1/%2F"}))
     response = TestClient(create_app(broken, world.db)).get("/readyz")

@@ -12,20 +12,28 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.datastructures import FormData
 
-from scheduler.auth import Principal
-from scheduler.console.forms import (
+from scheduler.domain.auth import Principal
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.domain.recurrence import make_timing
+from scheduler.domain.rules import parse_rule
+from scheduler.web.console.forms import (
     format_offset,
     parse_offset,
     parse_targets,
     read_member,
     read_series_form,
 )
-from scheduler.console.i18n import MESSAGES, Translator
-from scheduler.console.preview import preview_sessions
-from scheduler.console.rule_form import ENDS, NTHS, REPEATS, WEEKDAY_CODES, RuleChoice, from_rrule, to_rrule
-from scheduler.holidays import ChineseStatutoryCalendar
-from scheduler.recurrence import make_timing
-from scheduler.rules import parse_rule
+from scheduler.web.console.i18n import MESSAGES, Translator
+from scheduler.web.console.preview import preview_sessions
+from scheduler.web.console.rule_form import (
+    ENDS,
+    NTHS,
+    REPEATS,
+    WEEKDAY_CODES,
+    RuleChoice,
+    from_rrule,
+    to_rrule,
+)
 from schemas.names import (
     Channel,
     Chapter,
@@ -244,7 +252,7 @@ def test_subscription_cells_are_read_and_bad_pieces_named() -> None:
     assert bad == ["chapter:beijing", "123"]
 
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "scheduler" / "console" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "scheduler" / "web" / "console" / "templates"
 
 
 def test_every_text_the_templates_use_exists_in_both_languages_with_the_same_placeholders() -> None:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from scheduler.planning import Cancel, Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
+from scheduler.notices.policy import Cancel, Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
 from schemas.names import NoticeKind, NoticeStatus
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.errors import RecurrenceError
-from scheduler.holidays import ChineseStatutoryCalendar, DayInfo
-from scheduler.recurrence import Override, expand, make_timing
+from scheduler.domain.errors import RecurrenceError
+from scheduler.domain.holidays import ChineseStatutoryCalendar, DayInfo
+from scheduler.domain.recurrence import Override, expand, make_timing
 from schemas.names import OccurrenceStatus
 from tests.oracle import expected_starts
 

@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.errors import RecurrenceError
-from scheduler.rules import parse_rule
+from scheduler.domain.errors import RecurrenceError
+from scheduler.domain.rules import parse_rule
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -1,0 +1,245 @@
+"""Calendar feeds: a member's personal feed and the public chapter / kind / all feeds.
+
+A feed is rendered once per content version and then served from memory: the version is the
+day (the window moves daily), the feed's series with their ``updated_at``, and the newest
+occurrence override — two small queries, so a calendar client polling every few minutes costs
+almost nothing. Each VEVENT has the same UID and SEQUENCE as the occurrence's invitations, and
+its DTSTAMP is when it last changed, so an unchanged feed renders to the same bytes (and ETag).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.calendars.ics import publish, series_export
+from scheduler.db.models import MemberRow, OccurrenceOverrideRow, SeriesRow
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.members import series_followed_by
+from scheduler.domain.recurrence import Occurrence, expand, local_to_utc
+from scheduler.domain.series import event_facts, occurrences, timing_of
+from schemas.names import (
+    CHAPTER_NAMES,
+    KIND_NAMES,
+    Chapter,
+    Kind,
+    Locale,
+    OccurrenceStatus,
+    SeriesStatus,
+    SkipHolidays,
+)
+
+BRAND = ("浙江服装", "Zhejiang garment")
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    body: bytes
+    etag: str  # quoted, strong
+    last_modified: datetime
+    version: str
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """Which series, under what name, with or without alarms."""
+
+    key: str
+    name: str
+    series_ids: Sequence[uuid.UUID]
+    alarm: bool
+
+
+class FeedService:
+    def __init__(
+        self,
+        holidays: HolidayCalendar,
+        public_url: str,
+        *,
+        past: timedelta = timedelta(days=90),
+        ahead: timedelta = timedelta(days=365),
+        refresh: timedelta = timedelta(hours=1),
+        timezone: str = "Asia/Shanghai",
+        capacity: int = 4096,
+    ) -> None:
+        self.holidays = holidays
+        self.public_url = public_url
+        self.past, self.ahead, self.refresh = past, ahead, refresh
+        self.timezone = timezone
+        self.capacity = capacity
+        self._cache: OrderedDict[str, RenderedFeed] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- which feed ---------------------------------------------------------------------------
+
+    def for_member(self, session: Session, token: str, alarm: bool) -> RenderedFeed | None:
+        member = session.scalar(select(MemberRow).where(MemberRow.feed_token == token))
+        if member is None:
+            return None
+        index = 0 if member.locale == Locale.ZH_CN.value else 1
+        name = f"{BRAND[index]} · {'我的交流会' if index == 0 else 'my sessions'}"
+        ids = series_followed_by(session, member.id, include_cancelled=True)
+        return self.render(session, FeedRequest(f"member:{member.id}:{alarm}", name, ids, alarm))
+
+    def for_public(
+        self,
+        session: Session,
+        *,
+        chapter: Chapter | None = None,
+        kind: Kind | None = None,
+        alarm: bool = False,
+    ) -> RenderedFeed:
+        query = select(SeriesRow.id).where(SeriesRow.private.is_(False))
+        parts = [BRAND[0]]
+        if chapter is not None:
+            query = query.where(SeriesRow.chapter == chapter.value)
+            parts.append(CHAPTER_NAMES[chapter][0])
+        if kind is not None:
+            query = query.where(SeriesRow.kind == kind.value)
+            parts.append(KIND_NAMES[kind][0])
+        if chapter is None and kind is None:
+            parts.append("全部活动")
+        key = f"public:{chapter}:{kind}:{alarm}"
+        return self.render(session, FeedRequest(key, " · ".join(parts), session.scalars(query).all(), alarm))
+
+    # --- rendering and the cache -----------------------------------------------------------------
+
+    def render(self, session: Session, request: FeedRequest) -> RenderedFeed:
+        now = datetime.now(UTC)
+        version, changed = self._version(session, request, now)
+        with self._lock:
+            cached = self._cache.get(request.key)
+            if cached is not None and cached.version == version:
+                self._cache.move_to_end(request.key)
+                return cached
+        rendered = self._render(session, request, now, version, changed)
+        with self._lock:
+            self._cache[request.key] = rendered
+            self._cache.move_to_end(request.key)
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+        return rendered
+
+    def _version(self, session: Session, request: FeedRequest, now: datetime) -> tuple[str, datetime]:
+        ids = list(request.series_ids)
+        rows = (
+            session.execute(select(SeriesRow.id, SeriesRow.updated_at).where(SeriesRow.id.in_(ids))).all()
+            if ids
+            else []
+        )
+        overrides = (
+            session.scalar(
+                select(func.max(OccurrenceOverrideRow.updated_at)).where(
+                    OccurrenceOverrideRow.series_id.in_(ids)
+                )
+            )
+            if ids
+            else None
+        )
+        stamps = sorted((str(row.id), row.updated_at.isoformat()) for row in rows)
+        changed = max([row.updated_at for row in rows] + ([overrides] if overrides else []), default=_EPOCH)
+        material = repr((now.date().isoformat(), request.name, request.alarm, stamps, overrides))
+        return hashlib.sha256(material.encode()).hexdigest(), changed
+
+    def _render(
+        self, session: Session, request: FeedRequest, now: datetime, version: str, changed: datetime
+    ) -> RenderedFeed:
+        rows = session.scalars(
+            select(SeriesRow)
+            .where(SeriesRow.id.in_(list(request.series_ids)))
+            .options(selectinload(SeriesRow.overrides))
+            .order_by(SeriesRow.id)
+        ).all()
+        events: list[tuple[Any, datetime, timedelta | None]] = []
+        for row in rows:
+            touched = {o.recurrence_id: o.updated_at for o in row.overrides}
+            alarm = timedelta(seconds=max(row.reminders_s)) if request.alarm and row.reminders_s else None
+            for occ in occurrences(row, self.holidays, now - self.past, now + self.ahead):
+                stamp = max(row.updated_at, touched.get(occ.recurrence_id, row.updated_at))
+                events.append((event_facts(row, occ, self.public_url), stamp, alarm))
+        events.sort(key=lambda item: (item[0].start, item[0].uid))
+        body = publish(events, name=request.name, timezone=self.timezone, refresh=self.refresh)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        return RenderedFeed(
+            body=body, etag=etag, last_modified=changed.replace(microsecond=0), version=version
+        )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def series_calendar(
+    row: SeriesRow, holidays: HolidayCalendar, public_url: str, window: tuple[datetime, datetime]
+) -> bytes:
+    """One series for import into a personal calendar: RRULE form with its exceptions.
+
+    Exceptions (holiday drops and shifts, moves, cancellations) are listed for the sessions in
+    ``window``; for a bounded rule the window covers the whole series.
+    """
+    timing = timing_of(row)
+    zone = timing.zone
+    plain = replace(timing, skip_holidays=SkipHolidays.NONE)
+    cancelled_from = row.cancelled_at
+    actual = {
+        occ.recurrence_id: occ
+        for occ in occurrences(row, holidays, *(None, None) if timing.bounded else window)
+    }
+    ruled = expand(
+        plain,
+        series_uid=row.uid,
+        sequence=row.sequence,
+        window=None if timing.bounded else window,
+    )
+    dropped = [o.recurrence_id.astimezone(zone) for o in ruled if o.recurrence_id not in actual]
+    exdates = sorted({*(local_to_utc(d, zone).astimezone(zone) for d in timing.exdates), *dropped})
+    first_start = local_to_utc(timing.dtstart, zone).astimezone(zone)
+    master = replace(
+        event_facts(row, _rule_occurrence(row, first_start, timing.duration), public_url),
+        uid=row.uid,
+        sequence=row.sequence,
+        cancelled=row.status == SeriesStatus.CANCELLED.value
+        and cancelled_from is not None
+        and cancelled_from <= first_start,
+    )
+    overrides = []
+    for occ in actual.values():
+        original = occ.recurrence_id.astimezone(zone)
+        differs = (
+            occ.start != original
+            or occ.status != OccurrenceStatus.SCHEDULED
+            or occ.venue
+            or occ.agenda
+            or occ.end - occ.start != timing.duration
+        )
+        if differs:
+            overrides.append((event_facts(row, occ, public_url), original))
+    stamp = max([row.updated_at, *(o.updated_at for o in row.overrides)])
+    return series_export(
+        master,
+        rrule=timing.rule.text if timing.rule else None,
+        exdates=exdates,
+        rdates=[local_to_utc(d, zone).astimezone(zone) for d in timing.rdates],
+        overrides=sorted(overrides, key=lambda item: item[1]),
+        dtstamp=stamp,
+        name=row.title,
+    )
+
+
+def _rule_occurrence(row: SeriesRow, start: datetime, duration: timedelta) -> Occurrence:
+    return Occurrence(
+        recurrence_id=start.astimezone(UTC),
+        uid=row.uid,
+        start=start,
+        end=start + duration,
+        status=OccurrenceStatus.SCHEDULED,
+        sequence=row.sequence,
+    )

@@ -1,0 +1,215 @@
+"""Members, their personal feed tokens, and their subscriptions."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
+from scheduler.domain.auth import Principal
+from scheduler.domain.errors import Conflict, InvalidInput, NotFound
+from scheduler.domain.recurrence import zone_of
+from scheduler.domain.series import get_series
+from schemas.api import MemberCreate, MemberOut, MemberUpdate, SubscriptionCreate, SubscriptionOut
+from schemas.names import Chapter, Kind, SeriesStatus
+
+
+def new_feed_token() -> str:
+    """256 random bits, URL-safe; says nothing about the member it belongs to."""
+    return secrets.token_urlsafe(32)
+
+
+def feed_urls(token: str, public_url: str) -> tuple[str, str]:
+    """(``https://…/calendars/<token>.ics``, the same as ``webcal://``)."""
+    https = f"{public_url}/calendars/{token}.ics"
+    return https, "webcal://" + https.split("://", 1)[1]
+
+
+def _check_zone(name: str) -> None:
+    try:
+        zone_of(name)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field="timezone") from exc
+
+
+def _email_free(session: Session, email: str, but: uuid.UUID | None = None) -> None:
+    query = select(MemberRow.id).where(MemberRow.email == email)
+    other = session.scalar(query)
+    if other is not None and other != but:
+        raise Conflict(f"a member with email {email} already exists (id {other})", field="email")
+
+
+def create_member(session: Session, data: MemberCreate, principal: Principal) -> MemberRow:
+    principal.require_chapter(data.chapter, "members")
+    _check_zone(data.timezone)
+    _email_free(session, data.email)
+    row = MemberRow(
+        id=uuid.uuid4(),
+        name=data.name,
+        email=data.email,
+        company=data.company,
+        chapter=data.chapter.value,
+        locale=data.locale.value,
+        timezone=data.timezone,
+        channels=sorted(set(data.channels)),
+        feed_token=new_feed_token(),
+    )
+    session.add(row)
+    _flush_or_conflict(session, f"a member with email {data.email} already exists")
+    return row
+
+
+def get_member(session: Session, member_id: uuid.UUID, principal: Principal) -> MemberRow:
+    row = session.get(MemberRow, member_id)
+    if row is None:
+        raise NotFound(f"no member with id {member_id}")
+    principal.require_chapter(row.chapter, "members")
+    return row
+
+
+def list_members(
+    session: Session, principal: Principal, chapter: Chapter | None = None
+) -> Sequence[MemberRow]:
+    if chapter is not None:
+        principal.require_chapter(chapter, "members")
+    elif principal.chapter is not None:
+        chapter = principal.chapter
+    query = select(MemberRow).order_by(MemberRow.chapter, MemberRow.name, MemberRow.id)
+    if chapter is not None:
+        query = query.where(MemberRow.chapter == chapter.value)
+    return session.scalars(query).all()
+
+
+def update_member(session: Session, row: MemberRow, patch: MemberUpdate, principal: Principal) -> MemberRow:
+    changes = patch.model_dump(exclude_unset=True)
+    if "chapter" in changes:
+        principal.require_chapter(changes["chapter"], "members")
+    if "timezone" in changes:
+        _check_zone(changes["timezone"])
+    if "email" in changes:
+        _email_free(session, changes["email"], but=row.id)
+    for name, value in changes.items():
+        setattr(row, name, value.value if hasattr(value, "value") else value)
+    _flush_or_conflict(session, "the change conflicts with another member")
+    return row
+
+
+def delete_member(session: Session, row: MemberRow) -> None:
+    session.delete(row)
+    session.flush()
+
+
+def member_out(row: MemberRow, public_url: str) -> MemberOut:
+    feed, webcal = feed_urls(row.feed_token, public_url)
+    return MemberOut(
+        id=row.id,
+        name=row.name,
+        email=row.email,
+        company=row.company,
+        chapter=row.chapter,  # type: ignore[arg-type]
+        locale=row.locale,  # type: ignore[arg-type]
+        timezone=row.timezone,
+        channels=list(row.channels or []),
+        feed_url=feed,
+        webcal_url=webcal,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def subscribe(session: Session, member: MemberRow, data: SubscriptionCreate) -> SubscriptionRow:
+    if data.series_id is not None:
+        series = get_series(session, data.series_id)
+        if series.status == SeriesStatus.CANCELLED.value:
+            raise Conflict(f"series {series.id} is cancelled", field="series_id")
+        target_type, target = "series", str(series.id)
+    elif data.chapter is not None:
+        target_type, target = "chapter", data.chapter.value
+    else:
+        assert data.kind is not None
+        target_type, target = "kind", data.kind.value
+    existing = session.scalar(
+        select(SubscriptionRow).where(
+            SubscriptionRow.member_id == member.id,
+            SubscriptionRow.target_type == target_type,
+            SubscriptionRow.target == target,
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"member is already subscribed to {target_type} {target} (subscription {existing.id})")
+    row = SubscriptionRow(
+        id=uuid.uuid4(),
+        member_id=member.id,
+        target_type=target_type,
+        target=target,
+        series_id=data.series_id,
+    )
+    session.add(row)
+    _flush_or_conflict(session, f"member is already subscribed to {target_type} {target}")
+    return row
+
+
+def subscriptions_of(session: Session, member: MemberRow) -> Sequence[SubscriptionRow]:
+    query = select(SubscriptionRow).where(SubscriptionRow.member_id == member.id)
+    return session.scalars(query.order_by(SubscriptionRow.created_at, SubscriptionRow.id)).all()
+
+
+def unsubscribe(session: Session, member: MemberRow, subscription_id: uuid.UUID) -> None:
+    row = session.get(SubscriptionRow, subscription_id)
+    if row is None or row.member_id != member.id:
+        raise NotFound(f"member {member.id} has no subscription {subscription_id}")
+    session.delete(row)
+    session.flush()
+
+
+def subscription_out(row: SubscriptionRow) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=row.id,
+        member_id=row.member_id,
+        series_id=row.series_id,
+        chapter=Chapter(row.target) if row.target_type == "chapter" else None,
+        kind=Kind(row.target) if row.target_type == "kind" else None,
+        created_at=row.created_at,
+    )
+
+
+def _flush_or_conflict(session: Session, message: str) -> None:
+    """Flush; a unique-key race lost to another request becomes a 409 (the session is dropped)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(message) from exc
+
+
+def series_followed_by(
+    session: Session, member_id: uuid.UUID, *, include_cancelled: bool = False
+) -> Sequence[uuid.UUID]:
+    """The series a member follows: directly, through a chapter, or through a kind."""
+    subs = session.execute(
+        select(SubscriptionRow.target_type, SubscriptionRow.target).where(
+            SubscriptionRow.member_id == member_id
+        )
+    ).all()
+    if not subs:
+        return []
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for target_type, target in subs:
+        by_type[target_type].append(target)
+    conditions = []
+    if by_type["series"]:
+        conditions.append(SeriesRow.id.in_([uuid.UUID(s) for s in by_type["series"]]))
+    if by_type["chapter"]:
+        conditions.append(SeriesRow.chapter.in_(by_type["chapter"]))
+    if by_type["kind"]:
+        conditions.append(SeriesRow.kind.in_(by_type["kind"]))
+    query = select(SeriesRow.id).where(or_(*conditions))
+    if not include_cancelled:
+        query = query.where(SeriesRow.status == SeriesStatus.ACTIVE.value)
+    return session.scalars(query).all()

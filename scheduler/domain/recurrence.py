@@ -1,0 +1,392 @@
+"""The recurrence engine: from a series' timing to its occurrences. Pure: no I/O, no clock.
+
+Rules are expanded in the series' local wall time (RFC 5545 semantics: "every Thursday at
+14:00" stays 14:00 across a DST change) and every instant is then fixed in UTC. Each
+occurrence keeps, for life, its ``recurrence_id`` (original start, UTC) and a UID derived from
+the series UID and that id, whatever moves, holiday shifts or edits happen to it later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rrulestr
+
+from scheduler.domain.errors import RecurrenceError
+from scheduler.domain.holidays import HolidayCalendar, next_workday
+from scheduler.domain.rules import ParsedRule, parse_rule
+from schemas.ids import occurrence_uid
+from schemas.names import OccurrenceStatus, SkipHolidays
+
+#: Most occurrences one expansion may produce; a larger answer needs a narrower window.
+MAX_OCCURRENCES = 5000
+#: How far ahead the DST-gap check looks for an unbounded rule.
+GAP_CHECK_YEARS = 10
+MAX_DURATION = timedelta(days=14)
+#: Wall times outside these years are refused; instants outside them are never expanded.
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
+MIN_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_INSTANT = datetime(3500, 1, 1, tzinfo=UTC)
+#: A holiday shift moves a session by at most this much (the longest break plus a weekend).
+_SHIFT_MARGIN = timedelta(days=16)
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The IANA zone ``name``, or a :class:`RecurrenceError` naming the field."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise RecurrenceError(
+            f"unknown time zone {name!r}; use an IANA name such as 'Asia/Shanghai'",
+            field="timezone",
+        ) from exc
+
+
+def to_local(value: datetime, zone: ZoneInfo) -> datetime:
+    """A wall time in ``zone`` (naive); an aware value is converted, a naive one kept."""
+    if value.tzinfo is None:
+        return value.replace(microsecond=0)
+    return value.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+def local_to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """Fix a wall time in UTC; an ambiguous time (DST fold) takes its first instance."""
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+
+
+def exists_locally(local: datetime, zone: ZoneInfo) -> bool:
+    """False for a wall time skipped by a DST change (e.g. 02:30 on a spring-forward night)."""
+    back = local_to_utc(local, zone).astimezone(zone).replace(tzinfo=None)
+    return back == local
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A series' checked timing. Build it with :func:`make_timing`, never directly."""
+
+    dtstart: datetime  # naive wall time in ``timezone``
+    timezone: str
+    duration: timedelta
+    rule: ParsedRule | None
+    exdates: tuple[datetime, ...] = ()
+    rdates: tuple[datetime, ...] = ()
+    skip_holidays: SkipHolidays = SkipHolidays.NONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def bounded(self) -> bool:
+        return self.rule is None or self.rule.bounded
+
+    @cached_property
+    def _rrule(self) -> rrule | None:
+        if self.rule is None:
+            return None
+        return rrulestr(self.rule.dateutil_text(self.zone), dtstart=self.dtstart)  # type: ignore[return-value]
+
+    def rule_starts(
+        self, after: datetime | None = None, before: datetime | None = None
+    ) -> Iterator[datetime]:
+        """Wall-time starts from the rule and RDATEs, minus EXDATEs, in order, within bounds."""
+        excluded = set(self.exdates)
+        ruled: Iterable[datetime]
+        if self._rrule is None:
+            ruled = [self.dtstart]
+        elif after is None:
+            ruled = iter(self._rrule)
+        else:
+            ruled = self._rrule.xafter(after, inc=True)
+        extra = sorted({*self.rdates} - {self.dtstart})
+        seen: set[datetime] = set()
+        for start in _merge(ruled, extra):
+            if before is not None and start >= before:
+                return
+            if after is not None and start < after:
+                continue
+            if start in excluded or start in seen:
+                continue
+            seen.add(start)
+            yield start
+
+    def is_rule_instance(self, local: datetime) -> bool:
+        """Whether ``local`` is a start of the rule or an RDATE (EXDATEs not removed)."""
+        if local in self.rdates or local == self.dtstart:
+            return True
+        if self._rrule is None:
+            return False
+        return self._rrule.after(local, inc=True) == local
+
+
+def _merge(first: Iterable[datetime], second: Sequence[datetime]) -> Iterator[datetime]:
+    """Merge two ascending streams; the first may be infinite."""
+    pending = list(second)
+    for value in first:
+        while pending and pending[0] < value:
+            yield pending.pop(0)
+        yield value
+    yield from pending
+
+
+def make_timing(
+    *,
+    dtstart: datetime,
+    timezone: str,
+    duration: timedelta,
+    rrule: str | None = None,
+    exdates: Iterable[datetime] = (),
+    rdates: Iterable[datetime] = (),
+    skip_holidays: SkipHolidays | str = SkipHolidays.NONE,
+) -> Timing:
+    """Check a series' timing and return it normalized, or raise :class:`RecurrenceError`.
+
+    Refused: an unknown zone, a non-positive or over-long duration, an unparseable RRULE, COUNT
+    with UNTIL, a dtstart that is not itself an instance of the rule, an EXDATE that removes
+    nothing, a session at a wall time that does not exist in the zone (DST gap), and a bounded
+    rule with more than :data:`MAX_OCCURRENCES` sessions.
+    """
+    zone = zone_of(timezone)
+    start = to_local(require_in_range(dtstart, "dtstart"), zone)
+    if duration <= timedelta(0):
+        raise RecurrenceError("duration must be positive, e.g. PT2H", field="duration")
+    if duration > MAX_DURATION:
+        raise RecurrenceError("a session may last at most 14 days (P14D)", field="duration")
+    _require_exists(start, zone, "dtstart")
+    parsed = parse_rule(rrule, zone) if rrule and rrule.strip() else None
+    ex = tuple(sorted({to_local(require_in_range(d, "exdates"), zone) for d in exdates}))
+    rd = tuple(sorted({to_local(require_in_range(d, "rdates"), zone) for d in rdates}))
+    for index, extra in enumerate(rd):
+        _require_exists(extra, zone, f"rdates[{index}]")
+        if extra < start:
+            raise RecurrenceError(
+                f"rdate {extra:%Y-%m-%dT%H:%M} is before dtstart {start:%Y-%m-%dT%H:%M}",
+                field=f"rdates[{index}]",
+            )
+    timing = Timing(start, timezone, duration, parsed, ex, rd, SkipHolidays(skip_holidays))
+
+    if parsed is not None and timing._rrule is not None:
+        first = timing._rrule.after(start, inc=True)
+        if first != start:
+            detail = (
+                f"its first session would be {first:%Y-%m-%dT%H:%M}" if first else "it has no session at all"
+            )
+            raise RecurrenceError(
+                f"dtstart {start:%Y-%m-%dT%H:%M} ({start:%A}) is not a session of the rule "
+                f"{parsed.text}: {detail}; set dtstart to the first session",
+                field="dtstart",
+            )
+    for index, gone in enumerate(ex):
+        if not timing.is_rule_instance(gone):
+            raise RecurrenceError(
+                f"exdate {gone:%Y-%m-%dT%H:%M} is not a session of this series, so it "
+                "removes nothing; give the exact start of the session to drop",
+                field=f"exdates[{index}]",
+            )
+    _check_extent(timing, zone)
+    return timing
+
+
+def require_in_range(value: datetime, field_name: str) -> datetime:
+    """Refuse dates no session series can mean (and that would overflow zone arithmetic)."""
+    if not EARLIEST_YEAR <= value.year < LATEST_YEAR:
+        raise RecurrenceError(
+            f"{value:%Y-%m-%d} is outside the supported years {EARLIEST_YEAR}–{LATEST_YEAR - 1}",
+            field=field_name,
+        )
+    return value
+
+
+def _require_exists(local: datetime, zone: ZoneInfo, field_name: str) -> None:
+    if not exists_locally(local, zone):
+        raise RecurrenceError(
+            f"{local:%Y-%m-%dT%H:%M} does not exist in {zone.key} (the clocks skip it for "
+            "daylight saving time); choose another time",
+            field=field_name,
+        )
+
+
+def _check_extent(timing: Timing, zone: ZoneInfo) -> None:
+    """Refuse oversized bounded rules and sessions that fall into a DST gap."""
+    horizon = None if timing.bounded else timing.dtstart.replace(year=timing.dtstart.year + GAP_CHECK_YEARS)
+    starts = timing.rule_starts(before=horizon)
+    for count, local in enumerate(starts, start=1):
+        if timing.bounded and count > MAX_OCCURRENCES:
+            raise RecurrenceError(
+                f"the rule yields more than {MAX_OCCURRENCES} sessions; set an earlier UNTIL",
+                field="rrule",
+            )
+        if not exists_locally(local, zone):
+            raise RecurrenceError(
+                f"the session on {local:%Y-%m-%d} at {local:%H:%M} does not exist in {zone.key} "
+                "(daylight saving time skips it); add it to exdates or choose another time",
+                field="rrule",
+            )
+
+
+@dataclass(frozen=True)
+class Override:
+    """What staff changed on one occurrence (``start``/``end`` aware; None = unchanged)."""
+
+    recurrence_id: datetime
+    start: datetime | None = None
+    end: datetime | None = None
+    cancelled: bool = False
+    venue: str | None = None
+    agenda: str | None = None
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One session as calendars and notices see it."""
+
+    recurrence_id: datetime  # original start, UTC
+    uid: str
+    start: datetime  # aware, in the series' zone
+    end: datetime
+    status: OccurrenceStatus
+    sequence: int
+    provisional: bool = False
+    holiday: str | None = None  # the statutory break that moved this session, if any
+    venue: str | None = None
+    agenda: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def expand(
+    timing: Timing,
+    *,
+    series_uid: str,
+    sequence: int = 0,
+    overrides: Iterable[Override] = (),
+    holidays: HolidayCalendar | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    cancelled_from: datetime | None = None,
+    limit: int = MAX_OCCURRENCES,
+) -> list[Occurrence]:
+    """All occurrences whose (actual) start lies in ``window`` = [start, end), UTC-aware.
+
+    ``sequence`` is the series' own SEQUENCE; an occurrence's is that plus its override's.
+    ``cancelled_from``: the series was cancelled then; sessions from that instant on are
+    cancelled. An unbounded rule needs a window; more than ``limit`` results is an error.
+    """
+    if window is None and not timing.bounded:
+        raise RecurrenceError(
+            f"the rule {timing.rule.text if timing.rule else ''} has no end (no COUNT or "
+            "UNTIL): give a window (start and end)",
+            field="window",
+        )
+    if window is not None:
+        if not window[0] < window[1]:
+            raise RecurrenceError("the window's start must be before its end", field="window")
+        window = (max(window[0], MIN_INSTANT), min(window[1], MAX_INSTANT))
+    if timing.skip_holidays != SkipHolidays.NONE and holidays is None:
+        raise ValueError("a holiday calendar is needed for skip_holidays=" + timing.skip_holidays)
+    zone = timing.zone
+    by_id = {o.recurrence_id: o for o in overrides}
+
+    after = before = None
+    if window is not None:
+        after = to_local(window[0] - _SHIFT_MARGIN, zone)
+        before = to_local(window[1] + timedelta(days=1), zone)
+    results: list[Occurrence] = []
+    seen: set[datetime] = set()
+    starts = timing.rule_starts(after=after, before=before)
+    for local in starts:
+        rid = local_to_utc(local, zone)
+        seen.add(rid)
+        occ = _build(timing, local, rid, series_uid, sequence, by_id.get(rid), holidays, cancelled_from)
+        if occ is not None and _inside(occ.start, window):
+            results.append(occ)
+            if len(results) > limit:
+                raise _too_many(limit)
+
+    if window is not None:  # sessions moved into the window from outside it
+        for rid, override in by_id.items():
+            if rid in seen or override.start is None or not _inside(override.start, window):
+                continue
+            local = to_local(rid, zone)
+            if not timing.is_rule_instance(local) or local in timing.exdates:
+                continue
+            occ = _build(timing, local, rid, series_uid, sequence, override, holidays, cancelled_from)
+            if occ is not None:
+                results.append(occ)
+    if len(results) > limit:
+        raise _too_many(limit)
+    results.sort(key=lambda o: (o.start, o.recurrence_id))
+    return results
+
+
+def _too_many(limit: int) -> RecurrenceError:
+    return RecurrenceError(f"more than {limit} sessions in the window; narrow it", field="window")
+
+
+def _inside(instant: datetime, window: tuple[datetime, datetime] | None) -> bool:
+    return window is None or window[0] <= instant < window[1]
+
+
+def _build(
+    timing: Timing,
+    local: datetime,
+    rid: datetime,
+    series_uid: str,
+    sequence: int,
+    override: Override | None,
+    holidays: HolidayCalendar | None,
+    cancelled_from: datetime | None,
+) -> Occurrence | None:
+    zone = timing.zone
+    start_local, holiday, provisional = local, None, False
+    if timing.skip_holidays != SkipHolidays.NONE and holidays is not None:
+        info = holidays.day(local.date())
+        if not info.known:
+            provisional = True
+        elif info.statutory_off:
+            holiday = info.holiday
+            if timing.skip_holidays == SkipHolidays.CN_STATUTORY and override is None:
+                return None
+            if timing.skip_holidays == SkipHolidays.CN_STATUTORY_SHIFT:
+                target = next_workday(holidays, local.date())
+                shifted = _on_day(local, target.day)
+                if override is None and timing.is_rule_instance(shifted) and shifted not in timing.exdates:
+                    return None  # the series already meets on that day: no second session
+                provisional = not target.known
+                start_local = shifted
+    start = start_local.replace(tzinfo=zone, fold=0).astimezone(zone)
+    end = start + timing.duration
+    status = OccurrenceStatus.SCHEDULED
+    venue = agenda = None
+    extra_sequence = 0
+    if override is not None:
+        if override.start is not None:
+            start = override.start.astimezone(zone)
+            end = (override.end or override.start + timing.duration).astimezone(zone)
+            status = OccurrenceStatus.MOVED
+        elif override.end is not None:
+            end = override.end.astimezone(zone)
+        if override.cancelled:
+            status = OccurrenceStatus.CANCELLED
+        venue, agenda, extra_sequence = override.venue, override.agenda, override.sequence
+    if cancelled_from is not None and start >= cancelled_from:
+        status = OccurrenceStatus.CANCELLED
+    return Occurrence(
+        recurrence_id=rid,
+        uid=occurrence_uid(series_uid, rid),
+        start=start,
+        end=end,
+        status=status,
+        sequence=sequence + extra_sequence,
+        provisional=provisional,
+        holiday=holiday,
+        venue=venue,
+        agenda=agenda,
+    )
+
+
+def _on_day(local: datetime, day: date) -> datetime:
+    return datetime.combine(day, local.time())

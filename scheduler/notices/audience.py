@@ -1,0 +1,133 @@
+"""Who hears about an occurrence, and what they answered: the facts behind the occurrence page.
+
+The split mirrors the planner's rules (:mod:`scheduler.notices.policy`): a member who has been told
+of the session (an invitation or update was published or sent) gets an update or cancellation
+right away after a change; a subscriber not yet invited gets the current details with the
+invitation; the chapter's chat groups hear of changes too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from scheduler.db.models import (
+    ChapterWebhookRow,
+    FollowupResponseRow,
+    MemberRow,
+    NoticeRow,
+    RsvpRow,
+    SeriesRow,
+)
+from scheduler.notices.planner import subscriber_ids
+from scheduler.notices.policy import CALENDAR_KINDS, TOLD
+
+
+@dataclass(frozen=True)
+class Audience:
+    told: list[MemberRow]  # get an update (or cancellation) as soon as the change is saved
+    not_told: list[MemberRow]  # get the invitation later, with the current details
+    webhooks: int  # the chapter's chat groups
+
+
+def audience(session: Session, series: SeriesRow, occurrence_uid: str) -> Audience:
+    told_ids = set(
+        session.scalars(
+            select(NoticeRow.member_id).where(
+                NoticeRow.occurrence_uid == occurrence_uid,
+                NoticeRow.member_id.is_not(None),
+                NoticeRow.kind.in_([k.value for k in CALENDAR_KINDS]),
+                NoticeRow.status.in_([s.value for s in TOLD]),
+            )
+        )
+    )
+    following = subscriber_ids(session, series)
+    wanted = told_ids | following
+    members = (
+        session.scalars(select(MemberRow).where(MemberRow.id.in_(wanted)).order_by(MemberRow.name)).all()
+        if wanted
+        else []
+    )
+    told = [m for m in members if m.id in told_ids]
+    not_told = [m for m in members if m.id not in told_ids and "email" in (m.channels or [])]
+    webhooks = session.scalar(
+        select(func.count())
+        .select_from(ChapterWebhookRow)
+        .where(ChapterWebhookRow.chapter == series.chapter, ChapterWebhookRow.enabled.is_(True))
+    )
+    return Audience(told=told, not_told=not_told, webhooks=int(webhooks or 0))
+
+
+def told_of_series(session: Session, series_id: uuid.UUID, now: datetime) -> int:
+    """How many members were told of at least one session of the series still ahead: the people
+    an edit of the series' calendar facts sends an update to."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(NoticeRow.member_id))).where(
+                NoticeRow.series_id == series_id,
+                NoticeRow.member_id.is_not(None),
+                NoticeRow.starts_at >= now,
+                NoticeRow.kind.in_([k.value for k in CALENDAR_KINDS]),
+                NoticeRow.status.in_([s.value for s in TOLD]),
+            )
+        )
+        or 0
+    )
+
+
+def rsvp_counts(session: Session, occurrence_uids: Iterable[str]) -> dict[str, Counter[str]]:
+    """Per occurrence: how many accepted, declined, tentative."""
+    uids = list(occurrence_uids)
+    counts: dict[str, Counter[str]] = {uid: Counter() for uid in uids}
+    if not uids:
+        return counts
+    for uid, response, n in session.execute(
+        select(RsvpRow.occurrence_uid, RsvpRow.response, func.count())
+        .where(RsvpRow.occurrence_uid.in_(uids))
+        .group_by(RsvpRow.occurrence_uid, RsvpRow.response)
+    ):
+        counts[uid][response] = n
+    return counts
+
+
+def followup_counts(session: Session, occurrence_uids: Iterable[str]) -> dict[str, int]:
+    uids = list(occurrence_uids)
+    if not uids:
+        return {}
+    rows = session.execute(
+        select(FollowupResponseRow.occurrence_uid, func.count())
+        .where(FollowupResponseRow.occurrence_uid.in_(uids))
+        .group_by(FollowupResponseRow.occurrence_uid)
+    )
+    return {uid: n for uid, n in rows}
+
+
+@dataclass(frozen=True)
+class Followup:
+    member: str
+    company: str
+    kind: str
+    text: str
+
+
+def followups(session: Session, occurrence_uid: str) -> list[Followup]:
+    rows = session.execute(
+        select(FollowupResponseRow, MemberRow)
+        .join(MemberRow, MemberRow.id == FollowupResponseRow.member_id)
+        .where(FollowupResponseRow.occurrence_uid == occurrence_uid)
+        .order_by(FollowupResponseRow.created_at)
+    )
+    return [Followup(m.name, m.company, f.kind, f.text) for f, m in rows]
+
+
+def member_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, MemberRow]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {m.id: m for m in session.scalars(select(MemberRow).where(MemberRow.id.in_(wanted)))}

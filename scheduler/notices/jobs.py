@@ -1,0 +1,218 @@
+"""The scheduler service: APScheduler as the clock, the notices table as the record.
+
+Jobs, all in APScheduler's in-memory store (nothing pickled, nothing to lose on a crash):
+
+* ``dispatch`` — runs when the earliest pending notice comes due (it reschedules itself after
+  every run from ``min(due_at)``, and is woken at once when the planner adds earlier work),
+  with a 30-second safety net;
+* ``plan-requested`` — re-plans the series and members the API flagged; woken at once by
+  PostgreSQL ``NOTIFY`` (or in-process in ``serve all``), otherwise every 2 seconds;
+* ``plan-horizon`` — every series, every 10 minutes, so new sessions come into view;
+* ``reap-leases`` — every 30 seconds, publishes again what no worker answered for;
+* ``holidays`` — daily, re-plans series that follow the statutory holiday calendar.
+
+Every job may run late or twice without harm: each one reads what it needs from the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from scheduler.bus.base import Bus
+from scheduler.db.models import SeriesRow
+from scheduler.db.session import Database
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.notices.dispatcher import Dispatcher
+from scheduler.notices.planner import PLAN_CHANNEL, Planner, request_plan
+from scheduler.ops.backoff import Backoff
+from scheduler.ops.config import Settings
+from schemas.names import SeriesStatus, SkipHolidays
+
+log = structlog.get_logger(__name__)
+
+IDLE_CHECK = timedelta(seconds=30)
+
+
+class SchedulerService:
+    """Planner and dispatcher on an APScheduler clock; ``start()``, then ``stop()``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        bus: Bus,
+        holidays: HolidayCalendar,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        listen: bool = True,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.planner = Planner(db, holidays, horizon=timedelta(days=settings.horizon_days), clock=clock)
+        self.lease = timedelta(seconds=settings.lease_seconds)
+        self.dispatcher = Dispatcher(
+            db,
+            bus,
+            batch_size=settings.dispatch_batch,
+            lease=timedelta(seconds=settings.lease_seconds),
+            clock=clock,
+        )
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=4)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._lock = threading.Lock()
+        self._dispatching = False
+        self._woken = False
+        self._listener = (
+            PlanListener(db.url, self.wake_planner) if listen and db.dialect == "postgresql" else None
+        )
+
+    def start(self) -> None:
+        self.bus.declare()
+        now = self.clock()
+        self.scheduler.add_job(
+            self._dispatch, "interval", id="dispatch", seconds=IDLE_CHECK.total_seconds(), next_run_time=now
+        )
+        self.scheduler.add_job(
+            self._plan_requested, "interval", id="plan-requested", seconds=2, next_run_time=now
+        )
+        self.scheduler.add_job(
+            self._plan_horizon, "interval", id="plan-horizon", minutes=10, next_run_time=now
+        )
+        reap_every = max(1.0, min(30.0, self.lease.total_seconds() / 2))
+        self.scheduler.add_job(self._reap, "interval", id="reap-leases", seconds=reap_every)
+        self.scheduler.add_job(self._holidays, "interval", id="holidays", hours=24)
+        self.scheduler.start()
+        if self._listener is not None:
+            self._listener.start()
+        log.info("scheduler_started", bus=type(self.bus).__name__, database=self.db.dialect)
+
+    def stop(self) -> None:
+        """Finish the running jobs (an in-flight batch is confirmed or rolled back), then stop."""
+        if self._listener is not None:
+            self._listener.stop()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        log.info("scheduler_stopped")
+
+    # --- wake-ups -----------------------------------------------------------------------------
+
+    def wake_dispatch(self) -> None:
+        with self._lock:
+            if self._dispatching:
+                self._woken = True
+                return
+        self._reschedule("dispatch", self.clock())
+
+    def wake_planner(self) -> None:
+        self._reschedule("plan-requested", self.clock())
+
+    def _reschedule(self, job_id: str, at: datetime) -> None:
+        if self.scheduler.running:
+            try:
+                self.scheduler.modify_job(job_id, next_run_time=at)
+            except LookupError:  # shutting down
+                pass
+
+    # --- jobs ------------------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            self._dispatching, self._woken = True, False
+        at = self.clock() + IDLE_CHECK
+        try:
+            while True:
+                report = self.dispatcher.dispatch_once()
+                if report.claimed < self.dispatcher.batch_size:
+                    break
+            due = self.dispatcher.next_due()
+            if due is not None:
+                at = min(at, max(due, self.clock()))
+        except Exception:
+            log.exception("dispatch_failed")
+            at = self.clock() + timedelta(seconds=5)
+        finally:
+            with self._lock:
+                self._dispatching = False
+                if self._woken:
+                    at = self.clock()
+                self._reschedule("dispatch", at)
+
+    def _plan_requested(self) -> None:
+        if self.planner.plan_requested().changed:
+            self.wake_dispatch()
+
+    def _plan_horizon(self) -> None:
+        report = self.planner.plan_all()
+        log.info(
+            "horizon_planned", created=report.created, retimed=report.retimed, cancelled=report.cancelled
+        )
+        if report.changed:
+            self.wake_dispatch()
+
+    def _reap(self) -> None:
+        if self.dispatcher.reap_leases():
+            self.wake_dispatch()
+
+    def _holidays(self) -> None:
+        """Holiday data changes when a new year's calendar is installed: re-plan what depends on it."""
+        with self.db.session() as session:
+            ids = session.scalars(
+                select(SeriesRow.id).where(
+                    SeriesRow.status == SeriesStatus.ACTIVE.value,
+                    SeriesRow.skip_holidays != SkipHolidays.NONE.value,
+                )
+            ).all()
+            request_plan(session, series_ids=ids, now=self.clock())
+        self.wake_planner()
+
+
+class PlanListener:
+    """``LISTEN exsched_plan`` on its own PostgreSQL connection; calls back on every ``NOTIFY``."""
+
+    def __init__(self, url: str, on_notify: Callable[[], None]) -> None:
+        parsed = make_url(url)
+        self.conninfo = psycopg.conninfo.make_conninfo(
+            host=parsed.host or "",
+            port=parsed.port or 5432,
+            user=parsed.username or "",
+            password=parsed.password or "",
+            dbname=parsed.database or "",
+        )
+        self.on_notify = on_notify
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="exsched-plan-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        backoff = Backoff()
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {PLAN_CHANNEL}")
+                    backoff.reset()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.on_notify()
+            except psycopg.Error as exc:
+                delay = backoff.next()
+                log.warning("plan_listener_reconnect", error=str(exc), retry_in=round(delay, 2))
+                self._stop.wait(delay)

@@ -1,0 +1,474 @@
+"""The planner: keeps the notices table equal to what every subscribed member is owed.
+
+It runs in the scheduler service: over every active series on a rolling horizon (so new
+sessions come into view), and right away for the series and members whose change was
+requested with :func:`request_plan` (the API does that in the same transaction as the change,
+and PostgreSQL's ``NOTIFY`` wakes the scheduler). Planning one series twice changes nothing:
+notice ids are deterministic and :func:`scheduler.notices.policy.plan_pair` only returns differences.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Table, bindparam, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow, SubscriptionRow
+from scheduler.db.session import Database
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.members import series_followed_by
+from scheduler.domain.recurrence import Occurrence
+from scheduler.domain.series import occurrence_at, occurrences
+from scheduler.notices.policy import Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
+from schemas.names import Channel, NoticeKind, NoticeStatus, OccurrenceStatus, SeriesStatus
+
+log = structlog.get_logger(__name__)
+
+PLAN_CHANNEL = "exsched_plan"  # PostgreSQL NOTIFY channel
+MEMBER_CHANNELS = frozenset({Channel.EMAIL})
+OPEN = (NoticeStatus.PENDING.value, NoticeStatus.PUBLISHED.value, NoticeStatus.SENDING.value)
+NOTICES: Table = NoticeRow.__table__  # type: ignore[assignment]
+
+
+def request_plan(
+    session: Session,
+    *,
+    series_ids: Iterable[uuid.UUID] = (),
+    member_ids: Iterable[uuid.UUID] = (),
+    now: datetime | None = None,
+) -> None:
+    """Ask the scheduler to re-plan these series and members, as part of the caller's transaction."""
+    now = now or datetime.now(UTC)
+    series_ids, member_ids = list(series_ids), list(member_ids)
+    if series_ids:
+        session.execute(update(SeriesRow).where(SeriesRow.id.in_(series_ids)).values(plan_requested_at=now))
+    if member_ids:
+        session.execute(update(MemberRow).where(MemberRow.id.in_(member_ids)).values(plan_requested_at=now))
+    if (series_ids or member_ids) and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": PLAN_CHANNEL})
+
+
+@dataclass
+class PlanReport:
+    created: int = 0
+    retimed: int = 0
+    cancelled: int = 0
+
+    def add(self, other: PlanReport) -> None:
+        self.created += other.created
+        self.retimed += other.retimed
+        self.cancelled += other.cancelled
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.retimed + self.cancelled
+
+
+class Planner:
+    """Applies :func:`plan_pair` to the database, one series at a time, one transaction each."""
+
+    def __init__(
+        self,
+        db: Database,
+        holidays: HolidayCalendar,
+        *,
+        horizon: timedelta = timedelta(days=60),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.holidays = holidays
+        self.horizon = horizon
+        self.clock = clock
+
+    # --- entry points -------------------------------------------------------------------------
+
+    def plan_all(self) -> PlanReport:
+        """Every active series (the rolling horizon moves on)."""
+        with self.db.session() as session:
+            ids = session.scalars(
+                select(SeriesRow.id).where(SeriesRow.status == SeriesStatus.ACTIVE.value)
+            ).all()
+        report = PlanReport()
+        for series_id in ids:
+            report.add(self.plan_series(series_id))
+        return report
+
+    def plan_requested(self) -> PlanReport:
+        """The series and members whose re-plan was requested, then clear the requests."""
+        report = PlanReport()
+        with self.db.session() as session:
+            series = session.execute(
+                select(SeriesRow.id, SeriesRow.plan_requested_at).where(
+                    SeriesRow.plan_requested_at.is_not(None)
+                )
+            ).all()
+            members = session.execute(
+                select(MemberRow.id, MemberRow.plan_requested_at).where(
+                    MemberRow.plan_requested_at.is_not(None)
+                )
+            ).all()
+        for series_id, requested in series:
+            report.add(self.plan_series(series_id))
+            self._clear(SeriesRow, series_id, requested)
+        for member_id, requested in members:
+            report.add(self.plan_member(member_id))
+            self._clear(MemberRow, member_id, requested)
+        return report
+
+    def _clear(
+        self, model: type[SeriesRow] | type[MemberRow], row_id: uuid.UUID, requested: datetime | None
+    ) -> None:
+        """Clear a request unless a newer one came in while planning."""
+        with self.db.session() as session:
+            session.execute(
+                update(model)
+                .where(model.id == row_id, model.plan_requested_at == requested)
+                .values(plan_requested_at=None)
+            )
+
+    def plan_member(self, member_id: uuid.UUID) -> PlanReport:
+        """Every series the member follows or has notices for, for this member only."""
+        report = PlanReport()
+        with self.db.session() as session:
+            member = session.get(MemberRow, member_id)
+            if member is None:
+                return report
+            followed = set(series_followed_by(session, member.id))
+            with_notices = set(
+                session.scalars(
+                    select(NoticeRow.series_id)
+                    .where(NoticeRow.member_id == member_id, NoticeRow.status.in_(OPEN))
+                    .distinct()
+                )
+            )
+        for series_id in sorted(followed | with_notices):
+            report.add(self.plan_series(series_id, only_member=member_id))
+        return report
+
+    def plan_series(self, series_id: uuid.UUID, *, only_member: uuid.UUID | None = None) -> PlanReport:
+        """Make the series' notices right (for one member, or for everyone)."""
+        with self.db.session() as session:
+            series = session.scalar(
+                select(SeriesRow)
+                .where(SeriesRow.id == series_id)
+                .options(selectinload(SeriesRow.overrides))
+                .with_for_update(of=SeriesRow)
+            )
+            if series is None:
+                return PlanReport()
+            # Read the clock only once the series is locked: a planner that waited for another
+            # must not plan with an earlier "now" than the one whose work it is looking at.
+            now = self.clock()
+            plan = NoticePlan(
+                invite_before=timedelta(seconds=series.invite_before_s),
+                reminders=tuple(timedelta(seconds=s) for s in series.reminders_s),
+                followup_after=timedelta(seconds=series.followup_after_s),
+            )
+            recipients = self._recipients(session, series, plan, only_member)
+            lookback = timedelta(seconds=series.duration_s) + plan.followup_after + timedelta(days=1)
+            existing = self._existing(session, series_id, only_member, since=now - lookback)
+            facts = self._facts(series, existing, now, lookback, plan)
+            by_pair: dict[tuple[str, uuid.UUID], list[Existing]] = defaultdict(list)
+            for known in existing:
+                by_pair[(known.uid, known.member_id)].append(known.notice)
+            report = PlanReport()
+            creates: list[dict[str, Any]] = []
+            retimes: list[dict[str, Any]] = []
+            cancels: list[dict[str, Any]] = []
+            for occ in facts.values():
+                here = set(recipients) | {r for (uid, r) in by_pair if uid == occ.uid}
+                for recipient_id in sorted(here):
+                    wanted = recipients.get(recipient_id)
+                    theirs = by_pair.get((occ.uid, recipient_id), [])
+                    channels = (wanted.channels if wanted else set()) | {n.channel for n in theirs}
+                    for channel in sorted(channels):
+                        for change in plan_pair(
+                            occ,
+                            recipient_id,
+                            subscribed=wanted is not None and channel in wanted.channels,
+                            plan=wanted.plan if wanted else plan,
+                            existing=[n for n in theirs if n.channel == channel],
+                            now=now,
+                            channel=channel,
+                            followup=channel != Channel.WEBHOOK,
+                        ):
+                            if isinstance(change, Create):
+                                creates.append(_new_row(change, series_id, recipient_id, occ, channel, now))
+                            elif isinstance(change, Retime):
+                                retimes.append(_retime_params(change, occ, now))
+                            else:
+                                cancels.append({"_id": change.id, "_reason": change.reason, "_now": now})
+            connection = session.connection()
+            report.created = _insert(connection, creates)
+            report.retimed = _execute(connection, _RETIME, retimes)
+            report.cancelled = _execute(connection, _CANCEL, cancels)
+        _log_changes(series_id, creates, retimes, cancels)
+        return report
+
+    # --- queries --------------------------------------------------------------------------------
+
+    def _recipients(
+        self, session: Session, series: SeriesRow, plan: NoticePlan, only_member: uuid.UUID | None
+    ) -> dict[uuid.UUID, _Recipient]:
+        """Who the series' notices go to: subscribed members on their channels, and (when planning
+        the whole series) the chapter's chat-group webhooks."""
+        subscribers = self._subscribers(session, series)
+        if only_member is not None:
+            subscribers &= {only_member}
+        found: dict[uuid.UUID, _Recipient] = {}
+        if subscribers:
+            for member_id, channels in session.execute(
+                select(MemberRow.id, MemberRow.channels).where(MemberRow.id.in_(subscribers))
+            ):
+                usable = {Channel(c) for c in channels or ()} & MEMBER_CHANNELS
+                found[member_id] = _Recipient(usable, plan)
+        if only_member is None and series.status == SeriesStatus.ACTIVE.value:
+            for webhook in session.scalars(
+                select(ChapterWebhookRow).where(
+                    ChapterWebhookRow.chapter == series.chapter, ChapterWebhookRow.enabled.is_(True)
+                )
+            ):
+                reminders = plan.reminders[:1] if "reminder" in (webhook.events or ()) else ()
+                found[webhook.id] = _Recipient({Channel.WEBHOOK}, replace(plan, reminders=reminders))
+        return found
+
+    def _subscribers(self, session: Session, series: SeriesRow) -> set[uuid.UUID]:
+        return subscriber_ids(session, series)
+
+    def _existing(
+        self, session: Session, series_id: uuid.UUID, only_member: uuid.UUID | None, since: datetime
+    ) -> list[_Known]:
+        """Open notices, and all notices of sessions from ``since`` on."""
+        query = select(
+            NoticeRow.id,
+            NoticeRow.member_id,
+            NoticeRow.webhook_id,
+            NoticeRow.occurrence_uid,
+            NoticeRow.kind,
+            NoticeRow.slot,
+            NoticeRow.channel,
+            NoticeRow.sequence,
+            NoticeRow.status,
+            NoticeRow.due_at,
+            NoticeRow.starts_at,
+            NoticeRow.recurrence_id,
+        ).where(
+            NoticeRow.series_id == series_id,
+            or_(NoticeRow.status.in_(OPEN), NoticeRow.starts_at >= since, NoticeRow.starts_at.is_(None)),
+        )
+        if only_member is not None:
+            query = query.where(NoticeRow.member_id == only_member)
+        return [
+            _Known(
+                member_id=r.member_id or r.webhook_id,
+                uid=r.occurrence_uid,
+                recurrence_id=r.recurrence_id,
+                notice=Existing(
+                    id=r.id,
+                    kind=NoticeKind(r.kind),
+                    slot=r.slot,
+                    sequence=r.sequence,
+                    status=NoticeStatus(r.status),
+                    due_at=r.due_at,
+                    starts_at=r.starts_at,
+                    channel=Channel(r.channel),
+                ),
+            )
+            for r in session.execute(query)
+        ]
+
+    def _facts(
+        self,
+        series: SeriesRow,
+        existing: list[_Known],
+        now: datetime,
+        lookback: timedelta,
+        plan: NoticePlan,
+    ) -> dict[str, OccurrenceFacts]:
+        """Occurrences in the planning window, and those existing notices refer to."""
+        facts: dict[str, OccurrenceFacts] = {}
+        if series.status == SeriesStatus.ACTIVE.value:
+            ahead = self.horizon + plan.invite_before
+            for occ in occurrences(series, self.holidays, now - lookback, now + ahead):
+                facts[occ.uid] = _facts_of(occ)
+        for known in existing:
+            if known.uid in facts:
+                continue
+            found = occurrence_at(series, known.recurrence_id, self.holidays)
+            if found is not None:
+                facts[known.uid] = _facts_of(found)
+                continue
+            same = [k.notice for k in existing if k.uid == known.uid]
+            start = max((n.starts_at for n in same if n.starts_at is not None), default=known.recurrence_id)
+            facts[known.uid] = OccurrenceFacts(
+                uid=known.uid,
+                recurrence_id=known.recurrence_id,
+                start=start,
+                end=start,
+                sequence=max(n.sequence for n in same) + 1,
+                gone=True,
+                reason="the session no longer exists (the series' rule or dates changed)",
+            )
+        return facts
+
+
+def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
+    """Members who follow an active series: directly, through its chapter or through its kind."""
+    if series.status != SeriesStatus.ACTIVE.value:
+        return set()
+    targets = or_(
+        (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id)),
+        (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
+        (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
+    )
+    return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    """A member or a webhook, the channels it takes notices on, and its notice plan."""
+
+    channels: set[Channel]
+    plan: NoticePlan
+
+
+@dataclass(frozen=True)
+class _Known:
+    """An existing notice with the keys it is grouped by."""
+
+    member_id: uuid.UUID
+    uid: str
+    recurrence_id: datetime
+    notice: Existing
+
+
+def _facts_of(occ: Occurrence) -> OccurrenceFacts:
+    cancelled = occ.status == OccurrenceStatus.CANCELLED
+    return OccurrenceFacts(
+        uid=occ.uid,
+        recurrence_id=occ.recurrence_id,
+        start=occ.start,
+        end=occ.end,
+        sequence=occ.sequence,
+        gone=cancelled,
+        reason="the session was cancelled" if cancelled else "",
+    )
+
+
+def _new_row(
+    change: Create,
+    series_id: uuid.UUID,
+    member_id: uuid.UUID,
+    occ: OccurrenceFacts,
+    channel: Channel,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "series_id": series_id,
+        "member_id": None if channel == Channel.WEBHOOK else member_id,
+        "webhook_id": member_id if channel == Channel.WEBHOOK else None,
+        "occurrence_uid": occ.uid,
+        "recurrence_id": occ.recurrence_id,
+        "kind": change.kind.value,
+        "slot": change.slot,
+        "channel": channel.value,
+        "sequence": change.sequence,
+        "due_at": change.due_at,
+        "starts_at": occ.start,
+        "status": NoticeStatus.PENDING.value,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _retime_params(change: Retime, occ: OccurrenceFacts, now: datetime) -> dict[str, Any]:
+    return {
+        "_id": change.id,
+        "_due": change.due_at,
+        "_sequence": change.sequence,
+        "_starts": occ.start,
+        "_now": now,
+        "_from": NoticeStatus.CANCELLED.value if change.revive else NoticeStatus.PENDING.value,
+    }
+
+
+_RETIME = (
+    update(NOTICES)
+    .where(NOTICES.c.id == bindparam("_id"), NOTICES.c.status == bindparam("_from"))
+    .values(
+        due_at=bindparam("_due"),
+        sequence=bindparam("_sequence"),
+        starts_at=bindparam("_starts"),
+        status=NoticeStatus.PENDING.value,
+        last_error=None,
+        updated_at=bindparam("_now"),
+    )
+)
+_CANCEL = (
+    update(NOTICES)
+    .where(NOTICES.c.id == bindparam("_id"), NOTICES.c.status == NoticeStatus.PENDING.value)
+    .values(
+        status=NoticeStatus.CANCELLED.value, last_error=bindparam("_reason"), updated_at=bindparam("_now")
+    )
+)
+
+
+def _insert(connection: Connection, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(NOTICES).on_conflict_do_nothing(index_elements=["id"])
+    connection.execute(statement, rows)
+    return len(rows)
+
+
+def _execute(connection: Connection, statement: Any, params: list[dict[str, Any]]) -> int:
+    if not params:
+        return 0
+    connection.execute(statement, params)
+    return len(params)
+
+
+def _log_changes(
+    series_id: uuid.UUID,
+    creates: list[dict[str, Any]],
+    retimes: list[dict[str, Any]],
+    cancels: list[dict[str, Any]],
+) -> None:
+    for row in creates:
+        log.info(
+            "notice_planned",
+            notice_id=str(row["id"]),
+            kind=row["kind"],
+            slot=row["slot"],
+            occurrence_uid=row["occurrence_uid"],
+            member_id=str(row["member_id"] or row["webhook_id"]),
+            due_at=row["due_at"].isoformat(),
+        )
+    for params in retimes:
+        log.info(
+            "notice_retimed",
+            notice_id=str(params["_id"]),
+            due_at=params["_due"].isoformat(),
+            sequence=params["_sequence"],
+        )
+    for params in cancels:
+        log.info("notice_cancelled", notice_id=str(params["_id"]), reason=params["_reason"])
+    if creates or retimes or cancels:
+        log.info(
+            "series_planned",
+            series_id=str(series_id),
+            created=len(creates),
+            retimed=len(retimes),
+            cancelled=len(cancels),
+        )

@@ -1,0 +1,1 @@
+"""What every process needs to run: settings, logs, metrics and health, reconnect backoff."""

@@ -1,0 +1,125 @@
+"""``/calendars``: webcal/ICS feeds, with ETag and Last-Modified so polling clients get 304s."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+
+import structlog
+from fastapi import APIRouter, Request, Response
+
+from scheduler.calendars.feeds import FeedService, RenderedFeed, series_calendar
+from scheduler.domain import members as people
+from scheduler.domain import series as catalog
+from scheduler.web.deps import SessionDep, SettingsDep, StaffDep
+from schemas.api import ErrorOut, MemberOut
+from schemas.names import Chapter, Kind
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["calendar feeds"])
+CALENDAR = "text/calendar; charset=utf-8"
+_NOT_FOUND = b"not found\n"
+
+
+def _feeds(request: Request) -> FeedService:
+    return request.app.state.feeds  # type: ignore[no-any-return]
+
+
+def _respond(request: Request, feed: RenderedFeed, filename: str, *, public: bool) -> Response:
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+        "Cache-Control": f"{'public' if public else 'private'}, max-age=300",
+        "Content-Disposition": f'inline; filename="{filename}"',
+    }
+    if _not_modified(request, feed):
+        return Response(status_code=304, headers=headers)
+    return Response(content=feed.body, media_type=CALENDAR, headers=headers)
+
+
+def _not_modified(request: Request, feed: RenderedFeed) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
+        return feed.etag in tags or "*" in tags
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return feed.last_modified <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+def _gone() -> Response:
+    """The same answer for a token that never existed and one that was rotated away."""
+    return Response(content=_NOT_FOUND, status_code=404, media_type="text/plain")
+
+
+@router.get("/calendars/all.ics", response_class=Response)
+def all_feed(request: Request, session: SessionDep, alarm: bool = False) -> Response:
+    """Every public series."""
+    return _respond(request, _feeds(request).for_public(session, alarm=alarm), "all.ics", public=True)
+
+
+@router.get("/calendars/chapters/{chapter}.ics", response_class=Response)
+def chapter_feed(
+    chapter: Chapter, request: Request, session: SessionDep, kind: Kind | None = None, alarm: bool = False
+) -> Response:
+    """A chapter's public series (optionally one kind)."""
+    feed = _feeds(request).for_public(session, chapter=chapter, kind=kind, alarm=alarm)
+    return _respond(request, feed, f"{chapter.value}.ics", public=True)
+
+
+@router.get("/calendars/kinds/{kind}.ics", response_class=Response)
+def kind_feed(kind: Kind, request: Request, session: SessionDep, alarm: bool = False) -> Response:
+    """Every public series of one kind."""
+    return _respond(
+        request, _feeds(request).for_public(session, kind=kind, alarm=alarm), f"{kind.value}.ics", public=True
+    )
+
+
+@router.get("/calendars/series/{series_id}.ics", response_class=Response)
+def series_file(
+    series_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """One series as a single recurring event (RRULE, EXDATE, RDATE, RECURRENCE-ID exceptions),
+    for staff who import a series into their own calendar."""
+    row = catalog.get_series(session, series_id)
+    now = datetime.now(UTC)
+    window = (now - timedelta(days=settings.feed_past_days), now + timedelta(days=settings.feed_ahead_days))
+    body = series_calendar(row, request.app.state.holidays, settings.public_url, window)
+    return Response(
+        content=body,
+        media_type=CALENDAR,
+        headers={"Content-Disposition": f'attachment; filename="series-{series_id}.ics"'},
+    )
+
+
+@router.get("/calendars/{token}.ics", response_class=Response)
+def member_feed(token: str, request: Request, session: SessionDep, alarm: bool = False) -> Response:
+    """A member's personal feed: every series they follow, by subscription to it, its chapter or kind."""
+    if len(token) > 100:
+        return _gone()
+    feed = _feeds(request).for_member(session, token, alarm)
+    if feed is None:
+        return _gone()
+    return _respond(request, feed, "exsched.ics", public=False)
+
+
+@router.post(
+    "/api/v1/members/{member_id}/feed-token",
+    response_model=MemberOut,
+    tags=["members"],
+    responses={c: {"model": ErrorOut} for c in (401, 403, 404)},
+)
+def rotate_feed_token(
+    member_id: uuid.UUID, session: SessionDep, staff: StaffDep, settings: SettingsDep
+) -> MemberOut:
+    """Give the member a new feed URL; the old one answers 404 from now on."""
+    row = people.get_member(session, member_id, staff)
+    row.feed_token = people.new_feed_token()
+    session.commit()
+    log.info("feed_token_rotated", member_id=str(member_id))
+    return people.member_out(row, settings.public_url)

@@ -1,0 +1,45 @@
+"""``/api/v1/notices``: the delivery ledger (staff keys; a chapter key sees its chapter's)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.web.deps import SessionDep, StaffDep
+from schemas.api import ErrorOut, NoticeOut
+from schemas.names import NoticeKind, NoticeStatus
+
+router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
+
+
+@router.get("", response_model=list[NoticeOut], responses={c: {"model": ErrorOut} for c in (401, 403, 422)})
+def list_notices(
+    session: SessionDep,
+    staff: StaffDep,
+    member_id: uuid.UUID | None = None,
+    series_id: uuid.UUID | None = None,
+    status: NoticeStatus | None = None,
+    kind: NoticeKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[NoticeOut]:
+    """Notices by due time, oldest first, filtered as asked."""
+    query = select(NoticeRow).order_by(NoticeRow.due_at, NoticeRow.id)
+    if staff.chapter is not None:
+        query = query.join(SeriesRow, SeriesRow.id == NoticeRow.series_id).where(
+            SeriesRow.chapter == staff.chapter.value
+        )
+    if member_id is not None:
+        query = query.where(NoticeRow.member_id == member_id)
+    if series_id is not None:
+        query = query.where(NoticeRow.series_id == series_id)
+    if status is not None:
+        query = query.where(NoticeRow.status == status.value)
+    if kind is not None:
+        query = query.where(NoticeRow.kind == kind.value)
+    rows = session.scalars(query.limit(limit).offset(offset)).all()
+    return [NoticeOut.model_validate(row, from_attributes=True) for row in rows]

@@ -1,0 +1,81 @@
+"""The web application: the API, the console and the public pages on one FastAPI app, built
+from explicit settings and a database (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+from scheduler.calendars.feeds import FeedService
+from scheduler.db.session import Database
+from scheduler.domain.holidays import ChineseStatutoryCalendar, HolidayCalendar
+from scheduler.ops.config import Settings
+from scheduler.ops.metrics import NoticeCollector, broker_ready, database_ready
+from scheduler.web.api import install_api
+from scheduler.web.console import install_console
+from scheduler.web.errors import install_error_handlers
+from scheduler.web.public import install_public
+
+#: No legitimate request comes near this (a series with 1,000 exdates is about 30 KB).
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(
+    settings: Settings,
+    db: Database | None = None,
+    holidays: HolidayCalendar | None = None,
+    plan_signal: Callable[[], None] | None = None,
+) -> FastAPI:
+    """The API over ``db`` (default: ``settings.database_url``), already migrated.
+
+    ``plan_signal`` is called after a change that needs re-planning has been committed; in
+    ``serve all`` it wakes the in-process planner (separate processes rely on ``NOTIFY``).
+    """
+    app = FastAPI(
+        max_body_size=MAX_BODY_BYTES,
+        title="exsched",
+        version="0.1.0",
+        description="Recurring project-docking and tech-exchange sessions: series, members, "
+        "subscriptions. Staff authenticate with `Authorization: Bearer <key>` "
+        "(create one with `exsched apikey create`).",
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(settings.database_url)
+    app.state.holidays = holidays or ChineseStatutoryCalendar()
+    app.state.plan_signal = plan_signal
+    app.state.feeds = FeedService(
+        app.state.holidays,
+        settings.public_url,
+        past=timedelta(days=settings.feed_past_days),
+        ahead=timedelta(days=settings.feed_ahead_days),
+    )
+    install_error_handlers(app)
+    install_api(app)
+    install_public(app)
+    install_console(app)
+
+    scraped = CollectorRegistry()
+    scraped.register(NoticeCollector(app.state.db))
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    def readyz() -> JSONResponse:
+        """The database answers and, when one is configured, the broker accepts a connection."""
+        problems = [p for p in (database_ready(app.state.db), broker_ready(settings.amqp_url)) if p]
+        if problems:
+            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(REGISTRY) + generate_latest(scraped), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,172 @@
+"""The delivery ledger (notices by status, with reasons, and retry of a failed one) and the page
+of calendar feed links."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select, update
+
+from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.notices.audience import followup_counts, member_names, rsvp_counts
+from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep, now_utc
+from schemas.ids import recurrence_stamp
+from schemas.names import Chapter, Kind, NoticeKind, NoticeStatus
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/console", include_in_schema=False)
+SHOWN = 200
+
+
+def _chapters(page: Page) -> list[str]:
+    return [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
+
+
+@router.get("/ledger", response_class=HTMLResponse)
+def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", chapter: str = "") -> Response:
+    chapters = _chapters(page)
+    if chapter not in chapters:
+        chapter = ""
+    scope = select(NoticeRow.id).join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
+    scope = scope.where(SeriesRow.chapter.in_([chapter] if chapter else chapters))
+    series_id = _uuid(series)
+    if series_id is not None:
+        scope = scope.where(NoticeRow.series_id == series_id)
+    if kind in {k.value for k in NoticeKind}:
+        scope = scope.where(NoticeRow.kind == kind)
+    else:
+        kind = ""
+    counts = dict(
+        page.session.execute(
+            select(NoticeRow.status, func.count()).where(NoticeRow.id.in_(scope)).group_by(NoticeRow.status)
+        ).all()
+    )
+    if status in {s.value for s in NoticeStatus}:
+        scope = scope.where(NoticeRow.status == status)
+    else:
+        status = ""
+    rows = page.session.execute(
+        select(NoticeRow, SeriesRow.title, SeriesRow.timezone)
+        .join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
+        .where(NoticeRow.id.in_(scope))
+        .order_by(NoticeRow.due_at.desc(), NoticeRow.id)
+        .limit(SHOWN)
+    ).all()
+    visible_series = page.session.execute(
+        select(SeriesRow.id, SeriesRow.title).where(SeriesRow.chapter.in_(chapters)).order_by(SeriesRow.title)
+    ).all()
+    return page.render(
+        "ledger.html.j2",
+        per_session=_per_session(page, series_id, chapters) if series_id else [],
+        notices=[r[0] for r in rows],
+        titles={r[0].series_id: r[1] for r in rows},
+        zones={r[0].series_id: ZoneInfo(r[2]) for r in rows},
+        members=member_names(page.session, (r[0].member_id for r in rows)),
+        counts=counts,
+        statuses=[s.value for s in NoticeStatus],
+        kinds=[k.value for k in NoticeKind],
+        chapters=chapters,
+        series_options=visible_series,
+        filters={"status": status, "kind": kind, "series": str(series_id or ""), "chapter": chapter},
+        stamp=recurrence_stamp,
+        shown=SHOWN,
+    )
+
+
+def _per_session(page: Page, series_id: uuid.UUID, chapters: list[str]) -> list[dict[str, Any]]:
+    """For one series: each session that has notices, with invitations sent, replies, follow-ups."""
+    series = page.session.get(SeriesRow, series_id)
+    if series is None or series.chapter not in chapters:
+        return []
+    sessions = page.session.execute(
+        select(
+            NoticeRow.occurrence_uid,
+            NoticeRow.recurrence_id,
+            func.max(NoticeRow.starts_at),
+            func.count().filter(
+                NoticeRow.kind == NoticeKind.INVITATION.value, NoticeRow.status == NoticeStatus.SENT.value
+            ),
+        )
+        .where(NoticeRow.series_id == series_id)
+        .group_by(NoticeRow.occurrence_uid, NoticeRow.recurrence_id)
+        .order_by(NoticeRow.recurrence_id.desc())
+        .limit(24)
+    ).all()
+    uids = [row[0] for row in sessions]
+    replies = rsvp_counts(page.session, uids)
+    outcomes = followup_counts(page.session, uids)
+    zone = ZoneInfo(series.timezone)
+    return [
+        {
+            "start": (starts or rid).astimezone(zone),
+            "stamp": recurrence_stamp(rid),
+            "series_id": series_id,
+            "invited": invited,
+            "replies": replies[uid],
+            "followups": outcomes.get(uid, 0),
+        }
+        for uid, rid, starts, invited in sessions
+    ]
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+@router.post("/ledger/{notice_id}/retry", response_class=HTMLResponse)
+def retry(notice_id: uuid.UUID, page: PostDep) -> Response:
+    """Send a failed notice again: back to ``pending``, due now, with a fresh count of attempts.
+
+    The planner then checks it against the current facts like any pending notice (a notice for
+    a session that is over is skipped by the dispatcher's lateness rule, not sent late).
+    """
+    found = page.session.execute(
+        select(NoticeRow.status, NoticeRow.series_id, SeriesRow.chapter, NoticeRow.last_error)
+        .join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
+        .where(NoticeRow.id == notice_id)
+    ).first()
+    if found is None:
+        raise ConsoleError(404, page.t("error.not_found"))
+    page.require_chapter(found.chapter)
+    if found.status != NoticeStatus.FAILED.value:
+        raise ConsoleError(409, page.t("ledger.not_failed"))
+    now = now_utc()
+    page.session.execute(
+        update(NoticeRow)
+        .where(NoticeRow.id == notice_id, NoticeRow.status == NoticeStatus.FAILED.value)
+        .values(
+            status=NoticeStatus.PENDING.value,
+            due_at=now,
+            attempts=0,
+            lease_until=None,
+            last_error=f"retry asked by {page.staff.username} at {now:%Y-%m-%d %H:%M} UTC; "
+            f"before: {found.last_error or '-'}"[:2000],
+            updated_at=now,
+        )
+    )
+    page.commit_and_replan(series_ids=[found.series_id])
+    log.info("notice_retry_requested", notice_id=str(notice_id), by=page.staff.username)
+    back = page.form.get("back")
+    target = back if isinstance(back, str) and back.startswith("/console/ledger") else "/console/ledger"
+    return page.redirect(target, "ledger.retried")
+
+
+@router.get("/feeds", response_class=HTMLResponse)
+def feeds(page: PageDep) -> Response:
+    base = page.settings.public_url
+    webcal = "webcal://" + base.split("://", 1)[1]
+
+    def link(path: str) -> dict[str, Any]:
+        return {"webcal": f"{webcal}{path}", "https": f"{base}{path}"}
+
+    chapters = [(c.value, link(f"/calendars/chapters/{c.value}.ics")) for c in Chapter]
+    kinds = [(k.value, link(f"/calendars/kinds/{k.value}.ics")) for k in Kind]
+    return page.render("feeds.html.j2", all_link=link("/calendars/all.ics"), chapters=chapters, kinds=kinds)

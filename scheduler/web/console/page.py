@@ -1,0 +1,310 @@
+"""The console's request plumbing: who is signed in, CSRF, language, rendering, error pages.
+
+* The session is a cookie signed with ``EXSCHED_SECRET_KEY`` (:mod:`scheduler.domain.tokens`) that
+  holds the staff id and the account's ``session_epoch``: a new password or a disabled account
+  ends every session at once. HttpOnly, SameSite=Lax, Secure when the public URL is https.
+* CSRF: every form carries a token that is an HMAC of a random per-browser nonce kept in its
+  own HttpOnly cookie (renewed at sign-in); a POST without the matching token, or whose
+  ``Origin`` names another site, is refused before anything is read or written.
+* Pages are sent with a Content-Security-Policy that allows only the console's own scripts and
+  styles, and are never framed or cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import Session
+
+from scheduler.db.models import StaffRow
+from scheduler.domain.auth import Principal
+from scheduler.domain.staff import principal_of
+from scheduler.domain.tokens import InvalidToken, sign, verify
+from scheduler.notices.planner import request_plan
+from scheduler.ops.config import Settings
+from scheduler.web.console.i18n import DEFAULT_LOCALE, LOCALES, Translator
+from scheduler.web.deps import get_session
+from schemas.names import Role
+
+SESSION_COOKIE = "exsched_console"
+CSRF_COOKIE = "exsched_csrf"
+LANG_COOKIE = "exsched_lang"
+SESSION_TTL = timedelta(hours=12)
+_PURPOSE = "console-session"
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+env = Environment(
+    loader=PackageLoader("scheduler.web.console", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",)),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class SignInRequired(Exception):
+    """No valid session: send the browser to the sign-in page, then back to ``next``."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class ConsoleError(Exception):
+    """An error page with a message already in the reader's language."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def translator_for(request: Request) -> Translator:
+    locale = request.cookies.get(LANG_COOKIE, DEFAULT_LOCALE)
+    return Translator(locale if locale in LOCALES else DEFAULT_LOCALE)
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_url.startswith("https://")
+
+
+def csrf_token(secret: str, nonce: str) -> str:
+    return hmac.new(secret.encode(), f"console-csrf.{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_nonce(request: Request) -> tuple[str, bool]:
+    """The browser's CSRF nonce, and whether it is new (and must be set as a cookie)."""
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    if len(nonce) == 43 and nonce.replace("-", "").replace("_", "").isalnum():
+        return nonce, False
+    return secrets.token_urlsafe(32), True
+
+
+def set_csrf_cookie(response: Response, nonce: str, settings: Settings) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, nonce, httponly=True, samesite="lax", secure=_secure(settings), path="/console"
+    )
+
+
+def start_session(response: Response, staff: StaffRow, settings: Settings, now: datetime) -> None:
+    token = sign(
+        settings.secret_key,
+        _PURPOSE,
+        {"sid": str(staff.id), "epoch": staff.session_epoch},
+        now + SESSION_TTL,
+    )
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=_secure(settings),
+        path="/console",
+    )
+    set_csrf_cookie(response, secrets.token_urlsafe(32), settings)
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/console")
+    response.delete_cookie(CSRF_COOKIE, path="/console")
+
+
+def staff_of(request: Request, session: Session, settings: Settings) -> StaffRow | None:
+    """The signed-in account, if the cookie is genuine, unexpired and still current."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        payload = verify(settings.secret_key, _PURPOSE, token)
+        staff = session.get(StaffRow, uuid.UUID(str(payload["sid"])))
+    except (InvalidToken, KeyError, ValueError):
+        return None
+    if staff is None or staff.disabled_at is not None or staff.session_epoch != payload.get("epoch"):
+        return None
+    return staff
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path inside the console (no scheme, no host): never an open redirect."""
+    if not value:
+        return "/console/series"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console") or "\\" in value:
+        return "/console/series"
+    return value
+
+
+@dataclass
+class Page:
+    """One console request: the staff member, their authority, language and CSRF token."""
+
+    request: Request
+    session: Session
+    settings: Settings
+    staff: StaffRow
+    t: Translator
+    csrf: str
+    new_nonce: str | None = None
+    form: Any = None
+
+    @property
+    def principal(self) -> Principal:
+        return principal_of(self.staff)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.staff.role == Role.ADMIN.value
+
+    def require_chapter(self, chapter: str) -> None:
+        """403 page unless this staff member may see and change ``chapter``'s things."""
+        if not self.principal.may_touch(chapter):
+            raise ConsoleError(403, self.t("error.other_chapter", chapter=self.t.chapter(chapter)))
+
+    def commit_and_replan(
+        self, *, series_ids: Sequence[uuid.UUID] = (), member_ids: Sequence[uuid.UUID] = ()
+    ) -> None:
+        """Commit the change and have the planner look at what it touches right away."""
+        if series_ids or member_ids:
+            request_plan(self.session, series_ids=series_ids, member_ids=member_ids)
+        self.session.commit()
+        signal = self.request.app.state.plan_signal
+        if signal is not None and (series_ids or member_ids):
+            signal()
+
+    def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        html = render_template(self.request, self.t, template, page=self, csrf=self.csrf, **context)
+        response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+        if self.new_nonce:
+            set_csrf_cookie(response, self.new_nonce, self.settings)
+        return response
+
+    def redirect(self, url: str, done: str | None = None) -> RedirectResponse:
+        """303 to a page of the console, which then shows the ``done`` message."""
+        if done is not None:
+            url += ("&" if "?" in url else "?") + "done=" + quote(done)
+        return RedirectResponse(url, status_code=303)
+
+
+def render_template(request: Request, t: Translator, template: str, **context: Any) -> str:
+    done = request.query_params.get("done")
+    return env.get_template(template).render(
+        t=t,
+        request=request,
+        done=t(done) if done in _DONE else None,
+        path=request.url.path,
+        query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "done"]),
+        **context,
+    )
+
+
+#: Messages a redirect may ask the next page to show (anything else in ``done=`` is ignored).
+_DONE = frozenset(
+    {
+        "series.created",
+        "series.updated",
+        "series.cancelled_done",
+        "occ.moved_done",
+        "occ.cancelled_done",
+        "occ.restored_done",
+        "occ.details_done",
+        "members.added",
+        "members.updated",
+        "members.deleted",
+        "members.subscribed",
+        "members.unsubscribed",
+        "ledger.retried",
+    }
+)
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def current_page(request: Request, session: Annotated[Session, Depends(get_session)]) -> Page:
+    settings = _settings(request)
+    staff = staff_of(request, session, settings)
+    if staff is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(target if request.method == "GET" else "/console/series")
+    nonce, new = csrf_nonce(request)
+    return Page(
+        request=request,
+        session=session,
+        settings=settings,
+        staff=staff,
+        t=translator_for(request),
+        csrf=csrf_token(settings.secret_key, nonce),
+        new_nonce=nonce if new else None,
+    )
+
+
+async def posted_page(request: Request, page: Annotated[Page, Depends(current_page)]) -> Page:
+    """A signed-in POST whose CSRF token and origin check out; the form is on ``page.form``."""
+    check_origin(request, page.t)
+    form = await request.form()
+    given = form.get("csrf")
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    expected = csrf_token(page.settings.secret_key, nonce)
+    if not nonce or not isinstance(given, str) or not hmac.compare_digest(given, expected):
+        raise ConsoleError(403, page.t("error.csrf"))
+    page.form = form
+    return page
+
+
+def check_origin(request: Request, t: Translator) -> None:
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise ConsoleError(403, t("error.csrf"))
+
+
+PageDep = Annotated[Page, Depends(current_page)]
+PostDep = Annotated[Page, Depends(posted_page)]
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    t = translator_for(request)
+    html = render_template(request, t, "error.html.j2", status=status, message=message, page=None, csrf="")
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def error_page_for(request: Request, status: int, message: str) -> HTMLResponse | None:
+    """The console's page for an error raised outside its own handlers (an unknown path, a
+    malformed id), or None when the request is not the console's."""
+    path = request.url.path
+    if not (path == "/console" or path.startswith("/console/")):
+        return None
+    t = translator_for(request)
+    known = {403: "error.forbidden", 404: "error.not_found"}
+    if status in known:
+        message = t(known[status])
+    elif status == 422:
+        message = t("err.invalid", reason=message)
+    return error_page(request, status, message)
+
+
+def sign_in_redirect(exc: SignInRequired) -> RedirectResponse:
+    return RedirectResponse(f"/console/login?next={quote(safe_next(exc.next_path))}", status_code=303)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

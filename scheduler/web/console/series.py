@@ -1,0 +1,497 @@
+"""Series pages: the list per chapter and kind, create/edit with a live preview, one series,
+and one occurrence (move, cancel, agenda and venue, with who will hear of it)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.domain import series as catalog
+from scheduler.domain.errors import ExschedError, RecurrenceError
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.recurrence import Occurrence
+from scheduler.notices.audience import (
+    audience,
+    followup_counts,
+    followups,
+    member_names,
+    rsvp_counts,
+    told_of_series,
+)
+from scheduler.notices.planner import subscriber_ids
+from scheduler.web.console.forms import (
+    TIMING_FIELDS,
+    Checked,
+    SeriesForm,
+    format_offset,
+    read_date,
+    read_series_form,
+    read_time,
+)
+from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep, now_utc
+from scheduler.web.console.preview import preview_sessions
+from scheduler.web.console.rule_form import WEEKDAY_CODES, from_rrule
+from schemas.api import OccurrenceUpdate, SeriesUpdate
+from schemas.ids import parse_recurrence_stamp, recurrence_stamp
+from schemas.names import Chapter, Kind, SeriesStatus
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/console/series", include_in_schema=False)
+UPCOMING = (timedelta(days=400), timedelta(days=4 * 366))
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _holidays(page: Page) -> HolidayCalendar:
+    return page.request.app.state.holidays  # type: ignore[no-any-return]
+
+
+def _upcoming(row: SeriesRow, holidays: HolidayCalendar, now: datetime, n: int) -> list[Occurrence]:
+    """The next ``n`` sessions from now (or from the first one, for a series not begun yet)."""
+    first = row.dtstart.replace(tzinfo=ZoneInfo(row.timezone)) - timedelta(days=1)
+    start = max(now, first)
+    found: list[Occurrence] = []
+    for ahead in UPCOMING:  # a near window first; a quarterly series needs years for ten sessions
+        try:
+            found = [o for o in catalog.occurrences(row, holidays, start, start + ahead) if o.start >= now]
+        except RecurrenceError:
+            return found
+        if len(found) >= n:
+            break
+    return found[:n]
+
+
+def _series_row(page: Page, series_id: uuid.UUID) -> SeriesRow:
+    row = page.session.scalar(
+        select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
+    )
+    if row is None:
+        raise ConsoleError(404, page.t("error.not_found"))
+    page.require_chapter(row.chapter)
+    return row
+
+
+@router.get("", response_class=HTMLResponse)
+def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
+    chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
+    if chapter and chapter not in chapters:
+        if chapter in {c.value for c in Chapter}:
+            page.require_chapter(chapter)
+        chapter = ""
+    query = select(SeriesRow).options(selectinload(SeriesRow.overrides)).order_by(SeriesRow.title)
+    query = query.where(SeriesRow.chapter.in_([chapter] if chapter else chapters))
+    if kind in {k.value for k in Kind}:
+        query = query.where(SeriesRow.kind == kind)
+    else:
+        kind = ""
+    now = now_utc()
+    holidays = _holidays(page)
+    groups: dict[str, list[dict[str, Any]]] = {c: [] for c in chapters}
+    for row in page.session.scalars(query):
+        active = row.status == SeriesStatus.ACTIVE.value
+        groups[row.chapter].append(
+            {
+                "row": row,
+                "active": active,
+                "next": _upcoming(row, holidays, now, 3) if active else [],
+                "zone": ZoneInfo(row.timezone),
+            }
+        )
+    for items in groups.values():
+        items.sort(key=lambda item: (not item["active"], item["row"].title))
+    return page.render(
+        "series_list.html.j2",
+        groups=[(c, groups[c]) for c in chapters if not chapter or c == chapter],
+        chapters=chapters,
+        kinds=[k.value for k in Kind],
+        chapter=chapter,
+        kind=kind,
+    )
+
+
+# --- create / edit ---------------------------------------------------------------------------
+
+
+def _defaults(page: Page) -> dict[str, Any]:
+    tomorrow = (now_utc().astimezone(SHANGHAI) + timedelta(days=1)).date()
+    return {
+        "title": "",
+        "kind": Kind.PROJECT_DOCKING.value,
+        "chapter": page.staff.chapter or Chapter.PROVINCE.value,
+        "description": "",
+        "venue": "",
+        "capacity": "",
+        "organizer_name": page.staff.display_name,
+        "organizer_email": "",
+        "private": False,
+        "date": tomorrow.isoformat(),
+        "time": "14:00",
+        "duration": "120",
+        "timezone": "Asia/Shanghai",
+        "repeat": "monthly_nth",
+        "interval": "1",
+        "weekdays": [WEEKDAY_CODES[tomorrow.weekday()]],
+        "nth": "2",
+        "weekday": WEEKDAY_CODES[tomorrow.weekday()],
+        "monthday": str(tomorrow.day),
+        "ends": "never",
+        "until": "",
+        "count": "",
+        "custom": "",
+        "skip_holidays": "cn-statutory-shift",
+        "invite_days": "14",
+        "reminder_hours": "24, 2",
+        "followup_hours": "24",
+    }
+
+
+def _values_of(row: SeriesRow) -> dict[str, Any]:
+    zone = ZoneInfo(row.timezone)
+    rule = from_rrule(row.rrule, zone)
+    return {
+        "title": row.title,
+        "kind": row.kind,
+        "chapter": row.chapter,
+        "description": row.description,
+        "venue": row.venue,
+        "capacity": "" if row.capacity is None else str(row.capacity),
+        "organizer_name": row.organizer_name,
+        "organizer_email": row.organizer_email,
+        "private": row.private,
+        "date": row.dtstart.date().isoformat(),
+        "time": f"{row.dtstart:%H:%M}",
+        "duration": format_offset(row.duration_s, "min"),
+        "timezone": row.timezone,
+        "repeat": rule.repeat,
+        "interval": str(rule.interval),
+        "weekdays": list(rule.weekdays)
+        if rule.repeat == "weekly"
+        else [WEEKDAY_CODES[row.dtstart.weekday()]],
+        "nth": str(rule.nth),
+        "weekday": rule.weekday if rule.repeat == "monthly_nth" else WEEKDAY_CODES[row.dtstart.weekday()],
+        "monthday": str(rule.monthday if rule.repeat == "monthly_day" else row.dtstart.day),
+        "ends": rule.ends,
+        "until": rule.until.isoformat() if rule.until else "",
+        "count": str(rule.count or ""),
+        "custom": rule.custom if rule.repeat == "custom" else (row.rrule or ""),
+        "skip_holidays": row.skip_holidays,
+        "invite_days": format_offset(row.invite_before_s, "d"),
+        "reminder_hours": ", ".join(format_offset(s, "h") for s in row.reminders_s),
+        "followup_hours": format_offset(row.followup_after_s, "h"),
+    }
+
+
+def _preview_context(page: Page, checked: SeriesForm | None) -> dict[str, Any]:
+    if checked is None or checked.timing is None:
+        return {"preview": None, "rrule": None, "preview_ok": checked is None}
+    timing = checked.timing
+    return {
+        "preview": preview_sessions(timing, _holidays(page), now_utc()),
+        "rrule": timing.rule.text if timing.rule else None,
+        "preview_ok": True,
+    }
+
+
+def _version(row: SeriesRow) -> str:
+    """What the edit form showed of a series, as a short hash: a changed one means someone else
+    saved the series meanwhile."""
+    shown = json.dumps(_values_of(row), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(shown.encode()).hexdigest()[:20]
+
+
+def _form_page(
+    page: Page,
+    values: dict[str, Any],
+    checked: SeriesForm | None,
+    *,
+    row: SeriesRow | None,
+    status: int = 200,
+    conflict: bool = False,
+) -> Response:
+    chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
+    return page.render(
+        "series_form.html.j2",
+        told=told_of_series(page.session, row.id, now_utc()) if row is not None else 0,
+        version=_version(row) if row is not None else "",
+        conflict=conflict,
+        status=status,
+        values=values,
+        errors=checked.errors if checked else {},
+        row=row,
+        chapters=chapters,
+        kinds=[k.value for k in Kind],
+        weekday_codes=WEEKDAY_CODES,
+        **_preview_context(page, checked),
+    )
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new_series_form(page: PageDep) -> Response:
+    values = _defaults(page)
+    return _form_page(page, values, _unsubmitted(page, values), row=None)
+
+
+@router.post("/new", response_class=HTMLResponse)
+def create_series(page: PostDep) -> Response:
+    checked = read_series_form(page.form, page.t, page.principal)
+    if page.form.get("action") != "save":
+        return _previewed(page, checked, row=None)
+    if checked.payload is None:
+        return _form_page(page, checked.values, checked, row=None, status=422)
+    try:
+        row = catalog.create_series(page.session, checked.payload, page.principal, page.settings.public_url)
+    except ExschedError as exc:
+        checked.fail(_field_of(exc), page.t("err.invalid", reason=exc.message))
+        return _form_page(page, checked.values, checked, row=None, status=422)
+    page.commit_and_replan(series_ids=[row.id])
+    log.info(
+        "series_created", series_id=str(row.id), chapter=row.chapter, rrule=row.rrule, by=page.staff.username
+    )
+    return page.redirect(f"/console/series/{row.id}", "series.created")
+
+
+@router.post("/preview", response_class=HTMLResponse)
+def preview(page: PostDep) -> Response:
+    """The preview block alone, for the form's live update (the form works without it)."""
+    checked = read_series_form(page.form, page.t, page.principal)
+    problems = [v for k, v in checked.errors.items() if k in TIMING_FIELDS]
+    return page.render("_preview.html.j2", problems=problems, **_preview_context(page, checked))
+
+
+@router.get("/{series_id}/edit", response_class=HTMLResponse)
+def edit_series_form(series_id: uuid.UUID, page: PageDep) -> Response:
+    row = _series_row(page, series_id)
+    values = _values_of(row)
+    return _form_page(page, values, _unsubmitted(page, values), row=row)
+
+
+@router.post("/{series_id}/edit", response_class=HTMLResponse)
+def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
+    row = _series_row(page, series_id)
+    checked = read_series_form(page.form, page.t, page.principal)
+    if page.form.get("action") != "save":
+        return _previewed(page, checked, row=row)
+    if checked.payload is None:
+        return _form_page(page, checked.values, checked, row=row, status=422)
+    if page.form.get("version") != _version(row):
+        # Someone saved the series since this form was opened: show it again (with the new
+        # version) rather than overwrite their change unseen; a second save overwrites knowingly.
+        return _form_page(page, checked.values, checked, row=row, status=409, conflict=True)
+    patch = SeriesUpdate.model_validate(checked.payload.model_dump(exclude={"exdates", "rdates"}))
+    try:
+        catalog.update_series(page.session, row, patch, page.principal)
+    except ExschedError as exc:
+        page.session.rollback()
+        checked.fail(_field_of(exc), page.t("err.invalid", reason=exc.message))
+        return _form_page(page, checked.values, checked, row=row, status=422)
+    page.commit_and_replan(series_ids=[row.id])
+    log.info("series_updated", series_id=str(row.id), sequence=row.sequence, by=page.staff.username)
+    return page.redirect(f"/console/series/{row.id}", "series.updated")
+
+
+@router.post("/{series_id}/cancel", response_class=HTMLResponse)
+def cancel_series(series_id: uuid.UUID, page: PostDep) -> Response:
+    row = _series_row(page, series_id)
+    try:
+        catalog.cancel_series(page.session, row, page.principal, now_utc())
+    except ExschedError as exc:
+        raise ConsoleError(exc.status, page.t("err.invalid", reason=exc.message)) from exc
+    page.commit_and_replan(series_ids=[row.id])
+    log.info("series_cancelled", series_id=str(row.id), by=page.staff.username)
+    return page.redirect(f"/console/series/{row.id}", "series.cancelled_done")
+
+
+def _previewed(page: Page, checked: SeriesForm, row: SeriesRow | None) -> Response:
+    """The form again with its preview; only problems with the timing are pointed out yet."""
+    checked.errors = {k: v for k, v in checked.errors.items() if k in TIMING_FIELDS}
+    return _form_page(page, checked.values, checked, row=row, status=200 if checked.ok else 422)
+
+
+def _unsubmitted(page: Page, values: dict[str, Any]) -> SeriesForm:
+    """A form as first shown: its preview, but no complaints about fields not yet filled in."""
+    checked = read_series_form(_FormValues(values), page.t, page.principal)
+    checked.errors.clear()
+    return checked
+
+
+def _field_of(exc: ExschedError) -> str:
+    return {"dtstart": "date", "rrule": "repeat", "timezone": "timezone"}.get(exc.field or "", "title")
+
+
+class _FormValues:
+    """Form-like access to a dict of values (to check a pre-filled form like a submitted one)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.values.get(key, default)
+        return "on" if value is True else ("" if value is False else value)
+
+    def getlist(self, key: str) -> list[Any]:
+        value = self.values.get(key, [])
+        return list(value) if isinstance(value, list) else [value]
+
+
+# --- one series, one occurrence ---------------------------------------------------------------
+
+
+@router.get("/{series_id}", response_class=HTMLResponse)
+def series_detail(series_id: uuid.UUID, page: PageDep) -> Response:
+    row = _series_row(page, series_id)
+    now = now_utc()
+    holidays = _holidays(page)
+    recent = _recent(row, holidays, now)
+    upcoming = _upcoming(row, holidays, now, 10)
+    sessions = recent + upcoming
+    uids = [o.uid for o in sessions]
+    zone = ZoneInfo(row.timezone)
+    public = page.settings.public_url
+    return page.render(
+        "series_detail.html.j2",
+        row=row,
+        zone=zone,
+        sessions=sessions,
+        now=now,
+        stamp=recurrence_stamp,
+        rsvps=rsvp_counts(page.session, uids),
+        followup_counts=followup_counts(page.session, uids),
+        rule=from_rrule(row.rrule, zone),
+        subscribers=len(subscriber_ids(page.session, row)),
+        feed="webcal://" + public.split("://", 1)[1] + f"/calendars/series/{row.id}.ics",
+    )
+
+
+def _recent(row: SeriesRow, holidays: HolidayCalendar, now: datetime) -> list[Occurrence]:
+    try:
+        return catalog.occurrences(row, holidays, now - timedelta(days=60), now)[-3:]
+    except RecurrenceError:
+        return []
+
+
+def _occurrence(page: Page, row: SeriesRow, stamp: str) -> Occurrence:
+    try:
+        rid = parse_recurrence_stamp(stamp)
+    except ValueError as exc:
+        raise ConsoleError(404, page.t("error.not_found")) from exc
+    occ = catalog.occurrence_at(row, rid, _holidays(page))
+    if occ is None:
+        raise ConsoleError(404, page.t("error.not_found"))
+    return occ
+
+
+def _occurrence_page(
+    page: Page, row: SeriesRow, occ: Occurrence, *, errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None, status: int = 200,
+) -> Response:  # fmt: skip
+    zone = ZoneInfo(row.timezone)
+    start = occ.start.astimezone(zone)
+    notices = page.session.scalars(
+        select(NoticeRow)
+        .where(NoticeRow.occurrence_uid == occ.uid)
+        .order_by(NoticeRow.due_at, NoticeRow.kind)
+        .limit(500)
+    ).all()
+    return page.render(
+        "occurrence.html.j2",
+        status=status,
+        row=row,
+        occ=occ,
+        zone=zone,
+        start=start,
+        stamp=recurrence_stamp(occ.recurrence_id),
+        started=occ.start <= now_utc(),
+        audience=audience(page.session, row, occ.uid),
+        rsvps=rsvp_counts(page.session, [occ.uid])[occ.uid],
+        followups=followups(page.session, occ.uid),
+        notices=notices,
+        titles={},
+        zones={row.id: zone},
+        members=member_names(page.session, (n.member_id for n in notices)),
+        errors=errors or {},
+        values=values
+        or {
+            "date": start.date().isoformat(),
+            "time": f"{start:%H:%M}",
+            "venue": occ.venue or row.venue,
+            "agenda": occ.agenda or "",
+        },
+    )
+
+
+@router.get("/{series_id}/occurrences/{stamp}", response_class=HTMLResponse)
+def occurrence_detail(series_id: uuid.UUID, stamp: str, page: PageDep) -> Response:
+    row = _series_row(page, series_id)
+    return _occurrence_page(page, row, _occurrence(page, row, stamp))
+
+
+@router.post("/{series_id}/occurrences/{stamp}", response_class=HTMLResponse)
+def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Response:
+    row = _series_row(page, series_id)
+    occ = _occurrence(page, row, stamp)
+    t = page.t
+    action = str(page.form.get("action") or "")
+    values = {name: str(page.form.get(name) or "").strip() for name in ("date", "time", "venue", "agenda")}
+    errors: dict[str, str] = {}
+    if occ.start <= now_utc():
+        raise ConsoleError(409, t("occ.past"))
+    if action == "move":
+        patch, errors = _move_patch(page, row, occ, values)
+        done = "occ.moved_done"
+    elif action == "cancel":
+        patch, done = OccurrenceUpdate(status="cancelled"), "occ.cancelled_done"
+    elif action == "restore":
+        patch, done = OccurrenceUpdate(status="scheduled"), "occ.restored_done"
+    elif action == "details":
+        if len(values["venue"]) > 300:
+            errors["venue"] = t("err.too_long", n=300)
+        if len(values["agenda"]) > 20000:
+            errors["agenda"] = t("err.too_long", n=20000)
+        patch = None if errors else OccurrenceUpdate(venue=values["venue"], agenda=values["agenda"] or None)
+        done = "occ.details_done"
+    else:
+        raise ConsoleError(400, t("err.choice"))
+    if errors or patch is None:
+        return _occurrence_page(page, row, occ, errors=errors, values=values, status=422)
+    try:
+        changed = catalog.update_occurrence(page.session, row, stamp, patch, page.principal, _holidays(page))
+    except ExschedError as exc:
+        page.session.rollback()
+        field = "time" if exc.field in ("start", "end") else "_form"
+        reason = t("err.dst_gap") if "DST" in exc.message else t("err.invalid", reason=exc.message)
+        return _occurrence_page(page, row, occ, errors={field: reason}, values=values, status=422)
+    page.commit_and_replan(series_ids=[row.id])
+    log.info(
+        "occurrence_updated",
+        series_id=str(row.id),
+        occurrence_uid=changed.uid,
+        action=action,
+        status=changed.status.value,
+        by=page.staff.username,
+    )
+    return page.redirect(f"/console/series/{row.id}/occurrences/{stamp}", done)
+
+
+def _move_patch(
+    page: Page, row: SeriesRow, occ: Occurrence, values: dict[str, str]
+) -> tuple[OccurrenceUpdate | None, dict[str, str]]:
+    c = Checked(values=dict(values))
+    day = read_date(c, page.t, "date")
+    at = read_time(c, page.t, "time")
+    if day is None or at is None:
+        return None, c.errors
+    start = datetime.combine(day, at)
+    if start.replace(tzinfo=ZoneInfo(row.timezone)) <= now_utc():
+        return None, {"date": page.t("occ.past")}
+    length = occ.end - occ.start
+    return OccurrenceUpdate(start=start, end=start + length), {}

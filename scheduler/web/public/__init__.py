@@ -1,0 +1,14 @@
+"""Pages anyone may open: the sessions page at ``/`` and the pages members reach from links in
+their emails (RSVP, follow-up form)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from scheduler.web.public.home import router as home_router
+from scheduler.web.public.links import router as links_router
+
+
+def install_public(app: FastAPI) -> None:
+    app.include_router(links_router)
+    app.include_router(home_router)

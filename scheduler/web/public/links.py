@@ -1,0 +1,130 @@
+"""Pages members reach from email links: RSVP, and the follow-up form after a session.
+
+The links carry signed tokens (:mod:`scheduler.domain.tokens`) that expire with the session (RSVP) or
+60 days after it (follow-up); an unknown, forged or expired token gets the same 404 page, so a
+link reveals nothing about other members.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from scheduler.db.models import FollowupResponseRow, MemberRow, RsvpRow, SeriesRow
+from scheduler.domain.tokens import InvalidToken, verify
+from scheduler.web.deps import SessionDep, SettingsDep
+
+log = structlog.get_logger(__name__)
+router = APIRouter(tags=["member links"], include_in_schema=True)
+MAX_TEXT = 5000
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width"><title>{escape(title)}</title></head>'
+        f'<body style="font-family: sans-serif; max-width: 560px; margin: 2em auto;">{body}</body></html>'
+    )
+    return HTMLResponse(html, status_code=status)
+
+
+_GONE = _page(
+    "链接无效 / Link not valid",
+    "<p>此链接无效或已过期。</p><p>This link is not valid or has expired.</p>",
+    404,
+)
+
+
+def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
+    try:
+        claims = verify(secret, purpose, token)
+        uuid.UUID(claims["m"]), uuid.UUID(claims["s"])
+        return claims
+    except (InvalidToken, KeyError, ValueError):
+        return None
+
+
+@router.get("/rsvp/{token}", response_class=HTMLResponse)
+def rsvp(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """Record the member's answer (accept / decline) to one session."""
+    claims = _claims(settings.secret_key, "rsvp", token)
+    if claims is None or claims.get("r") not in ("accepted", "declined"):
+        return _GONE
+    member = session.get(MemberRow, uuid.UUID(claims["m"]))
+    series = session.get(SeriesRow, uuid.UUID(claims["s"]))
+    if member is None or series is None:
+        return _GONE
+    row = session.scalar(
+        select(RsvpRow).where(RsvpRow.occurrence_uid == claims["o"], RsvpRow.member_id == member.id)
+    )
+    if row is None:
+        row = RsvpRow(series_id=series.id, member_id=member.id, occurrence_uid=claims["o"])
+        session.add(row)
+    row.response = claims["r"]
+    row.responded_at = datetime.now(UTC)
+    session.commit()
+    log.info("rsvp_recorded", member_id=str(member.id), occurrence_uid=claims["o"], response=claims["r"])
+    if claims["r"] == "accepted":
+        text = "<p>已确认参加，谢谢！</p><p>Thank you — you are registered.</p>"
+    else:
+        text = "<p>已记录您无法参加。</p><p>Noted: you will not attend.</p>"
+    return _page(series.title, f"<h1>{escape(series.title)}</h1>{text}")
+
+
+@router.get("/followup/{token}", response_class=HTMLResponse)
+def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """The follow-up form: docking outcomes, or feedback after a tech exchange."""
+    claims = _claims(settings.secret_key, "followup", token)
+    series = session.get(SeriesRow, uuid.UUID(claims["s"])) if claims else None
+    if claims is None or series is None:
+        return _GONE
+    docking = series.kind == "project-docking"
+    prompt = (
+        "请填写本次对接的成果（合作意向、订单、后续联系人）<br>What came out of the docking?"
+        if docking
+        else "会后反馈<br>Your feedback on the session"
+    )
+    form = (
+        f'<h1>{escape(series.title)}</h1><form method="post"><p>{prompt}</p>'
+        f'<textarea name="text" rows="8" cols="60" maxlength="{MAX_TEXT}" required></textarea>'
+        '<p><button type="submit">提交 / Send</button></p></form>'
+    )
+    return _page(series.title, form)
+
+
+@router.post("/followup/{token}", response_class=HTMLResponse)
+async def followup_submit(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    claims = _claims(settings.secret_key, "followup", token)
+    series = session.get(SeriesRow, uuid.UUID(claims["s"])) if claims else None
+    if claims is None or series is None:
+        return _GONE
+    body = await request.body()
+    if len(body) > 4 * MAX_TEXT:
+        return _page("太长 / Too long", "<p>内容过长。</p><p>The text is too long.</p>", 413)
+    text = (parse_qs(body.decode(errors="replace")).get("text") or [""])[0].strip()
+    if not text:
+        return _page(
+            "请填写 / Please write something", "<p>内容不能为空。</p><p>Please write something.</p>", 422
+        )
+    session.add(
+        FollowupResponseRow(
+            series_id=series.id,
+            member_id=uuid.UUID(claims["m"]),
+            occurrence_uid=claims["o"],
+            kind="docking-outcome" if series.kind == "project-docking" else "feedback",
+            text=text[:MAX_TEXT],
+        )
+    )
+    session.commit()
+    log.info("followup_recorded", member_id=claims["m"], occurrence_uid=claims["o"])
+    return _page(series.title, "<p>已收到，谢谢！</p><p>Received — thank you!</p>")
