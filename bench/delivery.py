@@ -38,8 +38,8 @@ from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import Planner
 from scheduler.ops.config import Settings
 from scheduler.ops.logs import configure_logging
-from tests.acceptance.test_scheduler_processes import add_subscribers, create_series_in_db
-from tests.conftest import SmtpSink
+from tests.support.factories import add_subscribers, create_series_in_db
+from tests.support.smtp import SmtpSink
 from workers.channels.smtp import SmtpChannel
 from workers.consumers import WorkerService
 from workers.runtime import NoticeHandler

@@ -41,7 +41,7 @@ from scheduler.notices.dispatcher import Dispatcher
 from scheduler.ops.config import Settings
 from scheduler.ops.logs import configure_logging
 from schemas.bus import EXCHANGE
-from tests.factories import insert_due_notices
+from tests.support.factories import insert_due_notices
 
 PG = os.environ.get("EXSCHED_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP = os.environ.get("EXSCHED_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")

@@ -22,7 +22,7 @@ from scheduler.db.session import Database
 from scheduler.ops.config import Settings
 from scheduler.ops.logs import configure_logging
 from scheduler.web.app import create_app
-from tests.conftest import make_key
+from tests.support.services import make_key
 
 
 def main() -> None:

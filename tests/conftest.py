@@ -18,24 +18,19 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from scheduler.db.migrate import upgrade
-from scheduler.db.models import Base
 from scheduler.db.session import Database, normalize_url
-from scheduler.domain.auth import create_api_key
 from scheduler.ops.config import Settings
 from scheduler.web.app import create_app
-from schemas.names import Role
-
-PG_URL = os.environ.get("EXSCHED_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PUBLIC_URL = "https://exsched.test"
-
-
-def service_missing(what: str, error: Exception) -> None:
-    """Skip locally, fail under CI: a missing service must never pass silently there."""
-    message = f"{what} is not reachable ({error.__class__.__name__}: {error})"
-    if IN_CI:
-        pytest.fail(message + "; CI=true requires it")
-    pytest.skip(message)
+from tests.support.services import (
+    AMQP_URL,
+    PG_URL,
+    PUBLIC_URL,
+    empty_database,
+    make_key,
+    purge_all,
+    service_missing,
+)
+from tests.support.smtp import SmtpSink
 
 
 @pytest.fixture(scope="session")
@@ -81,16 +76,8 @@ def db(
         upgrade(database)
         _migrated[backend] = database
     database = _migrated[backend]
-    _empty(database)
+    empty_database(database)
     yield database
-
-
-def _empty(database: Database) -> None:
-    keep = {"chapters", "alembic_version"}
-    with database.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in keep:
-                conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -109,19 +96,10 @@ def client(settings: Settings, db: Database) -> Iterator[TestClient]:
         yield test_client
 
 
-def make_key(db: Database, role: str = "admin", chapter: str | None = None) -> dict[str, str]:
-    with db.session() as session:
-        _, secret = create_api_key(session, role=Role(role), chapter=chapter)
-    return {"Authorization": f"Bearer {secret}"}
-
-
 @pytest.fixture
 def admin(db: Database) -> dict[str, str]:
     """Headers of an admin key."""
     return make_key(db)
-
-
-AMQP_URL = os.environ.get("EXSCHED_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 
 
 @pytest.fixture(scope="session")
@@ -160,20 +138,6 @@ def amqp_url() -> Iterator[str]:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
 
 
-def purge_all(url: str) -> None:
-    import pika
-
-    from schemas.bus import DEAD_QUEUE, ROLES, queue_name
-
-    connection = pika.BlockingConnection(pika.URLParameters(url))
-    try:
-        channel = connection.channel()
-        for queue in [*(queue_name(r) for r in ROLES), DEAD_QUEUE]:
-            channel.queue_purge(queue)
-    finally:
-        connection.close()
-
-
 @pytest.fixture(params=["inproc", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)])
 def bus(request: pytest.FixtureRequest) -> Iterator[object]:
     """A declared, empty bus: the in-process one and the real RabbitMQ one."""
@@ -190,62 +154,6 @@ def bus(request: pytest.FixtureRequest) -> Iterator[object]:
         purge_all(url)
     yield made
     made.close()  # type: ignore[attr-defined]
-
-
-class SmtpSink:
-    """An aiosmtpd server on a free loopback port that keeps what it accepts.
-
-    ``fail_next(code, count)`` answers the next ``count`` DATA commands with ``code`` (e.g. 451
-    for a relay that is busy, 550 for a mailbox that does not exist); ``reject`` answers every
-    RCPT for those addresses with 550; ``delay`` sleeps before accepting each message.
-    """
-
-    def __init__(self) -> None:
-        import threading
-
-        from aiosmtpd.controller import Controller
-
-        self.messages: list[bytes] = []
-        self.lock = threading.Lock()
-        self.failures: list[str] = []
-        self.reject: set[str] = set()
-        self.delay = 0.0
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-        self.url = f"smtp://127.0.0.1:{self.port}"
-
-    def fail_next(self, code: int, count: int = 1) -> None:
-        with self.lock:
-            self.failures.extend([f"{code} {'Try again later' if code < 500 else 'No such mailbox'}"] * count)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.reject:
-            return "550 5.1.1 No such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        import asyncio
-
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        with self.lock:
-            if self.failures:
-                return self.failures.pop(0)
-            self.messages.append(envelope.original_content or envelope.content)
-        return "250 Message accepted"
-
-    def received(self) -> list[bytes]:
-        with self.lock:
-            return list(self.messages)
-
-    def stop(self) -> None:
-        self.controller.stop()
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import httpx2 as httpx
 import pytest
 
 from scheduler.db.session import Database
-from tests.integration.test_api_series import series_body
-from tests.processes import free_port, run, serving
+from tests.support.api import series_body
+from tests.support.processes import free_port, run, serving
 
 pytestmark = pytest.mark.acceptance
 
@@ -198,8 +198,8 @@ def test_home_page_lists_upcoming_sessions_and_escapes_titles(env: dict[str, str
     from scheduler.db.migrate import upgrade
     from scheduler.ops.config import Settings
     from scheduler.web.app import create_app
-    from tests.conftest import make_key
-    from tests.integration.test_api_series import create as create_series
+    from tests.support.api import create_series
+    from tests.support.services import make_key
 
     db = Database(env["EXSCHED_DATABASE_URL"])
     upgrade(db)

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx2 as httpx
 import pytest
@@ -26,27 +21,16 @@ from sqlalchemy import func, select
 
 from scheduler.bus.base import Delivery, Outcome
 from scheduler.bus.rabbitmq import RabbitBus
-from scheduler.db.models import MemberRow, NoticeRow, SubscriptionRow
+from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
 from schemas.bus import queue_name
-from tests.conftest import make_key
-from tests.integration.test_api_series import series_body
-from tests.processes import free_port, serving
+from tests.support.api import series_body
+from tests.support.factories import add_subscribers, create_series_in_db
+from tests.support.processes import free_port, local, serving, start_scheduler, stop_process
+from tests.support.services import make_key
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 INVITATIONS = queue_name("invitations")
-
-
-def start_exsched(part: str, env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:
-    """``exsched serve <part>`` in the background, its output appended to ``log``."""
-    handle = log.open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "serve", part], env=env | extra, stdout=handle, stderr=handle
-    )
-
-
-start_scheduler = partial(start_exsched, "scheduler")
 
 
 @dataclass
@@ -99,15 +83,6 @@ def collector(amqp_url: str, env: dict[str, str]) -> Iterator[Collector]:
     made.close()
 
 
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def subscribe_member(base: str, admin: dict[str, str], name: str, email: str) -> None:
     """A Ningbo member, following the Ningbo chapter, made through the API."""
     member = httpx.post(
@@ -118,10 +93,6 @@ def subscribe_member(base: str, admin: dict[str, str], name: str, email: str) ->
         f"{base}/members/{member.json()['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin
     )
     assert followed.status_code == 201, followed.text
-
-
-def local(instant: datetime) -> str:
-    return instant.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def test_notices_arrive_on_the_queues_at_their_due_times_once_each(
@@ -198,59 +169,6 @@ def test_moving_and_cancelling_publish_update_and_cancellation(
         ("cancellation", 2),
     ]
     assert len({e["occurrence_uid"] for e in envelopes}) == 1
-
-
-def add_subscribers(db: Database, count: int) -> None:
-    """``count`` members of Ningbo, all following the chapter, written straight to the table."""
-    now = datetime.now(UTC)
-    with db.session() as session:
-        ids = [uuid.uuid4() for _ in range(count)]
-        session.execute(
-            MemberRow.__table__.insert(),
-            [
-                {
-                    "id": i,
-                    "name": f"m{n}",
-                    "email": f"m{n}-{i.hex[:6]}@x.example",
-                    "company": "",
-                    "chapter": "ningbo",
-                    "locale": "zh-CN",
-                    "timezone": "Asia/Shanghai",
-                    "feed_token": i.hex,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for n, i in enumerate(ids)
-            ],
-        )
-        session.execute(
-            SubscriptionRow.__table__.insert(),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "member_id": i,
-                    "target_type": "chapter",
-                    "target": "ningbo",
-                    "created_at": now,
-                }
-                for i in ids
-            ],
-        )
-
-
-def create_series_in_db(db: Database, start: datetime) -> None:
-    from scheduler.domain.auth import Principal
-    from scheduler.domain.series import create_series
-    from scheduler.notices.planner import request_plan
-    from schemas.api import SeriesCreate
-    from schemas.names import Role
-
-    body = SeriesCreate.model_validate(
-        series_body(dtstart=local(start), rrule=None, notices={"invite_before": "P1D", "reminders": []})
-    )
-    with db.session() as session:
-        row = create_series(session, body, Principal(Role.ADMIN), "https://exsched.test")
-        request_plan(session, series_ids=[row.id])
 
 
 def invitation_ids(db: Database) -> set[str]:

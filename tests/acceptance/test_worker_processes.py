@@ -5,11 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 import signal
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,39 +14,18 @@ from sqlalchemy import func, select
 
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
-from tests.acceptance.test_scheduler_processes import (
-    add_subscribers,
-    create_series_in_db,
-    start_exsched,
+from tests.support.factories import add_subscribers, create_series_in_db
+from tests.support.processes import (
+    message_ids,
     start_scheduler,
+    start_worker,
+    statuses,
     stop_process,
+    wait_until,
 )
-from tests.conftest import SmtpSink
+from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
-
-
-start_worker = partial(start_exsched, "worker")
-
-
-def statuses(db: Database) -> dict[str, int]:
-    with db.session() as session:
-        return dict(
-            session.execute(
-                select(NoticeRow.status, func.count())
-                .where(NoticeRow.kind == "invitation")
-                .group_by(NoticeRow.status)
-            ).all()
-        )
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"{what() if callable(what) else what} within {timeout} s")
 
 
 def unsent(db: Database) -> list[tuple[str, str | None, int]]:
@@ -62,15 +38,6 @@ def unsent(db: Database) -> list[tuple[str, str | None, int]]:
                 )
             )
         ]
-
-
-def message_ids(sink: SmtpSink) -> list[str]:
-    return [
-        str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"])
-        .strip("<>")
-        .split("@")[0]
-        for raw in sink.received()
-    ]
 
 
 def test_worker_killed_mid_batch_sends_each_notice_once_but_for_its_open_send(
@@ -221,7 +188,7 @@ def test_one_notice_can_be_followed_through_the_json_logs_and_the_metrics_move(
 
     import httpx2 as httpx
 
-    from tests.processes import free_port, serving
+    from tests.support.processes import free_port, serving
 
     members = 3
     add_subscribers(pg, members)

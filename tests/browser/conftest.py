@@ -8,37 +8,16 @@ outbox, accounts made with ``exsched staff add``). Screenshots of the main pages
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import service_missing
-from tests.processes import free_port, run, serving
+from tests.support.browser import ACCOUNTS, CHROMIUM_FLAGS, PASSWORD, Console, chromium_path
+from tests.support.processes import free_port, run, serving
+from tests.support.services import service_missing
 
-PASSWORD = "浙江服装 2026 console"
-ACCOUNTS = (("admin", "admin", None), ("ningbo", "chapter", "ningbo"), ("wenzhou", "chapter", "wenzhou"))
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--lang=zh-CN",
-]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("EXSCHED_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -64,13 +43,6 @@ def browser() -> Iterator[object]:
         launched = pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, env=env)
         yield launched
         launched.close()
-
-
-@dataclass(frozen=True)
-class Console:
-    base: str
-    database_url: str
-    outbox: Path
 
 
 @pytest.fixture(scope="module")

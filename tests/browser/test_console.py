@@ -23,12 +23,11 @@ from scheduler.domain.series import create_series
 from scheduler.web.console.rule_form import WEEKDAY_CODES
 from schemas.api import SeriesCreate
 from schemas.names import Role
-from tests.browser.conftest import PASSWORD, Console
-from tests.integration.test_api_series import series_body
+from tests.support.api import series_body
+from tests.support.browser import PASSWORD, Console
 
 pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 
 @pytest.fixture

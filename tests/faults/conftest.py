@@ -1,3 +1,3 @@
 """The faults suite reuses the process fixtures (a migrated PostgreSQL, a RabbitMQ vhost)."""
 
-from tests.acceptance.conftest import env, pg  # noqa: F401 (fixtures)
+from tests.support.processes import env, pg  # noqa: F401 (fixtures)

@@ -16,14 +16,16 @@ from sqlalchemy import select
 
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
-from tests.acceptance.test_scheduler_processes import (
-    add_subscribers,
-    create_series_in_db,
+from tests.support.factories import add_subscribers, create_series_in_db
+from tests.support.processes import (
+    message_ids,
     start_scheduler,
+    start_worker,
+    statuses,
     stop_process,
+    wait_until,
 )
-from tests.acceptance.test_worker_processes import message_ids, start_worker, statuses, wait_until
-from tests.conftest import SmtpSink
+from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
 NOTICES = 10_000

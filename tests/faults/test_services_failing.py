@@ -18,14 +18,16 @@ from sqlalchemy import select, text
 
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
-from tests.acceptance.test_scheduler_processes import (
-    add_subscribers,
-    create_series_in_db,
+from tests.support.factories import add_subscribers, create_series_in_db
+from tests.support.processes import (
+    message_ids,
     start_scheduler,
+    start_worker,
+    statuses,
     stop_process,
+    wait_until,
 )
-from tests.acceptance.test_worker_processes import message_ids, start_worker, statuses, wait_until
-from tests.conftest import SmtpSink
+from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
 MEMBERS = 300
@@ -134,8 +136,8 @@ def test_scheduler_down_across_due_times_applies_the_lateness_policy(
     from scheduler.notices.planner import request_plan
     from schemas.api import SeriesCreate
     from schemas.names import Role
-    from tests.acceptance.test_scheduler_processes import local
-    from tests.integration.test_api_series import series_body
+    from tests.support.api import series_body
+    from tests.support.processes import local
 
     add_subscribers(pg, 2)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=14)

@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
 from scheduler.db.session import Database
-from tests.conftest import make_key
-from tests.integration.test_api_series import create as create_series
-
-
-def member_body(**overrides: Any) -> dict[str, Any]:
-    body = {"name": "陈静", "email": "Chen.Jing@Lihua.example", "company": "丽华服饰", "chapter": "ningbo"}
-    body.update(overrides)
-    return body
-
-
-def create(client: TestClient, headers: dict, **overrides: Any) -> dict[str, Any]:
-    response = client.post("/api/v1/members", json=member_body(**overrides), headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.support.api import create_member, create_series, member_body
+from tests.support.services import make_key
 
 
 def test_member_gets_an_unguessable_feed_url_and_defaults(client: TestClient, admin: dict) -> None:
-    member = create(client, admin)
+    member = create_member(client, admin)
     assert member["email"] == "chen.jing@lihua.example"
     assert (member["locale"], member["timezone"]) == ("zh-CN", "Asia/Shanghai")
     token = member["feed_url"].removeprefix("https://exsched.test/calendars/").removesuffix(".ics")
     assert len(token) >= 43 and member["id"] not in token  # ≥ 256 bits, no member id in it
     assert member["webcal_url"] == "webcal://exsched.test/calendars/" + token + ".ics"
-    other = create(client, admin, email="wang@yiwu.example")
+    other = create_member(client, admin, email="wang@yiwu.example")
     assert other["feed_url"] != member["feed_url"]
 
 
 def test_get_patch_delete_member(client: TestClient, admin: dict) -> None:
-    member = create(client, admin)
+    member = create_member(client, admin)
     url = f"/api/v1/members/{member['id']}"
     assert client.get(url, headers=admin).json() == member
     patched = client.patch(url, json={"locale": "en", "timezone": "Europe/Rome"}, headers=admin)
@@ -67,18 +53,18 @@ def test_bad_members_get_422_naming_the_field(
 
 
 def test_duplicate_email_is_a_conflict(client: TestClient, admin: dict) -> None:
-    first = create(client, admin)
+    first = create_member(client, admin)
     response = client.post(
         "/api/v1/members", json=member_body(email="CHEN.jing@lihua.example"), headers=admin
     )
     assert response.status_code == 409 and first["id"] in response.json()["detail"]
-    other = create(client, admin, email="li@oujia.example")
+    other = create_member(client, admin, email="li@oujia.example")
     clash = client.patch(f"/api/v1/members/{other['id']}", json={"email": first["email"]}, headers=admin)
     assert clash.status_code == 409
 
 
 def test_subscriptions_to_series_chapter_and_kind(client: TestClient, admin: dict) -> None:
-    member = create(client, admin)
+    member = create_member(client, admin)
     series = create_series(client, admin)
     url = f"/api/v1/members/{member['id']}/subscriptions"
     made = [
@@ -111,13 +97,13 @@ def test_subscriptions_to_series_chapter_and_kind(client: TestClient, admin: dic
 def test_bad_subscriptions_are_refused(
     client: TestClient, admin: dict, body: dict, status: int, reason: str
 ) -> None:
-    member = create(client, admin)
+    member = create_member(client, admin)
     response = client.post(f"/api/v1/members/{member['id']}/subscriptions", json=body, headers=admin)
     assert response.status_code == status and reason in response.json()["detail"]
 
 
 def test_cannot_subscribe_to_a_cancelled_series(client: TestClient, admin: dict) -> None:
-    member = create(client, admin)
+    member = create_member(client, admin)
     series = create_series(client, admin)
     client.delete(f"/api/v1/series/{series['id']}", headers=admin)
     response = client.post(
@@ -131,7 +117,7 @@ def test_deleting_a_member_removes_their_subscriptions(client: TestClient, admin
 
     from scheduler.db.models import SubscriptionRow
 
-    member = create(client, admin)
+    member = create_member(client, admin)
     client.post(f"/api/v1/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin)
     client.delete(f"/api/v1/members/{member['id']}", headers=admin)
     with db.session() as session:
@@ -140,7 +126,7 @@ def test_deleting_a_member_removes_their_subscriptions(client: TestClient, admin
 
 class TestAuthorization:
     def test_member_data_needs_a_key_even_to_read(self, client: TestClient, admin: dict) -> None:
-        member = create(client, admin)
+        member = create_member(client, admin)
         assert client.get("/api/v1/members").status_code == 401
         assert client.get(f"/api/v1/members/{member['id']}").status_code == 401
         assert client.get(f"/api/v1/members/{member['id']}/subscriptions").status_code == 401
@@ -148,8 +134,8 @@ class TestAuthorization:
     def test_chapter_key_sees_and_changes_only_its_members(
         self, client: TestClient, admin: dict, db: Database
     ) -> None:
-        ningbo_member = create(client, admin)
-        yiwu_member = create(client, admin, email="wang@yiwu.example", chapter="yiwu")
+        ningbo_member = create_member(client, admin)
+        yiwu_member = create_member(client, admin, email="wang@yiwu.example", chapter="yiwu")
         yiwu = make_key(db, "chapter", "yiwu")
         assert [m["id"] for m in client.get("/api/v1/members", headers=yiwu).json()] == [yiwu_member["id"]]
         assert client.get("/api/v1/members?chapter=ningbo", headers=yiwu).status_code == 403

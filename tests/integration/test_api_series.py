@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from scheduler.db.session import Database
-from tests.conftest import make_key
-from tests.oracle import expected_starts
-
-
-def series_body(**overrides: Any) -> dict[str, Any]:
-    body = {
-        "kind": "tech-exchange",
-        "title": "宁波 · 数字化制衣技术交流会",
-        "description": "智能裁剪与柔性产线",
-        "chapter": "ningbo",
-        "venue": "宁波国际会展中心 3号会议室",
-        "timezone": "Asia/Shanghai",
-        "dtstart": "2026-12-10T14:00:00",
-        "duration": "PT2H",
-        "rrule": "FREQ=MONTHLY;BYDAY=2TH;COUNT=12",
-        "organizer_name": "宁波秘书处",
-        "organizer_email": "ningbo@assoc.example",
-    }
-    body.update(overrides)
-    return body
-
-
-def create(client: TestClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
-    response = client.post("/api/v1/series", json=series_body(**overrides), headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.support.api import create_series, series_body
+from tests.support.oracle import expected_starts
+from tests.support.services import make_key
 
 
 def test_created_series_is_stored_with_defaults_and_normalized_rule(client: TestClient, admin: dict) -> None:
-    created = create(client, admin, rrule="freq=monthly;byday=2TH;until=20271231")
+    created = create_series(client, admin, rrule="freq=monthly;byday=2TH;until=20271231")
     assert created["uid"] == f"{created['id']}@exsched.test"
     assert created["rrule"] == "FREQ=MONTHLY;UNTIL=20271231T155959Z;BYDAY=2TH"
     assert created["notices"] == {
@@ -108,7 +84,7 @@ TABLE = [
 def test_occurrences_equal_an_independent_expansion(
     client: TestClient, admin: dict, rule, dtstart, zone, exdates, rdates, skip, window
 ) -> None:
-    created = create(
+    created = create_series(
         client,
         admin,
         rrule=rule,
@@ -143,14 +119,14 @@ def test_occurrences_equal_an_independent_expansion(
 
 
 def test_listing_an_endless_series_without_a_window_is_refused(client: TestClient, admin: dict) -> None:
-    created = create(client, admin, rrule="FREQ=WEEKLY;BYDAY=TH")
+    created = create_series(client, admin, rrule="FREQ=WEEKLY;BYDAY=TH")
     response = client.get(f"/api/v1/series/{created['id']}/occurrences")
     assert response.status_code == 422
     assert "no end" in response.json()["detail"]
 
 
 def test_extreme_windows_are_clamped_not_crashed(client: TestClient, admin: dict) -> None:
-    created = create(client, admin)
+    created = create_series(client, admin)
     for query in (
         {"start": "0001-01-01", "end": "9999-12-31"},
         {"start": "0001-01-01"},
@@ -161,7 +137,7 @@ def test_extreme_windows_are_clamped_not_crashed(client: TestClient, admin: dict
 
 
 def test_national_day_occurrences_are_shifted_and_named(client: TestClient, admin: dict) -> None:
-    created = create(
+    created = create_series(
         client,
         admin,
         rrule="FREQ=MONTHLY;BYMONTHDAY=1;COUNT=3",
@@ -179,7 +155,7 @@ def test_national_day_occurrences_are_shifted_and_named(client: TestClient, admi
 def test_sessions_in_a_year_without_official_holidays_are_provisional(
     client: TestClient, admin: dict
 ) -> None:
-    created = create(
+    created = create_series(
         client,
         admin,
         rrule="FREQ=MONTHLY;BYMONTHDAY=1;COUNT=3",
@@ -250,7 +226,7 @@ def test_malformed_bodies_get_4xx_not_500(client: TestClient, admin: dict, paylo
 
 
 def test_patching_calendar_fields_raises_sequence_and_revalidates(client: TestClient, admin: dict) -> None:
-    created = create(client, admin)
+    created = create_series(client, admin)
     url = f"/api/v1/series/{created['id']}"
     moved = client.patch(url, json={"venue": "宁波 新会场"}, headers=admin)
     assert moved.status_code == 200 and moved.json()["sequence"] == 1
@@ -264,8 +240,8 @@ def test_patching_calendar_fields_raises_sequence_and_revalidates(client: TestCl
 
 
 def test_filters_by_chapter_and_kind(client: TestClient, admin: dict) -> None:
-    create(client, admin)
-    create(client, admin, chapter="yiwu", kind="project-docking")
+    create_series(client, admin)
+    create_series(client, admin, chapter="yiwu", kind="project-docking")
     assert [s["chapter"] for s in client.get("/api/v1/series", params={"chapter": "yiwu"}).json()] == ["yiwu"]
     assert [s["kind"] for s in client.get("/api/v1/series", params={"kind": "tech-exchange"}).json()] == [
         "tech-exchange"
@@ -277,7 +253,7 @@ class TestOccurrencePatch:
     def test_moving_one_occurrence_raises_its_sequence_and_keeps_uid(
         self, client: TestClient, admin: dict
     ) -> None:
-        created = create(client, admin)
+        created = create_series(client, admin)
         base = f"/api/v1/series/{created['id']}/occurrences"
         before = client.get(base).json()[1]
         response = client.patch(
@@ -293,7 +269,7 @@ class TestOccurrencePatch:
         assert [o["start"] for o in listed] == sorted(o["start"] for o in listed)
 
     def test_cancel_then_restore_each_raise_sequence(self, client: TestClient, admin: dict) -> None:
-        created = create(client, admin)
+        created = create_series(client, admin)
         url = f"/api/v1/series/{created['id']}/occurrences/2026-12-10T06:00:00Z"
         cancelled = client.patch(url, json={"status": "cancelled"}, headers=admin).json()
         assert (cancelled["status"], cancelled["sequence"]) == ("cancelled", 1)
@@ -311,7 +287,7 @@ class TestOccurrencePatch:
     def test_venue_of_one_occurrence_overrides_the_series_venue(
         self, client: TestClient, admin: dict
     ) -> None:
-        created = create(client, admin)
+        created = create_series(client, admin)
         url = f"/api/v1/series/{created['id']}/occurrences/20261210T060000Z"
         assert (
             client.patch(url, json={"venue": "线上 腾讯会议"}, headers=admin).json()["venue"]
@@ -339,7 +315,7 @@ class TestOccurrencePatch:
     def test_bad_occurrence_changes_are_refused(
         self, client: TestClient, admin: dict, rid: str, body: dict, status: int, reason: str
     ) -> None:
-        created = create(client, admin)
+        created = create_series(client, admin)
         response = client.patch(f"/api/v1/series/{created['id']}/occurrences/{rid}", json=body, headers=admin)
         assert response.status_code == status, response.text
         assert reason in response.json()["detail"]
@@ -348,7 +324,9 @@ class TestOccurrencePatch:
 def test_delete_cancels_future_sessions_and_keeps_the_series_readable(
     client: TestClient, admin: dict
 ) -> None:
-    created = create(client, admin, dtstart="2030-01-10T14:00:00", rrule="FREQ=MONTHLY;BYDAY=2TH;COUNT=3")
+    created = create_series(
+        client, admin, dtstart="2030-01-10T14:00:00", rrule="FREQ=MONTHLY;BYDAY=2TH;COUNT=3"
+    )
     url = f"/api/v1/series/{created['id']}"
     assert client.delete(url, headers=admin).status_code == 204
     assert client.delete(url, headers=admin).status_code == 204
@@ -384,7 +362,7 @@ class TestAuthorization:
         assert own.status_code == 201
         other = client.post("/api/v1/series", json=series_body(chapter="yiwu"), headers=ningbo)
         assert other.status_code == 403 and "chapter 'yiwu'" in other.json()["detail"]
-        yiwu_series = create(client, admin, chapter="yiwu")
+        yiwu_series = create_series(client, admin, chapter="yiwu")
         url = f"/api/v1/series/{yiwu_series['id']}"
         assert client.patch(url, json={"title": "改"}, headers=ningbo).status_code == 403
         assert client.delete(url, headers=ningbo).status_code == 403

@@ -14,9 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from scheduler.db.session import Database
-from tests.conftest import make_key
-from tests.integration.test_api_members import member_body
-from tests.integration.test_api_series import series_body
+from tests.support.api import member_body, series_body
+from tests.support.services import make_key
 
 _count = itertools.count()
 

@@ -26,8 +26,8 @@ from scheduler.notices.planner import Planner
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.ids import recurrence_stamp
 from schemas.names import Role
-from tests.conftest import PUBLIC_URL
-from tests.integration.test_api_series import series_body
+from tests.support.api import series_body
+from tests.support.services import PUBLIC_URL
 
 PASSWORD = "a long staff password"
 ADMIN = Principal(role=Role.ADMIN)

@@ -10,8 +10,7 @@ import recurring_ical_events
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
-from tests.integration.test_api_members import create as create_member
-from tests.integration.test_api_series import create as create_series
+from tests.support.api import create_member, create_series
 
 SOON = datetime.now(UTC).date() + timedelta(days=7)
 

@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from tests.integration.test_api_series import create as create_series
-from tests.integration.test_api_series import series_body
+from tests.support.api import create_series, series_body
 
 SOON = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
 INJECTION = "\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil@attacker\r\nSUMMARY:owned\r\n"

@@ -17,7 +17,7 @@ from scheduler.db.migrate import upgrade
 from scheduler.db.session import Database
 from scheduler.ops.config import Settings
 from scheduler.web.app import create_app
-from tests.conftest import make_key
+from tests.support.services import make_key
 
 _db = Database(f"sqlite:///{Path(tempfile.mkdtemp(prefix='exsched-fuzz-')) / 'fuzz.db'}")
 upgrade(_db)

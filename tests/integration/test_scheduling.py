@@ -20,21 +20,9 @@ from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import Planner
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name
-from tests.factories import insert_due_notices
-from tests.integration.test_api_members import create as create_member
-from tests.integration.test_api_series import create as create_series
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
+from tests.support.api import create_member, create_series
+from tests.support.clock import Clock
+from tests.support.factories import insert_due_notices
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 
@@ -340,7 +328,7 @@ def test_cancelled_series_cancels_pending_and_tells_the_invited(
 def test_notices_api_lists_with_filters_and_chapter_scope(
     client: TestClient, admin: dict, db: Database, planner: Planner
 ) -> None:
-    from tests.conftest import make_key
+    from tests.support.services import make_key
 
     series, member = setup_series(client, admin)
     planner.plan_requested()
@@ -368,11 +356,11 @@ def test_dead_letter_queue_is_declared(inproc: InProcessBus) -> None:
 @pytest.mark.postgres
 def test_two_dispatchers_on_postgresql_publish_each_notice_once(postgres_url: str, clock: Clock) -> None:
     from scheduler.db.migrate import upgrade
-    from tests.conftest import _empty
+    from tests.support.services import empty_database
 
     db = Database(postgres_url)
     upgrade(db)
-    _empty(db)
+    empty_database(db)
     insert_due_notices(db, 2000, clock.now)
     bus = InProcessBus()
     bus.declare()

@@ -30,10 +30,10 @@ from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import Planner
 from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, queue_name, routing_key
-from tests.conftest import SmtpSink
-from tests.integration.test_api_members import create as create_member
-from tests.integration.test_api_series import create as create_series
-from tests.integration.test_scheduling import Clock
+from tests.support.api import create_member, create_series
+from tests.support.clock import Clock
+from tests.support.robot import Robot
+from tests.support.smtp import SmtpSink
 from workers.channels.smtp import SmtpChannel
 from workers.runtime import DeadLetterHandler, NoticeHandler
 
@@ -396,38 +396,6 @@ def test_follow_up_form_records_docking_outcomes(world: World) -> None:
         ).status_code
         == 422
     )
-
-
-class Robot:
-    """A chat-group robot on loopback: records posts, answers as told."""
-
-    def __init__(self) -> None:
-        import http.server
-
-        self.posts: list[tuple[str, dict]] = []
-        self.answers: list[tuple[int, str]] = []
-        robot = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, text = robot.answers.pop(0) if robot.answers else (200, '{"errcode":0,"errmsg":"ok"}')
-                if status == 200 and '"errcode":0' in text:
-                    robot.posts.append((self.path, json.loads(body)))
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(text.encode())
-
-            def log_message(self, *_args: object) -> None:
-                return
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=k1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
 
 
 @pytest.fixture

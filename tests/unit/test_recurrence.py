@@ -12,7 +12,7 @@ from scheduler.domain.errors import RecurrenceError
 from scheduler.domain.holidays import ChineseStatutoryCalendar, DayInfo
 from scheduler.domain.recurrence import Override, expand, make_timing
 from schemas.names import OccurrenceStatus
-from tests.oracle import expected_starts
+from tests.support.oracle import expected_starts
 
 HOLIDAYS = ChineseStatutoryCalendar()
 UID = "9a1c-series@exsched.test"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from scheduler.db.models import MemberRow, NoticeRow, SeriesRow
+from scheduler.db.models import MemberRow, NoticeRow, SeriesRow, SubscriptionRow
 from scheduler.db.session import Database
 from schemas.names import NoticeStatus
+from tests.support.api import series_body
+from tests.support.processes import local
 
 
 def insert_due_notices(db: Database, count: int, now: datetime) -> uuid.UUID:
@@ -74,3 +76,56 @@ def insert_due_notices(db: Database, count: int, now: datetime) -> uuid.UUID:
             ],
         )
     return series_id
+
+
+def add_subscribers(db: Database, count: int) -> None:
+    """``count`` members of Ningbo, all following the chapter, written straight to the table."""
+    now = datetime.now(UTC)
+    with db.session() as session:
+        ids = [uuid.uuid4() for _ in range(count)]
+        session.execute(
+            MemberRow.__table__.insert(),
+            [
+                {
+                    "id": i,
+                    "name": f"m{n}",
+                    "email": f"m{n}-{i.hex[:6]}@x.example",
+                    "company": "",
+                    "chapter": "ningbo",
+                    "locale": "zh-CN",
+                    "timezone": "Asia/Shanghai",
+                    "feed_token": i.hex,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n, i in enumerate(ids)
+            ],
+        )
+        session.execute(
+            SubscriptionRow.__table__.insert(),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "member_id": i,
+                    "target_type": "chapter",
+                    "target": "ningbo",
+                    "created_at": now,
+                }
+                for i in ids
+            ],
+        )
+
+
+def create_series_in_db(db: Database, start: datetime) -> None:
+    from scheduler.domain.auth import Principal
+    from scheduler.domain.series import create_series
+    from scheduler.notices.planner import request_plan
+    from schemas.api import SeriesCreate
+    from schemas.names import Role
+
+    body = SeriesCreate.model_validate(
+        series_body(dtstart=local(start), rrule=None, notices={"invite_before": "P1D", "reminders": []})
+    )
+    with db.session() as session:
+        row = create_series(session, body, Principal(Role.ADMIN), "https://exsched.test")
+        request_plan(session, series_ids=[row.id])

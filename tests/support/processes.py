@@ -1,0 +1,160 @@
+"""Running exsched as users do: the command in a subprocess, a server waited for until it
+answers, the services started in the background, and the fixtures that give them a database and
+a RabbitMQ vhost of their own."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import func, select
+
+from scheduler.bus.rabbitmq import RabbitBus
+from scheduler.db.migrate import upgrade
+from scheduler.db.models import NoticeRow
+from scheduler.db.session import Database
+from tests.support.services import empty_database, purge_all
+from tests.support.smtp import SmtpSink
+
+EXSCHED = [sys.executable, "-m", "scheduler.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run(
+    args: list[str], env: dict[str, str], cwd: Path, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*EXSCHED, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120, input=input
+    )
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [*EXSCHED, *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"exsched {' '.join(args)} exited early:\n{proc.stdout.read() if proc.stdout else ''}"
+                )
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"exsched {' '.join(args)} did not answer on port {port} within 60 s")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def start_exsched(part: str, env: dict[str, str], log: Path, **extra: str) -> subprocess.Popen[bytes]:
+    """``exsched serve <part>`` in the background, its output appended to ``log``."""
+    handle = log.open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", part], env=env | extra, stdout=handle, stderr=handle
+    )
+
+
+start_scheduler = partial(start_exsched, "scheduler")
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def local(instant: datetime) -> str:
+    return instant.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+start_worker = partial(start_exsched, "worker")
+
+
+def statuses(db: Database) -> dict[str, int]:
+    with db.session() as session:
+        return dict(
+            session.execute(
+                select(NoticeRow.status, func.count())
+                .where(NoticeRow.kind == "invitation")
+                .group_by(NoticeRow.status)
+            ).all()
+        )
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str | Callable[[], str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{what() if callable(what) else what} within {timeout} s")
+
+
+def message_ids(sink: SmtpSink) -> list[str]:
+    return [
+        str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"])
+        .strip("<>")
+        .split("@")[0]
+        for raw in sink.received()
+    ]
+
+
+@pytest.fixture
+def pg(postgres_url: str) -> Iterator[Database]:
+    """The session's PostgreSQL database, migrated and emptied."""
+    db = Database(postgres_url)
+    upgrade(db)
+    empty_database(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def env(pg: Database, amqp_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for exsched processes on that database and a purged RabbitMQ vhost."""
+    RabbitBus(amqp_url).declare()
+    purge_all(amqp_url)
+    values = dict(os.environ)
+    values.update(
+        EXSCHED_DATABASE_URL=pg.url,
+        EXSCHED_AMQP_URL=amqp_url,
+        EXSCHED_PUBLIC_URL="https://exsched.test",
+        EXSCHED_LOG_FORMAT="json",
+        EXSCHED_OUTBOX_DIR=str(tmp_path / "outbox"),
+    )
+    return values

@@ -1,0 +1,39 @@
+"""A chat-group robot on loopback, speaking the platforms' wire format (WeCom, DingTalk, Feishu
+and the generic webhook all answer JSON with an error code)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+
+class Robot:
+    """A chat-group robot on loopback: records posts, answers as told."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.posts: list[tuple[str, dict]] = []
+        self.answers: list[tuple[int, str]] = []
+        robot = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status, text = robot.answers.pop(0) if robot.answers else (200, '{"errcode":0,"errmsg":"ok"}')
+                if status == 200 and '"errcode":0' in text:
+                    robot.posts.append((self.path, json.loads(body)))
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(text.encode())
+
+            def log_message(self, *_args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=k1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
