@@ -4,7 +4,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install services browser clean
+.PHONY: demo test lint install services browser clean catalogs
+
+CATALOG_PO := $(wildcard scheduler/i18n/catalogs/*/LC_MESSAGES/*.po)
+CATALOG_MO := $(CATALOG_PO:.po=.mo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "exsched needs Python 3.11 or newer"'
@@ -13,9 +16,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) catalogs
 
-demo: $(STAMP)
+# The message catalogs are compiled at install; again whenever a .po file changes.
+catalogs: $(CATALOG_MO)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/python -m scheduler.i18n.compile
+
+demo: $(STAMP) catalogs
 	$(BIN)/exsched demo
 
 services:
@@ -24,7 +33,7 @@ services:
 browser:
 	bash deploy/dev-browser.sh
 
-test: $(STAMP) services browser lint
+test: $(STAMP) catalogs services browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -32,4 +41,4 @@ lint: $(STAMP)
 	$(BIN)/mypy schemas scheduler workers
 
 clean:
-	rm -rf $(VENV) var .pytest_cache test-artifacts
+	rm -rf $(VENV) var .pytest_cache test-artifacts $(CATALOG_MO)

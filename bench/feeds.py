@@ -28,6 +28,7 @@ from pathlib import Path
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
+from scheduler.calendars.facts import event_facts
 from scheduler.calendars.feeds import FeedRequest, FeedService
 from scheduler.db.migrate import upgrade
 from scheduler.db.models import MemberRow
@@ -35,7 +36,7 @@ from scheduler.db.session import Database
 from scheduler.domain.auth import Principal
 from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.domain.members import create_member, series_followed_by, subscribe
-from scheduler.domain.series import create_series, event_facts, occurrences
+from scheduler.domain.series import create_series, occurrences
 from scheduler.ops.logs import configure_logging
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.names import Role

@@ -25,23 +25,6 @@ class Chapter(StrEnum):
     SHAOXING = "shaoxing"
 
 
-CHAPTER_NAMES: dict[Chapter, tuple[str, str]] = {
-    Chapter.PROVINCE: ("省协会", "Province"),
-    Chapter.WENZHOU: ("温州", "Wenzhou"),
-    Chapter.NINGBO: ("宁波", "Ningbo"),
-    Chapter.JIAXING: ("嘉兴", "Jiaxing"),
-    Chapter.YIWU: ("义乌", "Yiwu"),
-    Chapter.TAIZHOU: ("台州", "Taizhou"),
-    Chapter.HUZHOU: ("湖州", "Huzhou"),
-    Chapter.SHAOXING: ("绍兴", "Shaoxing"),
-}
-
-KIND_NAMES: dict[Kind, tuple[str, str]] = {
-    Kind.PROJECT_DOCKING: ("项目对接会", "Project docking"),
-    Kind.TECH_EXCHANGE: ("技术交流会", "Tech exchange"),
-}
-
-
 class SkipHolidays(StrEnum):
     """What a series does with sessions that fall on Chinese statutory holidays."""
 

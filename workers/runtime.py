@@ -40,7 +40,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.bus.base import Delivery, Outcome
-from scheduler.calendars.ics import EventFacts, itip_cancel, itip_request
+from scheduler.calendars.facts import EventFacts
+from scheduler.calendars.ics import itip_cancel, itip_request
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar

@@ -21,24 +21,24 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.calendars.facts import event_facts
 from scheduler.calendars.ics import publish, series_export
 from scheduler.db.models import MemberRow, OccurrenceOverrideRow, SeriesRow
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.members import series_followed_by
 from scheduler.domain.recurrence import Occurrence, expand, local_to_utc
-from scheduler.domain.series import event_facts, occurrences, timing_of
+from scheduler.domain.series import occurrences, timing_of
+from scheduler.i18n import translator
 from schemas.names import (
-    CHAPTER_NAMES,
-    KIND_NAMES,
     Chapter,
     Kind,
-    Locale,
     OccurrenceStatus,
     SeriesStatus,
     SkipHolidays,
 )
 
-BRAND = ("浙江服装", "Zhejiang garment")
+#: Public feeds are named in the association's language; a member's feed in the member's.
+PUBLIC_FEED_LOCALE = "zh-CN"
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,8 @@ class FeedService:
         member = session.scalar(select(MemberRow).where(MemberRow.feed_token == token))
         if member is None:
             return None
-        index = 0 if member.locale == Locale.ZH_CN.value else 1
-        name = f"{BRAND[index]} · {'我的交流会' if index == 0 else 'my sessions'}"
+        t = translator(member.locale)
+        name = f"{t('feed.brand')} · {t('feed.mine')}"
         ids = series_followed_by(session, member.id, include_cancelled=True)
         return self.render(session, FeedRequest(f"member:{member.id}:{alarm}", name, ids, alarm))
 
@@ -99,15 +99,16 @@ class FeedService:
         alarm: bool = False,
     ) -> RenderedFeed:
         query = select(SeriesRow.id).where(SeriesRow.private.is_(False))
-        parts = [BRAND[0]]
+        t = translator(PUBLIC_FEED_LOCALE)
+        parts = [t("feed.brand")]
         if chapter is not None:
             query = query.where(SeriesRow.chapter == chapter.value)
-            parts.append(CHAPTER_NAMES[chapter][0])
+            parts.append(t.chapter(chapter))
         if kind is not None:
             query = query.where(SeriesRow.kind == kind.value)
-            parts.append(KIND_NAMES[kind][0])
+            parts.append(t.kind(kind))
         if chapter is None and kind is None:
-            parts.append("全部活动")
+            parts.append(t("feed.all"))
         key = f"public:{chapter}:{kind}:{alarm}"
         return self.render(session, FeedRequest(key, " · ".join(parts), session.scalars(query).all(), alarm))
 

@@ -10,32 +10,16 @@ never reach a property parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vRecur, vText
 
+from scheduler.calendars.facts import EventFacts
+
 PRODID = "-//exsched//Garment association sessions//ZH-CN"
-
-
-@dataclass(frozen=True)
-class EventFacts:
-    """What a calendar event of one occurrence shows."""
-
-    uid: str
-    sequence: int
-    start: datetime  # aware, in the series' zone (its TZID)
-    end: datetime
-    summary: str
-    location: str
-    description: str
-    organizer_name: str
-    organizer_email: str
-    cancelled: bool = False
-    url: str | None = None
-    categories: tuple[str, ...] = field(default=())
 
 
 def _clean(value: str) -> str:

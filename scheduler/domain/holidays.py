@@ -68,16 +68,6 @@ def _lookup(day: date) -> DayInfo:
     return DayInfo(day=day, known=True, workday=not is_off, holiday=name)
 
 
-def holiday_name(english: str, locale: str) -> str:
-    """A statutory break's name in ``locale`` ('zh-CN' gives 国庆节 for 'National Day')."""
-    if locale.startswith("zh"):
-        try:
-            return str(chinese_calendar.Holiday(english).chinese)
-        except ValueError:
-            return english
-    return english
-
-
 def next_workday(calendar: HolidayCalendar, day: date, *, limit: int = 31) -> DayInfo:
     """The first working day after ``day`` (调休 weekends count); stops at an unknown day."""
     for step in range(1, limit + 1):

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.calendars.ics import EventFacts
 from scheduler.db.models import OccurrenceOverrideRow, SeriesRow
 from scheduler.domain.auth import Principal
 from scheduler.domain.errors import Conflict, InvalidInput, NotFound, RecurrenceError
@@ -38,11 +37,8 @@ from scheduler.domain.rules import parse_rule
 from schemas.api import NoticePlan, OccurrenceOut, OccurrenceUpdate, SeriesCreate, SeriesOut, SeriesUpdate
 from schemas.ids import parse_recurrence_stamp
 from schemas.names import (
-    CHAPTER_NAMES,
-    KIND_NAMES,
     Chapter,
     Kind,
-    OccurrenceStatus,
     SeriesStatus,
     SkipHolidays,
 )
@@ -340,25 +336,6 @@ def occurrence_at(row: SeriesRow, rid: datetime, holidays: HolidayCalendar) -> O
         cancelled_from=row.cancelled_at,
     )
     return next((occ for occ in found if occ.recurrence_id == rid), None)
-
-
-def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
-    """The calendar event of one occurrence, the same in invitations and in feeds."""
-    venue = occ.venue if occ.venue else row.venue
-    return EventFacts(
-        uid=occ.uid,
-        sequence=occ.sequence,
-        start=occ.start,
-        end=occ.end,
-        summary=row.title,
-        location=venue,
-        description="\n\n".join(part for part in (occ.agenda or "", row.description) if part),
-        organizer_name=row.organizer_name,
-        organizer_email=row.organizer_email,
-        cancelled=occ.status == OccurrenceStatus.CANCELLED,
-        url=f"{public_url}/api/v1/series/{row.id}",
-        categories=(KIND_NAMES[Kind(row.kind)][0], CHAPTER_NAMES[Chapter(row.chapter)][0]),
-    )
 
 
 def series_out(row: SeriesRow) -> SeriesOut:

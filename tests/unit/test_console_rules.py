@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +14,7 @@ from scheduler.domain.auth import Principal
 from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.domain.recurrence import make_timing
 from scheduler.domain.rules import parse_rule
+from scheduler.i18n import translator
 from scheduler.web.console.forms import (
     format_offset,
     parse_offset,
@@ -23,32 +22,23 @@ from scheduler.web.console.forms import (
     read_member,
     read_series_form,
 )
-from scheduler.web.console.i18n import MESSAGES, Translator
 from scheduler.web.console.preview import preview_sessions
 from scheduler.web.console.rule_form import (
-    ENDS,
     NTHS,
-    REPEATS,
     WEEKDAY_CODES,
     RuleChoice,
     from_rrule,
     to_rrule,
 )
 from schemas.names import (
-    Channel,
     Chapter,
-    Locale,
-    NoticeKind,
-    NoticeStatus,
-    OccurrenceStatus,
     Role,
-    SkipHolidays,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ADMIN = Principal(role=Role.ADMIN)
 NINGBO = Principal(role=Role.CHAPTER, chapter=Chapter.NINGBO)
-ZH, EN = Translator("zh-CN"), Translator("en")
+ZH, EN = translator("zh-CN"), translator("en")
 
 
 @pytest.mark.parametrize(
@@ -250,34 +240,3 @@ def test_subscription_cells_are_read_and_bad_pieces_named() -> None:
     good, bad = parse_targets("chapter:ningbo; kind:tech-exchange；chapter:beijing, 123")
     assert [(t.chapter, t.kind) for t in good] == [(Chapter.NINGBO, None), (None, "tech-exchange")]
     assert bad == ["chapter:beijing", "123"]
-
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "scheduler" / "web" / "console" / "templates"
-
-
-def test_every_text_the_templates_use_exists_in_both_languages_with_the_same_placeholders() -> None:
-    used = set()
-    for path in TEMPLATES.glob("*.j2"):
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.-]+)["']""", path.read_text()))
-    assert used, "no t('...') calls found: the pattern is wrong"
-    dynamic = {
-        "channel.": list(Channel),
-        "status.": list(NoticeStatus),
-        "notice.": list(NoticeKind),
-        "occ.status.": list(OccurrenceStatus),
-        "form.holidays.": list(SkipHolidays),
-        "members.locale.": list(Locale),
-        "occ.rsvp.": ["accepted", "declined", "tentative"],
-        "occ.followup.": ["docking-outcome", "feedback"],
-        "form.repeat.": list(REPEATS),
-        "form.nth.": [str(n) for n in NTHS],
-        "form.ends.": list(ENDS),
-    }
-    for prefix in [k for k in used if k.endswith(".")]:
-        assert prefix in dynamic, f"t({prefix!r} ~ …) in a template: list its values here"
-        used |= {f"{prefix}{value}" for value in dynamic[prefix]}
-    missing = sorted(k for k in used if not k.endswith(".") and k not in MESSAGES)
-    assert missing == []
-    for key, (zh, en) in MESSAGES.items():
-        assert zh.strip() and en.strip(), key
-        assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)), key

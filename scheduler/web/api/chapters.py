@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from schemas.names import CHAPTER_NAMES
+from scheduler.i18n import translator
+from schemas.names import Chapter
 
 router = APIRouter(prefix="/api/v1/chapters", tags=["chapters"])
 
 
 @router.get("")
 def chapters() -> list[dict[str, Any]]:
-    return [{"code": c.value, "name_zh": zh, "name_en": en} for c, (zh, en) in CHAPTER_NAMES.items()]
+    zh, en = translator("zh-CN"), translator("en")
+    return [{"code": c.value, "name_zh": zh.chapter(c), "name_en": en.chapter(c)} for c in Chapter]

@@ -23,7 +23,7 @@ from scheduler.domain.auth import Principal
 from scheduler.domain.errors import ExschedError, RecurrenceError
 from scheduler.domain.recurrence import Timing, make_timing, zone_of
 from scheduler.domain.rules import parse_rule
-from scheduler.web.console.i18n import Translator
+from scheduler.i18n import LOCALES, Translator, translator
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS, WEEKDAY_CODES, RuleChoice, to_rrule
 from schemas.api import MemberCreate, SeriesCreate
 from schemas.names import Chapter, Kind, Locale, SkipHolidays
@@ -62,13 +62,21 @@ def text(form: FormLike, name: str) -> str:
 # --- generic field readers -------------------------------------------------------------------
 
 
-_UNITS = {
-    "s": 1, "秒": 1,
-    "m": 60, "min": 60, "分": 60, "分钟": 60,
-    "h": 3600, "小时": 3600, "时": 3600,
-    "d": 86400, "天": 86400,
-}  # fmt: skip
-_OFFSET = re.compile(r"(\d{1,6})\s*(s|min|m|h|d|秒|分钟|分|小时|时|天)?", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_OFFSET = re.compile(r"(\d{1,6})\s*(\D*)")
+
+
+def _unit_words() -> dict[str, int]:
+    """Every way a unit may be typed: the codes above and each catalog's words (``unit.h``: 小时, …)."""
+    words = dict(_UNITS)
+    for locale in LOCALES:
+        t = translator(locale)
+        for code in ("s", "m", "h", "d"):
+            words.update({w.strip().lower(): _UNITS[code] for w in t(f"unit.{code}").split(",") if w.strip()})
+    return words
+
+
+_UNIT_WORDS = _unit_words()
 
 
 def parse_offset(text: str, default_unit: str) -> int | None:
@@ -76,7 +84,8 @@ def parse_offset(text: str, default_unit: str) -> int | None:
     match = _OFFSET.fullmatch(text.strip())
     if match is None:
         return None
-    return int(match[1]) * _UNITS[(match[2] or default_unit).lower()]
+    size = _UNIT_WORDS.get(match[2].strip().lower() or default_unit)
+    return None if size is None else int(match[1]) * size
 
 
 def format_offset(seconds: int, default_unit: str) -> str:
@@ -87,8 +96,6 @@ def format_offset(seconds: int, default_unit: str) -> str:
         if seconds % _UNITS[unit] == 0:
             return f"{seconds // _UNITS[unit]}{unit}"
     return f"{seconds}s"
-
-
 
 
 def _required(c: Checked, t: Translator, name: str, limit: int) -> str:

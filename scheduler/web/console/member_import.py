@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
 from scheduler.domain.auth import Principal
+from scheduler.i18n import Translator
 from scheduler.web.console.forms import Target, parse_targets, read_member
-from scheduler.web.console.i18n import Translator
 from schemas.api import MemberCreate
 from schemas.names import SeriesStatus
 

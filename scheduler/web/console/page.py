@@ -24,16 +24,17 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import PackageLoader
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import StaffRow
 from scheduler.domain.auth import Principal
 from scheduler.domain.staff import principal_of
 from scheduler.domain.tokens import InvalidToken, sign, verify
+from scheduler.i18n import DEFAULT_LOCALE, LOCALES, Templates, Translator, translator
 from scheduler.notices.planner import request_plan
 from scheduler.ops.config import Settings
-from scheduler.web.console.i18n import DEFAULT_LOCALE, LOCALES, Translator
+from scheduler.web.console.i18n import legacy_reason
 from scheduler.web.deps import get_session
 from schemas.names import Role
 
@@ -51,13 +52,9 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-env = Environment(
-    loader=PackageLoader("scheduler.web.console", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",)),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+TEMPLATES = Templates(PackageLoader("scheduler.web.console", "templates"))
+for _env in (TEMPLATES.get(locale) for locale in LOCALES):
+    _env.globals["legacy_reason"] = legacy_reason
 
 
 class SignInRequired(Exception):
@@ -79,7 +76,7 @@ class ConsoleError(Exception):
 
 def translator_for(request: Request) -> Translator:
     locale = request.cookies.get(LANG_COOKIE, DEFAULT_LOCALE)
-    return Translator(locale if locale in LOCALES else DEFAULT_LOCALE)
+    return translator(locale if locale in LOCALES else DEFAULT_LOCALE)
 
 
 def _secure(settings: Settings) -> bool:
@@ -206,13 +203,17 @@ class Page:
 
 def render_template(request: Request, t: Translator, template: str, **context: Any) -> str:
     done = request.query_params.get("done")
-    return env.get_template(template).render(
-        t=t,
-        request=request,
-        done=t(done) if done in _DONE else None,
-        path=request.url.path,
-        query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "done"]),
-        **context,
+    return (
+        TEMPLATES.get(t.locale)
+        .get_template(template)
+        .render(
+            t=t,
+            request=request,
+            done=t(done) if done in _DONE else None,
+            path=request.url.path,
+            query=urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "done"]),
+            **context,
+        )
     )
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from scheduler.domain.staff import AccountLocked, SignInFailed, sign_in
-from scheduler.web.console.i18n import LOCALES
+from scheduler.i18n import LOCALES
 from scheduler.web.console.page import (
     CSRF_COOKIE,
     LANG_COOKIE,

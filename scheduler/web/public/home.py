@@ -7,29 +7,28 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import PackageLoader
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler.db.models import SeriesRow
 from scheduler.domain.errors import RecurrenceError
 from scheduler.domain.series import occurrences
+from scheduler.i18n import Templates, translator
 from scheduler.web.deps import HolidaysDep, SessionDep, SettingsDep
-from schemas.names import CHAPTER_NAMES, KIND_NAMES, Chapter, Kind, OccurrenceStatus, SeriesStatus
+from schemas.names import Chapter, Kind, OccurrenceStatus, SeriesStatus
 
 router = APIRouter(include_in_schema=False)
-_env = Environment(
-    loader=PackageLoader("scheduler.web.public", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",)),
-    undefined=StrictUndefined,
-)
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+TEMPLATES = Templates(PackageLoader("scheduler.web.public", "templates"), trim=False)
+#: The sessions page speaks the association's language.
+LOCALE = "zh-CN"
 AHEAD = timedelta(days=60)
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, settings: SettingsDep, holidays: HolidaysDep) -> HTMLResponse:
     now = datetime.now(UTC)
+    t = translator(LOCALE)
     rows = session.scalars(
         select(SeriesRow)
         .where(SeriesRow.private.is_(False), SeriesRow.status == SeriesStatus.ACTIVE.value)
@@ -46,9 +45,9 @@ def home(request: Request, session: SessionDep, settings: SettingsDep, holidays:
             by_chapter[Chapter(row.chapter)].append(
                 {
                     "start": start,
-                    "when": f"{start.month}月{start.day}日 {WEEKDAYS[start.weekday()]} {start:%H:%M}",
+                    "when": t.short_when(start),
                     "title": row.title,
-                    "kind": KIND_NAMES[Kind(row.kind)][0],
+                    "kind": t.kind(row.kind),
                     "venue": occ.venue or row.venue,
                     "cancelled": occ.status == OccurrenceStatus.CANCELLED,
                     "moved": occ.status == OccurrenceStatus.MOVED or occ.holiday is not None,
@@ -60,20 +59,22 @@ def home(request: Request, session: SessionDep, settings: SettingsDep, holidays:
     chapters = [
         {
             "code": chapter.value,
-            "name": CHAPTER_NAMES[chapter][0],
+            "name": t.chapter(chapter),
             "sessions": sorted(by_chapter[chapter], key=lambda s: s["start"])[:12],  # type: ignore[arg-type,return-value]
             "feed": f"{base}/calendars/chapters/{chapter.value}.ics",
             "webcal": f"{webcal}/calendars/chapters/{chapter.value}.ics",
         }
         for chapter in Chapter
     ]
-    kinds = [
-        {"name": KIND_NAMES[kind][0], "webcal": f"{webcal}/calendars/kinds/{kind.value}.ics"} for kind in Kind
-    ]
-    html = _env.get_template("home.html.j2").render(
-        chapters=chapters,
-        kinds=kinds,
-        all_feed=f"{webcal}/calendars/all.ics",
-        updated=now.astimezone(ZoneInfo("Asia/Shanghai")),
+    kinds = [{"name": t.kind(kind), "webcal": f"{webcal}/calendars/kinds/{kind.value}.ics"} for kind in Kind]
+    html = (
+        TEMPLATES.get(LOCALE)
+        .get_template("home.html.j2")
+        .render(
+            chapters=chapters,
+            kinds=kinds,
+            all_feed=f"{webcal}/calendars/all.ics",
+            updated=now.astimezone(ZoneInfo("Asia/Shanghai")),
+        )
     )
     return HTMLResponse(html)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from scheduler.db.models import FollowupResponseRow, MemberRow, RsvpRow, SeriesRow
 from scheduler.domain.tokens import InvalidToken, verify
+from scheduler.i18n import translator
 from scheduler.web.deps import SessionDep, SettingsDep
 
 log = structlog.get_logger(__name__)
@@ -36,11 +37,19 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status)
 
 
-_GONE = _page(
-    "链接无效 / Link not valid",
-    "<p>此链接无效或已过期。</p><p>This link is not valid or has expired.</p>",
-    404,
-)
+#: These pages are for members of either language, and say everything in both.
+BOTH = (translator("zh-CN"), translator("en"))
+
+
+def _title(key: str) -> str:
+    return " / ".join(t(key) for t in BOTH)
+
+
+def _paragraphs(key: str) -> str:
+    return "".join(f"<p>{escape(t(key))}</p>" for t in BOTH)
+
+
+_GONE = _page(_title("links.invalid.title"), _paragraphs("links.invalid"), 404)
 
 
 def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
@@ -72,10 +81,7 @@ def rsvp(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse
     row.responded_at = datetime.now(UTC)
     session.commit()
     log.info("rsvp_recorded", member_id=str(member.id), occurrence_uid=claims["o"], response=claims["r"])
-    if claims["r"] == "accepted":
-        text = "<p>已确认参加，谢谢！</p><p>Thank you — you are registered.</p>"
-    else:
-        text = "<p>已记录您无法参加。</p><p>Noted: you will not attend.</p>"
+    text = _paragraphs(f"links.rsvp.{claims['r']}")
     return _page(series.title, f"<h1>{escape(series.title)}</h1>{text}")
 
 
@@ -87,15 +93,13 @@ def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTM
     if claims is None or series is None:
         return _GONE
     docking = series.kind == "project-docking"
-    prompt = (
-        "请填写本次对接的成果（合作意向、订单、后续联系人）<br>What came out of the docking?"
-        if docking
-        else "会后反馈<br>Your feedback on the session"
+    prompt = "<br>".join(
+        escape(t("links.followup.docking" if docking else "links.followup.feedback")) for t in BOTH
     )
     form = (
         f'<h1>{escape(series.title)}</h1><form method="post"><p>{prompt}</p>'
         f'<textarea name="text" rows="8" cols="60" maxlength="{MAX_TEXT}" required></textarea>'
-        '<p><button type="submit">提交 / Send</button></p></form>'
+        f'<p><button type="submit">{escape(_title("links.followup.send"))}</button></p></form>'
     )
     return _page(series.title, form)
 
@@ -110,12 +114,10 @@ async def followup_submit(
         return _GONE
     body = await request.body()
     if len(body) > 4 * MAX_TEXT:
-        return _page("太长 / Too long", "<p>内容过长。</p><p>The text is too long.</p>", 413)
+        return _page(_title("links.too_long.title"), _paragraphs("links.too_long"), 413)
     text = (parse_qs(body.decode(errors="replace")).get("text") or [""])[0].strip()
     if not text:
-        return _page(
-            "请填写 / Please write something", "<p>内容不能为空。</p><p>Please write something.</p>", 422
-        )
+        return _page(_title("links.empty.title"), _paragraphs("links.empty"), 422)
     session.add(
         FollowupResponseRow(
             series_id=series.id,
@@ -127,4 +129,4 @@ async def followup_submit(
     )
     session.commit()
     log.info("followup_recorded", member_id=claims["m"], occurrence_uid=claims["o"])
-    return _page(series.title, "<p>已收到，谢谢！</p><p>Received — thank you!</p>")
+    return _page(series.title, _paragraphs("links.received"))

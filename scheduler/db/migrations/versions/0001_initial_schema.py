@@ -8,7 +8,17 @@ Create Date: 2026-11-27
 import sqlalchemy as sa
 from alembic import op
 
-from schemas.names import CHAPTER_NAMES
+#: The chapters as seeded by this revision (a migration never reads the application's code).
+CHAPTERS = {
+    "province": ("省协会", "Province"),
+    "wenzhou": ("温州", "Wenzhou"),
+    "ningbo": ("宁波", "Ningbo"),
+    "jiaxing": ("嘉兴", "Jiaxing"),
+    "yiwu": ("义乌", "Yiwu"),
+    "taizhou": ("台州", "Taizhou"),
+    "huzhou": ("湖州", "Huzhou"),
+    "shaoxing": ("绍兴", "Shaoxing"),
+}
 
 revision = "0001"
 down_revision = None
@@ -35,8 +45,8 @@ def upgrade() -> None:
     op.bulk_insert(
         chapters,
         [
-            {"code": code.value, "name_zh": zh, "name_en": en, "timezone": "Asia/Shanghai"}
-            for code, (zh, en) in CHAPTER_NAMES.items()
+            {"code": code, "name_zh": zh, "name_en": en, "timezone": "Asia/Shanghai"}
+            for code, (zh, en) in CHAPTERS.items()
         ],
     )
     op.create_table(

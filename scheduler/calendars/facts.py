@@ -1,0 +1,58 @@
+"""The calendar facts of one occurrence: what its event says, the same in every calendar.
+
+:func:`event_facts` is the one place that turns a series and an occurrence into an event: the
+invitations and their updates and cancellations (iMIP), the webcal feeds and the whole-series
+file all take their UID, SEQUENCE, times, title, place, text, organizer, URL and categories
+from it, so a calendar that holds both a feed and an invitation sees one event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from scheduler.db.models import SeriesRow
+from scheduler.domain.recurrence import Occurrence
+from scheduler.i18n import translator
+from schemas.names import OccurrenceStatus
+
+#: Calendars name categories in the association's own language, whoever reads them.
+CATEGORY_LOCALE = "zh-CN"
+
+
+@dataclass(frozen=True)
+class EventFacts:
+    """What a calendar event of one occurrence shows."""
+
+    uid: str
+    sequence: int
+    start: datetime  # aware, in the series' zone (its TZID)
+    end: datetime
+    summary: str
+    location: str
+    description: str
+    organizer_name: str
+    organizer_email: str
+    cancelled: bool = False
+    url: str | None = None
+    categories: tuple[str, ...] = field(default=())
+
+
+def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
+    """The calendar event of one occurrence, the same in invitations and in feeds."""
+    venue = occ.venue if occ.venue else row.venue
+    names = translator(CATEGORY_LOCALE)
+    return EventFacts(
+        uid=occ.uid,
+        sequence=occ.sequence,
+        start=occ.start,
+        end=occ.end,
+        summary=row.title,
+        location=venue,
+        description="\n\n".join(part for part in (occ.agenda or "", row.description) if part),
+        organizer_name=row.organizer_name,
+        organizer_email=row.organizer_email,
+        cancelled=occ.status == OccurrenceStatus.CANCELLED,
+        url=f"{public_url}/api/v1/series/{row.id}",
+        categories=(names.kind(row.kind), names.chapter(row.chapter)),
+    )

@@ -1,0 +1,89 @@
+"""The message catalogs: every key the code and the templates use exists in every language, with
+no placeholder the default language lacks, and the compiled catalogs are the ones the .po files describe."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from scheduler.i18n import CATALOGS, LOCALES, translations
+from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS
+from schemas.names import (
+    Channel,
+    Chapter,
+    Kind,
+    Locale,
+    NoticeKind,
+    NoticeStatus,
+    OccurrenceStatus,
+    SkipHolidays,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+#: ``_("prefix." ~ value)`` in templates and ``t(f"prefix.{value}")`` in code: the values they take.
+DYNAMIC = {
+    "channel.": list(Channel),
+    "status.": list(NoticeStatus),
+    "notice.": list(NoticeKind),
+    "occ.status.": list(OccurrenceStatus),
+    "form.holidays.": list(SkipHolidays),
+    "members.locale.": list(Locale),
+    "occ.rsvp.": ["accepted", "declined", "tentative"],
+    "occ.followup.": ["docking-outcome", "feedback"],
+    "form.repeat.": list(REPEATS),
+    "form.nth.": [str(n) for n in NTHS],
+    "form.ends.": list(ENDS),
+    "chapter.": list(Chapter),
+    "kind.": list(Kind),
+    "kind_phrase.": list(Kind),
+    "mail.label.": list(NoticeKind),
+    "group.label.": list(NoticeKind),
+    "mail.lead.": list(NoticeKind),
+    "group.lead.": [NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION, NoticeKind.REMINDER],
+    "unit.": ["s", "m", "h", "d"],
+}
+_TEMPLATE_CALL = re.compile(r"""\b_\(\s*["']([a-z0-9_-]+\.[a-z0-9_.-]*)["']""")
+_CODE_CALL = re.compile(r"""\bt\(\s*f?["']([a-z0-9_-]+\.[a-z0-9_.-]*)[{"']""")
+
+
+def catalog(locale: str) -> dict[str, str]:
+    with (CATALOGS / locale.replace("-", "_") / "LC_MESSAGES" / "exsched.po").open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle) if m.id}
+
+
+def used_keys() -> set[str]:
+    used: set[str] = set()
+    for path in [*ROOT.joinpath("scheduler").rglob("*.j2"), *ROOT.joinpath("workers").rglob("*.j2")]:
+        used |= set(_TEMPLATE_CALL.findall(path.read_text()))
+    for path in [*ROOT.joinpath("scheduler").rglob("*.py"), *ROOT.joinpath("workers").rglob("*.py")]:
+        used |= set(_CODE_CALL.findall(path.read_text()))
+    return used
+
+
+def test_every_key_used_exists_in_every_language_with_the_same_placeholders() -> None:
+    used = used_keys()
+    assert len(used) > 100, "few keys found: the patterns are wrong"
+    for prefix in [k for k in used if k.endswith(".")]:
+        assert prefix in DYNAMIC, f"a key built as {prefix!r} + value: list its values in DYNAMIC"
+        used |= {f"{prefix}{value}" for value in DYNAMIC[prefix]}
+    wanted = {k for k in used if not k.endswith(".")}
+    default = catalog(LOCALES[0])
+    for locale in LOCALES:
+        words = catalog(locale)
+        assert sorted(wanted - set(words)) == [], locale
+        assert set(words) == set(default), f"{locale} and {LOCALES[0]} hold different keys"
+        for key, text in words.items():
+            assert text.strip(), (locale, key)
+            # a translation may leave out a value the default language names, never add one
+            placeholders = set(re.findall(r"%\((\w+)\)s", text))
+            assert placeholders <= set(re.findall(r"%\((\w+)\)s", default[key])), (locale, key)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_compiled_catalog_says_what_the_po_file_says(locale: str) -> None:
+    compiled = translations(locale)
+    stale = [k for k, text in catalog(locale).items() if compiled.gettext(k) != text]
+    assert stale == [], "run `make catalogs`: the .mo files are older than the .po files"
