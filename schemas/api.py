@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -273,12 +273,20 @@ class SubscriptionOut(BaseModel):
     created_at: datetime
 
 
+class ReasonOut(BaseModel):
+    """Why a notice was skipped, cancelled or failed, or waits: a code and its parameters."""
+
+    code: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
 class NoticeOut(BaseModel):
-    """One notice owed to one member, with where it stands."""
+    """One notice owed to one member (or a chapter's chat group), with where it stands."""
 
     id: uuid.UUID
     series_id: uuid.UUID
-    member_id: uuid.UUID
+    member_id: uuid.UUID | None = Field(description="the member it is for; null for a chat group")
+    webhook_id: uuid.UUID | None = Field(None, description="the chapter chat group it is for")
     occurrence_uid: str
     recurrence_id: datetime
     kind: NoticeKind
@@ -289,7 +297,8 @@ class NoticeOut(BaseModel):
     due_at: datetime
     starts_at: datetime | None
     attempts: int
-    last_error: str | None
+    reason: ReasonOut | None = Field(None, description="why it was skipped, cancelled or failed, or waits")
+    last_error: str | None = Field(None, description="the reason in English words")
     message_id: str | None
     published_at: datetime | None
     sent_at: datetime | None

@@ -25,17 +25,15 @@ Message-ID, UID and SEQUENCE.
 from __future__ import annotations
 
 import json
-import random
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -48,20 +46,20 @@ from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import sign
+from scheduler.notices import store
+from scheduler.notices.policy import reason_not_to_send
+from scheduler.ops.clock import Clock, utcnow
 from scheduler.ops.config import Settings
 from scheduler.ops.metrics import SEND_FAILURES, SEND_SECONDS, SENT
 from schemas.bus import SCHEMA_HEADER, NoticeEnvelope
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
+from schemas.reasons import Reason, ReasonCode, reason
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
 from workers.channels.webhook import WebhookPost, WebhookSender
 from workers.letters import Letter, Renderer
 from workers.mail import build_email
 
 log = structlog.get_logger(__name__)
-
-TOLD = (NoticeStatus.SENT.value,)
-CALENDAR = (NoticeKind.INVITATION.value, NoticeKind.UPDATE.value)
-FINAL = frozenset({NoticeStatus.SENT, NoticeStatus.CANCELLED, NoticeStatus.SKIPPED, NoticeStatus.FAILED})
 
 
 class Poison(Exception):
@@ -70,10 +68,10 @@ class Poison(Exception):
 
 @dataclass
 class Settle:
-    """How a notice ended this time, for the log."""
+    """How a notice ends without being sent, and why."""
 
     status: NoticeStatus
-    reason: str | None = None
+    reason: Reason
 
 
 class NoticeHandler:
@@ -89,7 +87,7 @@ class NoticeHandler:
         renderer: Renderer | None = None,
         max_attempts: int = 8,
         send_lease: timedelta = timedelta(minutes=5),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -139,27 +137,19 @@ class NoticeHandler:
             where = ".".join(str(p) for p in first.get("loc", ())) or "body"
             raise Poison(f"invalid envelope: {where}: {first.get('msg')}") from exc
 
-    def _fail_poison(self, delivery: Delivery, reason: str) -> None:
-        log.error("poison_message", message_id=delivery.message_id, reason=reason, queue=delivery.queue)
+    def _fail_poison(self, delivery: Delivery, detail: str) -> None:
+        log.error("poison_message", message_id=delivery.message_id, reason=detail, queue=delivery.queue)
         notice_id = _uuid(delivery.message_id)
         if notice_id is not None:
-            mark_failed(self.db, notice_id, f"poison message: {reason}", self.clock())
+            with self.db.session() as session:
+                store.fail(session, notice_id, reason(ReasonCode.POISON, detail=detail), self.clock())
 
     def _claim(self, notice_id: uuid.UUID, now: datetime, bound: Any) -> bool:
         """``published → sending`` with a lease; False (and logged) for a duplicate or stale message."""
         with self.db.session() as session:
-            claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-                update(NoticeRow)
-                .where(
-                    NoticeRow.id == notice_id,
-                    (NoticeRow.status == NoticeStatus.PUBLISHED.value)
-                    | ((NoticeRow.status == NoticeStatus.PENDING.value) & (NoticeRow.due_at <= now)),
-                )
-                .values(status=NoticeStatus.SENDING.value, lease_until=now + self.send_lease, updated_at=now)
-            )
-            if claimed.rowcount:
+            if store.take(session, notice_id, now, self.send_lease):
                 return True
-            status = session.scalar(select(NoticeRow.status).where(NoticeRow.id == notice_id))
+            status = store.status_of(session, notice_id)
         bound.info("notice_dropped", reason="duplicate or stale message", status=status or "missing")
         return False
 
@@ -174,9 +164,9 @@ class NoticeHandler:
             raise
         except Exception as exc:  # a bug in rendering will not fix itself by retrying
             bound.exception("notice_render_failed")
-            plan = Settle(NoticeStatus.FAILED, f"could not be rendered: {exc!r}")
+            plan = Settle(NoticeStatus.FAILED, reason(ReasonCode.RENDER_FAILED, error=repr(exc)))
         if isinstance(plan, Settle):
-            self._finish(envelope.notice_id, plan, None, bound)
+            self._finish(envelope.notice_id, plan, bound)
             return Outcome.ACK
         channel = "webhook" if plan.post is not None else "email"
         began = time.perf_counter()
@@ -187,16 +177,16 @@ class NoticeHandler:
                 channel_id = self.channel.send(plan.message)
         except TransientSendError as exc:
             SEND_FAILURES.labels(channel, "yes").inc()
-            self._retry(envelope.notice_id, str(exc), bound)
+            self._retry(envelope.notice_id, exc.reason, bound)
             return Outcome.ACK
         except PermanentSendError as exc:
             SEND_FAILURES.labels(channel, "no").inc()
-            self._finish(envelope.notice_id, Settle(NoticeStatus.FAILED, str(exc)), None, bound)
+            self._finish(envelope.notice_id, Settle(NoticeStatus.FAILED, exc.reason), bound)
             return Outcome.ACK
         finally:
             SEND_SECONDS.labels(channel).observe(time.perf_counter() - began)
         SENT.labels(envelope.kind.value, channel).inc()
-        self._finish(envelope.notice_id, Settle(NoticeStatus.SENT), (channel_id, plan.sequence), bound)
+        self._record_sent(envelope.notice_id, channel_id, plan.sequence, bound)
         return Outcome.ACK
 
     def _decide(self, session: Session, notice_id: uuid.UUID, now: datetime) -> Settle | _Send:
@@ -210,50 +200,33 @@ class NoticeHandler:
         member = session.get(MemberRow, notice.member_id) if notice.member_id else None
         webhook = session.get(ChapterWebhookRow, notice.webhook_id) if notice.webhook_id else None
         if series is None or (member is None and (webhook is None or not webhook.enabled)):
-            return Settle(NoticeStatus.CANCELLED, "the series or the recipient no longer exists")
+            return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
         kind = NoticeKind(notice.kind)
         occurrence = occurrence_at(series, notice.recurrence_id, self.holidays)
-        gone = occurrence is None or occurrence.status == OccurrenceStatus.CANCELLED
-        recipient = (
-            NoticeRow.member_id == notice.member_id if member else NoticeRow.webhook_id == notice.webhook_id
+        told = store.requests_sent(
+            session, notice.occurrence_uid, member_id=notice.member_id, webhook_id=notice.webhook_id
         )
-        told = session.execute(
-            select(NoticeRow.kind, NoticeRow.sequence).where(
-                recipient,
-                NoticeRow.occurrence_uid == notice.occurrence_uid,
-                NoticeRow.kind.in_(CALENDAR),
-                NoticeRow.status.in_(TOLD),
-            )
-        ).all()
-        rsvps = dict(
+        answers = dict(
             session.execute(
                 select(RsvpRow.member_id, RsvpRow.response).where(
                     RsvpRow.occurrence_uid == notice.occurrence_uid
                 )
             ).all()
         )
-        if kind == NoticeKind.CANCELLATION:
-            if not told:
-                return Settle(NoticeStatus.CANCELLED, "the recipient was never told of this session")
-        elif gone:
-            return Settle(NoticeStatus.CANCELLED, "the session was cancelled before this was sent")
-        if kind == NoticeKind.UPDATE and told and max(seq for _, seq in told) >= notice.sequence:
-            return Settle(
-                NoticeStatus.CANCELLED, f"the recipient already has sequence {max(seq for _, seq in told)}"
-            )
+        verdict = reason_not_to_send(
+            kind,
+            sequence=notice.sequence,
+            session_gone=occurrence is None or occurrence.status == OccurrenceStatus.CANCELLED,
+            told=told,
+            group=webhook is not None,
+            answer=answers.get(member.id) if member is not None else None,
+            anyone_accepted="accepted" in answers.values(),
+        )
+        if verdict is not None:
+            return Settle(*verdict)
         if webhook is not None:
             return self._post(notice, series, webhook, occurrence, kind)
         assert member is not None
-        if kind == NoticeKind.REMINDER and rsvps.get(member.id) == "declined":
-            return Settle(NoticeStatus.SKIPPED, "the member declined this session")
-        if kind == NoticeKind.FOLLOWUP:
-            accepted = {m for m, r in rsvps.items() if r == "accepted"}
-            if accepted and member.id not in accepted:
-                return Settle(
-                    NoticeStatus.SKIPPED, "follow-ups go to those who accepted, and this member did not"
-                )
-            if not accepted and not told:
-                return Settle(NoticeStatus.SKIPPED, "the member was never invited to this session")
         return self._compose(notice, series, member, occurrence, kind, now)
 
     def _post(
@@ -390,56 +363,24 @@ class NoticeHandler:
         )
         return _Send(message=message, sequence=sequence)
 
-    def _finish(
-        self, notice_id: uuid.UUID, outcome: Settle, sent: tuple[str, int] | None, bound: Any
-    ) -> None:
-        now = self.clock()
-        values: dict[str, Any] = {
-            "status": outcome.status.value,
-            "last_error": outcome.reason,
-            "lease_until": None,
-            "updated_at": now,
-        }
-        if sent is not None:
-            values.update(sent_at=now, message_id=sent[0], sequence=sent[1])
+    def _finish(self, notice_id: uuid.UUID, outcome: Settle, bound: Any) -> None:
         with self.db.session() as session:
-            session.execute(
-                update(NoticeRow)
-                .where(NoticeRow.id == notice_id, NoticeRow.status == NoticeStatus.SENDING.value)
-                .values(**values)
-            )
-        event = "notice_sent" if outcome.status == NoticeStatus.SENT else f"notice_{outcome.status.value}"
-        bound.info(event, reason=outcome.reason, channel_message_id=sent[0] if sent else None)
+            store.settle(session, notice_id, outcome.status, outcome.reason, self.clock())
+        bound.info(f"notice_{outcome.status.value}", **store.log_fields(outcome.reason))
 
-    def _retry(self, notice_id: uuid.UUID, reason: str, bound: Any) -> None:
-        now = self.clock()
+    def _record_sent(self, notice_id: uuid.UUID, channel_id: str, sequence: int, bound: Any) -> None:
         with self.db.session() as session:
-            attempts = session.scalar(select(NoticeRow.attempts).where(NoticeRow.id == notice_id)) or 0
-            if attempts >= self.max_attempts:
-                status, due = NoticeStatus.FAILED, None
-                reason = f"gave up after {attempts} attempts; last: {reason}"
-            else:
-                status = NoticeStatus.PENDING
-                base = min(3600.0, 15.0 * 2 ** max(0, attempts - 1))
-                due = now + timedelta(seconds=random.uniform(base / 2, base))  # noqa: S311 (jitter)
-            values: dict[str, Any] = {
-                "status": status.value,
-                "last_error": reason,
-                "lease_until": None,
-                "updated_at": now,
-            }
-            if due is not None:
-                values["due_at"] = due
-            session.execute(
-                update(NoticeRow)
-                .where(NoticeRow.id == notice_id, NoticeRow.status == NoticeStatus.SENDING.value)
-                .values(**values)
-            )
+            store.deliver(session, notice_id, self.clock(), message_id=channel_id, sequence=sequence)
+        bound.info("notice_sent", channel_message_id=channel_id)
+
+    def _retry(self, notice_id: uuid.UUID, why: Reason, bound: Any) -> None:
+        with self.db.session() as session:
+            outcome = store.defer(session, notice_id, why, self.clock(), max_attempts=self.max_attempts)
         bound.warning(
             "notice_send_failed",
-            reason=reason,
-            retry_at=due.isoformat() if due else None,
-            status=status.value,
+            retry_at=outcome.due_at.isoformat() if outcome.due_at else None,
+            status=outcome.status.value,
+            **store.log_fields(outcome.reason),
         )
 
 
@@ -457,39 +398,35 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-def mark_failed(db: Database, notice_id: uuid.UUID, reason: str, now: datetime) -> bool:
-    """Mark a notice that is not finished yet ``failed``; False if it was finished or unknown."""
-    with db.session() as session:
-        changed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(NoticeRow)
-            .where(NoticeRow.id == notice_id, NoticeRow.status.not_in([s.value for s in FINAL]))
-            .values(status=NoticeStatus.FAILED.value, last_error=reason, lease_until=None, updated_at=now)
-        )
-    return bool(changed.rowcount)
-
-
 class DeadLetterHandler:
     """Consumes ``exsched.dead-letters``: whatever ends there is a notice that failed."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
         self.db = db
         self.clock = clock
 
     def __call__(self, delivery: Delivery) -> Outcome:
-        reason = str(delivery.headers.get("x-first-death-reason", "unknown"))
+        death = str(delivery.headers.get("x-first-death-reason", "unknown"))
         queue = str(delivery.headers.get("x-first-death-queue", "?"))
         notice_id = _uuid(delivery.message_id)
         if notice_id is None:
             log.error(
-                "dead_letter_without_notice", message_id=delivery.message_id, reason=reason, queue=queue
+                "dead_letter_without_notice", message_id=delivery.message_id, reason=death, queue=queue
             )
             return Outcome.ACK
-        explained = {
-            "delivery_limit": "delivered too many times without an answer (worker crashing on it?)",
-            "rejected": "rejected by a worker as impossible to handle",
-        }.get(reason, reason)
-        marked = mark_failed(self.db, notice_id, f"dead-lettered from {queue}: {explained}", self.clock())
+        if death == "delivery_limit":
+            why = reason(ReasonCode.DEAD_LETTERED_LIMIT, queue=queue)
+        elif death == "rejected":
+            why = reason(ReasonCode.DEAD_LETTERED_REJECTED, queue=queue)
+        else:
+            why = reason(ReasonCode.DEAD_LETTERED, queue=queue, why=death)
+        with self.db.session() as session:
+            marked = store.fail(session, notice_id, why, self.clock())
         log.warning(
-            "notice_dead_lettered", notice_id=str(notice_id), reason=reason, queue=queue, marked=marked
+            "notice_dead_lettered",
+            notice_id=str(notice_id),
+            queue=queue,
+            marked=marked,
+            **store.log_fields(why),
         )
         return Outcome.ACK

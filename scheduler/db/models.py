@@ -7,7 +7,7 @@ two and fails when they drift.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -27,11 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from scheduler.db.types import UTCDateTime
+from scheduler.ops.clock import utcnow
 from schemas.names import NoticeKind, NoticeStatus, Role
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _in(column: str, values: Any) -> str:
@@ -225,9 +222,9 @@ class StaffRow(Base):
 class NoticeRow(Base):
     """One notice owed: (occurrence, member, kind, slot, channel, sequence) → a deterministic id.
 
-    Filled by the planner; claimed by the dispatcher (``pending → published`` with a lease);
-    claimed again by a worker (``published → sending``) and finished as ``sent`` (with the
-    channel's message id), or ended as ``skipped``, ``failed`` or ``cancelled`` with a reason.
+    Its status changes only in :mod:`scheduler.notices.store` (the life of a notice is written
+    down there); a skipped, cancelled or failed notice, or one waiting for another try, carries
+    ``reason_code`` and ``reason_params`` (:mod:`schemas.reasons`).
     """
 
     __tablename__ = "notices"
@@ -249,7 +246,8 @@ class NoticeRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    reason_code: Mapped[str | None] = mapped_column(String(48))  # schemas.reasons.ReasonCode
+    reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     message_id: Mapped[str | None] = mapped_column(String(255))
     published_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]

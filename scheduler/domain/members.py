@@ -213,3 +213,15 @@ def series_followed_by(
     if not include_cancelled:
         query = query.where(SeriesRow.status == SeriesStatus.ACTIVE.value)
     return session.scalars(query).all()
+
+
+def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
+    """Members who follow an active series: directly, through its chapter or through its kind."""
+    if series.status != SeriesStatus.ACTIVE.value:
+        return set()
+    targets = or_(
+        (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id)),
+        (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
+        (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
+    )
+    return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))

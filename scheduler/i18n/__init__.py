@@ -119,6 +119,8 @@ class Translator:
         for name, value in values.items():
             if isinstance(value, Mapping) and "code" in value:  # a reason inside a reason
                 values[name] = self.reason(value["code"], value.get("params"))
+            elif value is None:
+                values[name] = "—"
         key = f"reason.{code}"
         if not self.has(key):
             return code

@@ -25,8 +25,9 @@ from scheduler.db.models import (
     RsvpRow,
     SeriesRow,
 )
-from scheduler.notices.planner import subscriber_ids
-from scheduler.notices.policy import CALENDAR_KINDS, TOLD
+from scheduler.domain.members import subscriber_ids
+from scheduler.notices import store
+from scheduler.notices.store import CALENDAR_KINDS, TOLD_OR_TELLING
 
 
 @dataclass(frozen=True)
@@ -37,16 +38,7 @@ class Audience:
 
 
 def audience(session: Session, series: SeriesRow, occurrence_uid: str) -> Audience:
-    told_ids = set(
-        session.scalars(
-            select(NoticeRow.member_id).where(
-                NoticeRow.occurrence_uid == occurrence_uid,
-                NoticeRow.member_id.is_not(None),
-                NoticeRow.kind.in_([k.value for k in CALENDAR_KINDS]),
-                NoticeRow.status.in_([s.value for s in TOLD]),
-            )
-        )
-    )
+    told_ids = store.members_told(session, [occurrence_uid])
     following = subscriber_ids(session, series)
     wanted = told_ids | following
     members = (
@@ -74,7 +66,7 @@ def told_of_series(session: Session, series_id: uuid.UUID, now: datetime) -> int
                 NoticeRow.member_id.is_not(None),
                 NoticeRow.starts_at >= now,
                 NoticeRow.kind.in_([k.value for k in CALENDAR_KINDS]),
-                NoticeRow.status.in_([s.value for s in TOLD]),
+                NoticeRow.status.in_([s.value for s in TOLD_OR_TELLING]),
             )
         )
         or 0

@@ -2,37 +2,35 @@
 
 One batch is one transaction: claim due ``pending`` rows (``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so any number of dispatchers share the work without publishing a row twice),
-apply the lateness policy, publish what is left with confirms, then mark the confirmed rows
+apply the lateness policy, publish what is left with confirms, then keep the confirmed rows
 ``published`` with a lease and give the others a later ``due_at``. A dispatcher that dies
 mid-batch rolls back: its rows are ``pending`` again and are published again by the next one,
 with the same ``message_id``, which workers deduplicate. A ``published`` row whose lease runs
-out without a worker's answer goes back to ``pending`` (:meth:`Dispatcher.reap_leases`).
+out without a worker's answer goes back to ``pending`` (:meth:`Dispatcher.reap_leases`). The
+status changes themselves are the notice store's (:mod:`scheduler.notices.store`).
 """
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import Row
 
 from scheduler.bus.base import Bus, OutboundMessage
-from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
+from scheduler.notices import store
+from scheduler.notices.policy import FOLLOWUP_GRACE, lateness
+from scheduler.ops.clock import Clock, utcnow
 from scheduler.ops.metrics import DISPATCH_LATENESS, PUBLISH_CONFIRM, PUBLISHED
 from schemas.bus import SCHEMA_HEADER, TRACE_HEADER, NoticeEnvelope, routing_key
-from schemas.names import NoticeKind, NoticeStatus
+from schemas.names import NoticeKind
+from schemas.reasons import Reason, ReasonCode, reason
 
 log = structlog.get_logger(__name__)
-NOTICES: Table = NoticeRow.__table__  # type: ignore[assignment]
-BEFORE_START = frozenset(
-    {NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.REMINDER, NoticeKind.CANCELLATION}
-)
 
 
 @dataclass
@@ -54,10 +52,8 @@ class Dispatcher:
         batch_size: int = 500,
         lease: timedelta = timedelta(minutes=10),
         publish_timeout: float = 30.0,
-        followup_grace: timedelta = timedelta(days=3),
-        retry_base: timedelta = timedelta(seconds=5),
-        retry_cap: timedelta = timedelta(minutes=15),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        followup_grace: timedelta = FOLLOWUP_GRACE,
+        clock: Clock = utcnow,
     ) -> None:
         self.db = db
         self.bus = bus
@@ -65,8 +61,6 @@ class Dispatcher:
         self.lease = lease
         self.publish_timeout = publish_timeout
         self.followup_grace = followup_grace
-        self.retry_base = retry_base
-        self.retry_cap = retry_cap
         self.clock = clock
 
     def dispatch_once(self) -> DispatchReport:
@@ -74,40 +68,14 @@ class Dispatcher:
         now = self.clock()
         report = DispatchReport()
         with self.db.session() as session:
-            # Claim and mark in one statement; the transaction stays open until the broker
-            # has answered, so no other session sees "published" before the confirm.
-            due_rows = (
-                select(NOTICES.c.id)
-                .where(NOTICES.c.status == NoticeStatus.PENDING.value, NOTICES.c.due_at <= now)
-                .order_by(NOTICES.c.due_at)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-                .scalar_subquery()
-            )
-            claimed = session.execute(
-                update(NOTICES)
-                .where(NOTICES.c.id.in_(due_rows))
-                .values(
-                    status=NoticeStatus.PUBLISHED.value,
-                    lease_until=now + self.lease,
-                    published_at=now,
-                    attempts=NOTICES.c.attempts + 1,
-                    last_error=None,
-                    updated_at=now,
-                )
-                .returning(*_CLAIMED)
-            ).all()
-            report.claimed = len(claimed)
-            if not claimed:
+            rows = store.publish_due(session, now, limit=self.batch_size, lease=self.lease)
+            report.claimed = len(rows)
+            if not rows:
                 return report
-            rows = sorted(claimed, key=lambda row: row.due_at)
-            late = [(row, reason) for row in rows if (reason := self.too_late(row, now)) is not None]
-            if late:
-                session.execute(
-                    _SKIP, [{"_id": row.id, "_reason": reason, "_now": now} for row, reason in late]
-                )
-                for row, reason in late:
-                    log.info("notice_skipped", notice_id=str(row.id), kind=row.kind, reason=reason)
+            late = [(row, why) for row in rows if (why := self.too_late(row, now)) is not None]
+            store.skip_late(session, [(row.id, why) for row, why in late], now)
+            for row, why in late:
+                log.info("notice_skipped", notice_id=str(row.id), kind=row.kind, **store.log_fields(why))
             skipped = {row.id for row, _ in late}
             due = [row for row in rows if row.id not in skipped]
             report.skipped = len(late)
@@ -118,20 +86,15 @@ class Dispatcher:
             outcome = self.bus.publish([self._message(row) for row in due], timeout=self.publish_timeout)
             PUBLISH_CONFIRM.observe(time.perf_counter() - began)
             confirmed = [row for row in due if str(row.id) in outcome.confirmed]
-            failed = [row for row in due if str(row.id) not in outcome.confirmed]
-            if failed:
-                session.execute(
-                    _RETRY,
-                    [
-                        {
-                            "_id": row.id,
-                            "_reason": outcome.failed.get(str(row.id), "not confirmed"),
-                            "_due": now + self.backoff(row.attempts - 1),
-                            "_now": now,
-                        }
-                        for row in failed
-                    ],
+            failed = [
+                (
+                    row,
+                    reason(ReasonCode.NOT_CONFIRMED, detail=outcome.failed.get(str(row.id), "not confirmed")),
                 )
+                for row in due
+                if str(row.id) not in outcome.confirmed
+            ]
+            store.unconfirmed(session, failed, now)
             report.published, report.failed = len(confirmed), len(failed)
         for row in confirmed:
             DISPATCH_LATENESS.observe(max(0.0, (now - row.due_at).total_seconds()))
@@ -144,26 +107,19 @@ class Dispatcher:
                 occurrence_uid=row.occurrence_uid,
                 lateness_s=round((now - row.due_at).total_seconds(), 3),
             )
-        for row in failed:
-            log.warning(
-                "notice_publish_failed", notice_id=str(row.id), reason=outcome.failed.get(str(row.id))
-            )
+        for row, why in failed:
+            log.warning("notice_publish_failed", notice_id=str(row.id), **store.log_fields(why))
         return report
 
-    def too_late(self, row: Row[Any], now: datetime) -> str | None:
+    def too_late(self, row: Row[Any], now: datetime) -> Reason | None:
         """Why a due notice no longer makes sense (system down, late change), or None."""
-        kind = NoticeKind(row.kind)
-        if kind in BEFORE_START and row.starts_at is not None and row.starts_at <= now:
-            started = f"{row.starts_at:%Y-%m-%d %H:%M}Z"
-            return f"the session had already started ({started}) when this {kind.value} came due"
-        if kind == NoticeKind.FOLLOWUP and now - row.due_at > self.followup_grace:
-            return f"more than {self.followup_grace.days} days late for a follow-up"
-        return None
-
-    def backoff(self, attempts: int) -> timedelta:
-        """Exponential with jitter: about 5 s, 10 s, 20 s … up to the cap."""
-        base = min(self.retry_cap.total_seconds(), self.retry_base.total_seconds() * 2 ** min(attempts, 20))
-        return timedelta(seconds=random.uniform(base / 2, base))  # noqa: S311 (jitter)
+        return lateness(
+            NoticeKind(row.kind),
+            starts_at=row.starts_at,
+            due_at=row.due_at,
+            now=now,
+            followup_grace=self.followup_grace,
+        )
 
     def _message(self, row: Row[Any]) -> OutboundMessage:
         attempt = row.attempts
@@ -193,79 +149,15 @@ class Dispatcher:
     def next_due(self) -> datetime | None:
         """When the earliest pending notice is due (None if there is none)."""
         with self.db.session() as session:
-            value: datetime | None = session.scalar(
-                select(func.min(NoticeRow.due_at)).where(NoticeRow.status == NoticeStatus.PENDING.value)
-            )
-        return value
+            return store.next_due(session)
 
     def reap_leases(self) -> int:
         """Put notices whose lease ran out without a worker's answer back to ``pending``."""
-        now = self.clock()
         with self.db.session() as session:
-            expired = session.scalars(
-                update(NoticeRow)
-                .where(
-                    NoticeRow.status.in_([NoticeStatus.PUBLISHED.value, NoticeStatus.SENDING.value]),
-                    NoticeRow.lease_until < now,
-                )
-                .values(
-                    status=NoticeStatus.PENDING.value,
-                    lease_until=None,
-                    last_error="lease expired without a worker's answer; publishing again",
-                    updated_at=now,
-                )
-                .returning(NoticeRow.id)
-            ).all()
+            expired = store.reap_expired_leases(session, self.clock())
         for notice in expired:
             log.warning("notice_lease_expired", notice_id=str(notice))
         return len(expired)
 
 
 _ROUTING = {kind.value: routing_key(kind) for kind in NoticeKind}
-#: What a claim reads: enough to judge lateness and build the envelope, nothing more.
-_CLAIMED = [
-    NOTICES.c[name]
-    for name in (
-        "id",
-        "series_id",
-        "member_id",
-        "webhook_id",
-        "occurrence_uid",
-        "recurrence_id",
-        "kind",
-        "slot",
-        "channel",
-        "sequence",
-        "due_at",
-        "starts_at",
-        "attempts",
-    )
-]
-
-
-#: Claimed rows that are too late: not an attempt after all.
-_SKIP = (
-    update(NOTICES)
-    .where(NOTICES.c.id == bindparam("_id"))
-    .values(
-        status=NoticeStatus.SKIPPED.value,
-        attempts=NOTICES.c.attempts - 1,
-        lease_until=None,
-        published_at=None,
-        last_error=bindparam("_reason"),
-        updated_at=bindparam("_now"),
-    )
-)
-#: Claimed rows the broker did not confirm: pending again, later.
-_RETRY = (
-    update(NOTICES)
-    .where(NOTICES.c.id == bindparam("_id"))
-    .values(
-        status=NoticeStatus.PENDING.value,
-        lease_until=None,
-        published_at=None,
-        last_error=bindparam("_reason"),
-        due_at=bindparam("_due"),
-        updated_at=bindparam("_now"),
-    )
-)

@@ -2,40 +2,43 @@
 
 It runs in the scheduler service: over every active series on a rolling horizon (so new
 sessions come into view), and right away for the series and members whose change was
-requested with :func:`request_plan` (the API does that in the same transaction as the change,
-and PostgreSQL's ``NOTIFY`` wakes the scheduler). Planning one series twice changes nothing:
-notice ids are deterministic and :func:`scheduler.notices.policy.plan_pair` only returns differences.
+requested with :func:`request_plan` (the one way to ask for a re-plan: the API, the console and
+the command line call it in the same transaction as the change, and PostgreSQL's ``NOTIFY``
+wakes the scheduler). Planning one series twice changes nothing: notice ids are deterministic
+and :func:`scheduler.notices.policy.plan_pair` only returns differences, which the notice store
+(:mod:`scheduler.notices.store`) applies.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import Connection, Table, bindparam, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow, SubscriptionRow
+from scheduler.db.models import ChapterWebhookRow, MemberRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
-from scheduler.domain.members import series_followed_by
+from scheduler.domain.members import series_followed_by, subscriber_ids
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.series import occurrence_at, occurrences
-from scheduler.notices.policy import Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
-from schemas.names import Channel, NoticeKind, NoticeStatus, OccurrenceStatus, SeriesStatus
+from scheduler.notices import store
+from scheduler.notices.policy import Cancel, Create, Existing, OccurrenceFacts, Retime, plan_pair
+from scheduler.notices.store import NewNotice, Retiming
+from scheduler.ops.clock import Clock, utcnow
+from schemas.api import NoticePlan
+from schemas.names import Channel, Chapter, NoticeKind, NoticeStatus, OccurrenceStatus, SeriesStatus
+from schemas.reasons import Reason, ReasonCode, reason
 
 log = structlog.get_logger(__name__)
 
 PLAN_CHANNEL = "exsched_plan"  # PostgreSQL NOTIFY channel
 MEMBER_CHANNELS = frozenset({Channel.EMAIL})
-OPEN = (NoticeStatus.PENDING.value, NoticeStatus.PUBLISHED.value, NoticeStatus.SENDING.value)
-NOTICES: Table = NoticeRow.__table__  # type: ignore[assignment]
 
 
 def request_plan(
@@ -43,11 +46,20 @@ def request_plan(
     *,
     series_ids: Iterable[uuid.UUID] = (),
     member_ids: Iterable[uuid.UUID] = (),
+    chapters: Iterable[Chapter | str] = (),
     now: datetime | None = None,
 ) -> None:
-    """Ask the scheduler to re-plan these series and members, as part of the caller's transaction."""
-    now = now or datetime.now(UTC)
+    """Ask the scheduler to re-plan these series and members (and every active series of these
+    chapters), as part of the caller's transaction."""
+    now = now or utcnow()
     series_ids, member_ids = list(series_ids), list(member_ids)
+    codes = [str(c) for c in chapters]
+    if codes:
+        series_ids += session.scalars(
+            select(SeriesRow.id).where(
+                SeriesRow.chapter.in_(codes), SeriesRow.status == SeriesStatus.ACTIVE.value
+            )
+        ).all()
     if series_ids:
         session.execute(update(SeriesRow).where(SeriesRow.id.in_(series_ids)).values(plan_requested_at=now))
     if member_ids:
@@ -81,7 +93,7 @@ class Planner:
         holidays: HolidayCalendar,
         *,
         horizon: timedelta = timedelta(days=60),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utcnow,
     ) -> None:
         self.db = db
         self.holidays = holidays
@@ -142,13 +154,7 @@ class Planner:
             if member is None:
                 return report
             followed = set(series_followed_by(session, member.id))
-            with_notices = set(
-                session.scalars(
-                    select(NoticeRow.series_id)
-                    .where(NoticeRow.member_id == member_id, NoticeRow.status.in_(OPEN))
-                    .distinct()
-                )
-            )
+            with_notices = store.series_with_open_notices(session, member_id)
         for series_id in sorted(followed | with_notices):
             report.add(self.plan_series(series_id, only_member=member_id))
         return report
@@ -167,11 +173,7 @@ class Planner:
             # Read the clock only once the series is locked: a planner that waited for another
             # must not plan with an earlier "now" than the one whose work it is looking at.
             now = self.clock()
-            plan = NoticePlan(
-                invite_before=timedelta(seconds=series.invite_before_s),
-                reminders=tuple(timedelta(seconds=s) for s in series.reminders_s),
-                followup_after=timedelta(seconds=series.followup_after_s),
-            )
+            plan = notice_plan_of(series)
             recipients = self._recipients(session, series, plan, only_member)
             lookback = timedelta(seconds=series.duration_s) + plan.followup_after + timedelta(days=1)
             existing = self._existing(session, series_id, only_member, since=now - lookback)
@@ -179,10 +181,9 @@ class Planner:
             by_pair: dict[tuple[str, uuid.UUID], list[Existing]] = defaultdict(list)
             for known in existing:
                 by_pair[(known.uid, known.member_id)].append(known.notice)
-            report = PlanReport()
-            creates: list[dict[str, Any]] = []
-            retimes: list[dict[str, Any]] = []
-            cancels: list[dict[str, Any]] = []
+            creates: list[NewNotice] = []
+            retimes: list[Retiming] = []
+            cancels: list[tuple[uuid.UUID, Reason]] = []
             for occ in facts.values():
                 here = set(recipients) | {r for (uid, r) in by_pair if uid == occ.uid}
                 for recipient_id in sorted(here):
@@ -201,15 +202,20 @@ class Planner:
                             followup=channel != Channel.WEBHOOK,
                         ):
                             if isinstance(change, Create):
-                                creates.append(_new_row(change, series_id, recipient_id, occ, channel, now))
+                                creates.append(_new_notice(change, series_id, recipient_id, occ, channel))
                             elif isinstance(change, Retime):
-                                retimes.append(_retime_params(change, occ, now))
-                            else:
-                                cancels.append({"_id": change.id, "_reason": change.reason, "_now": now})
-            connection = session.connection()
-            report.created = _insert(connection, creates)
-            report.retimed = _execute(connection, _RETIME, retimes)
-            report.cancelled = _execute(connection, _CANCEL, cancels)
+                                retimes.append(
+                                    Retiming(
+                                        change.id, change.due_at, change.sequence, occ.start, change.revive
+                                    )
+                                )
+                            elif isinstance(change, Cancel):
+                                cancels.append((change.id, change.reason))
+            report = PlanReport(
+                created=store.plan(session, creates, now),
+                retimed=store.retime(session, retimes, now),
+                cancelled=store.withdraw(session, cancels, now),
+            )
         _log_changes(series_id, creates, retimes, cancels)
         return report
 
@@ -220,7 +226,7 @@ class Planner:
     ) -> dict[uuid.UUID, _Recipient]:
         """Who the series' notices go to: subscribed members on their channels, and (when planning
         the whole series) the chapter's chat-group webhooks."""
-        subscribers = self._subscribers(session, series)
+        subscribers = subscriber_ids(session, series)
         if only_member is not None:
             subscribers &= {only_member}
         found: dict[uuid.UUID, _Recipient] = {}
@@ -236,36 +242,16 @@ class Planner:
                     ChapterWebhookRow.chapter == series.chapter, ChapterWebhookRow.enabled.is_(True)
                 )
             ):
-                reminders = plan.reminders[:1] if "reminder" in (webhook.events or ()) else ()
-                found[webhook.id] = _Recipient({Channel.WEBHOOK}, replace(plan, reminders=reminders))
+                reminders = plan.reminders[:1] if "reminder" in (webhook.events or ()) else []
+                found[webhook.id] = _Recipient(
+                    {Channel.WEBHOOK}, plan.model_copy(update={"reminders": reminders})
+                )
         return found
-
-    def _subscribers(self, session: Session, series: SeriesRow) -> set[uuid.UUID]:
-        return subscriber_ids(session, series)
 
     def _existing(
         self, session: Session, series_id: uuid.UUID, only_member: uuid.UUID | None, since: datetime
     ) -> list[_Known]:
         """Open notices, and all notices of sessions from ``since`` on."""
-        query = select(
-            NoticeRow.id,
-            NoticeRow.member_id,
-            NoticeRow.webhook_id,
-            NoticeRow.occurrence_uid,
-            NoticeRow.kind,
-            NoticeRow.slot,
-            NoticeRow.channel,
-            NoticeRow.sequence,
-            NoticeRow.status,
-            NoticeRow.due_at,
-            NoticeRow.starts_at,
-            NoticeRow.recurrence_id,
-        ).where(
-            NoticeRow.series_id == series_id,
-            or_(NoticeRow.status.in_(OPEN), NoticeRow.starts_at >= since, NoticeRow.starts_at.is_(None)),
-        )
-        if only_member is not None:
-            query = query.where(NoticeRow.member_id == only_member)
         return [
             _Known(
                 member_id=r.member_id or r.webhook_id,
@@ -282,7 +268,7 @@ class Planner:
                     channel=Channel(r.channel),
                 ),
             )
-            for r in session.execute(query)
+            for r in store.known_for_series(session, series_id, only_member=only_member, since=since)
         ]
 
     def _facts(
@@ -315,21 +301,18 @@ class Planner:
                 end=start,
                 sequence=max(n.sequence for n in same) + 1,
                 gone=True,
-                reason="the session no longer exists (the series' rule or dates changed)",
+                reason=reason(ReasonCode.SESSION_GONE),
             )
         return facts
 
 
-def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
-    """Members who follow an active series: directly, through its chapter or through its kind."""
-    if series.status != SeriesStatus.ACTIVE.value:
-        return set()
-    targets = or_(
-        (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id)),
-        (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
-        (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
+def notice_plan_of(series: SeriesRow) -> NoticePlan:
+    """The series' notice offsets as stored."""
+    return NoticePlan(
+        invite_before=timedelta(seconds=series.invite_before_s),
+        reminders=[timedelta(seconds=s) for s in series.reminders_s],
+        followup_after=timedelta(seconds=series.followup_after_s),
     )
-    return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))
 
 
 @dataclass(frozen=True)
@@ -359,111 +342,55 @@ def _facts_of(occ: Occurrence) -> OccurrenceFacts:
         end=occ.end,
         sequence=occ.sequence,
         gone=cancelled,
-        reason="the session was cancelled" if cancelled else "",
+        reason=reason(ReasonCode.SESSION_CANCELLED) if cancelled else None,
     )
 
 
-def _new_row(
-    change: Create,
-    series_id: uuid.UUID,
-    member_id: uuid.UUID,
-    occ: OccurrenceFacts,
-    channel: Channel,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "id": change.id,
-        "series_id": series_id,
-        "member_id": None if channel == Channel.WEBHOOK else member_id,
-        "webhook_id": member_id if channel == Channel.WEBHOOK else None,
-        "occurrence_uid": occ.uid,
-        "recurrence_id": occ.recurrence_id,
-        "kind": change.kind.value,
-        "slot": change.slot,
-        "channel": channel.value,
-        "sequence": change.sequence,
-        "due_at": change.due_at,
-        "starts_at": occ.start,
-        "status": NoticeStatus.PENDING.value,
-        "attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _retime_params(change: Retime, occ: OccurrenceFacts, now: datetime) -> dict[str, Any]:
-    return {
-        "_id": change.id,
-        "_due": change.due_at,
-        "_sequence": change.sequence,
-        "_starts": occ.start,
-        "_now": now,
-        "_from": NoticeStatus.CANCELLED.value if change.revive else NoticeStatus.PENDING.value,
-    }
-
-
-_RETIME = (
-    update(NOTICES)
-    .where(NOTICES.c.id == bindparam("_id"), NOTICES.c.status == bindparam("_from"))
-    .values(
-        due_at=bindparam("_due"),
-        sequence=bindparam("_sequence"),
-        starts_at=bindparam("_starts"),
-        status=NoticeStatus.PENDING.value,
-        last_error=None,
-        updated_at=bindparam("_now"),
+def _new_notice(
+    change: Create, series_id: uuid.UUID, recipient_id: uuid.UUID, occ: OccurrenceFacts, channel: Channel
+) -> NewNotice:
+    group = channel == Channel.WEBHOOK
+    return NewNotice(
+        id=change.id,
+        series_id=series_id,
+        member_id=None if group else recipient_id,
+        webhook_id=recipient_id if group else None,
+        occurrence_uid=occ.uid,
+        recurrence_id=occ.recurrence_id,
+        kind=change.kind,
+        slot=change.slot,
+        channel=channel.value,
+        sequence=change.sequence,
+        due_at=change.due_at,
+        starts_at=occ.start,
     )
-)
-_CANCEL = (
-    update(NOTICES)
-    .where(NOTICES.c.id == bindparam("_id"), NOTICES.c.status == NoticeStatus.PENDING.value)
-    .values(
-        status=NoticeStatus.CANCELLED.value, last_error=bindparam("_reason"), updated_at=bindparam("_now")
-    )
-)
-
-
-def _insert(connection: Connection, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(NOTICES).on_conflict_do_nothing(index_elements=["id"])
-    connection.execute(statement, rows)
-    return len(rows)
-
-
-def _execute(connection: Connection, statement: Any, params: list[dict[str, Any]]) -> int:
-    if not params:
-        return 0
-    connection.execute(statement, params)
-    return len(params)
 
 
 def _log_changes(
     series_id: uuid.UUID,
-    creates: list[dict[str, Any]],
-    retimes: list[dict[str, Any]],
-    cancels: list[dict[str, Any]],
+    creates: list[NewNotice],
+    retimes: list[Retiming],
+    cancels: list[tuple[uuid.UUID, Reason]],
 ) -> None:
-    for row in creates:
+    for new in creates:
         log.info(
             "notice_planned",
-            notice_id=str(row["id"]),
-            kind=row["kind"],
-            slot=row["slot"],
-            occurrence_uid=row["occurrence_uid"],
-            member_id=str(row["member_id"] or row["webhook_id"]),
-            due_at=row["due_at"].isoformat(),
+            notice_id=str(new.id),
+            kind=new.kind.value,
+            slot=new.slot,
+            occurrence_uid=new.occurrence_uid,
+            member_id=str(new.member_id or new.webhook_id),
+            due_at=new.due_at.isoformat(),
         )
-    for params in retimes:
+    for retimed in retimes:
         log.info(
             "notice_retimed",
-            notice_id=str(params["_id"]),
-            due_at=params["_due"].isoformat(),
-            sequence=params["_sequence"],
+            notice_id=str(retimed.id),
+            due_at=retimed.due_at.isoformat(),
+            sequence=retimed.sequence,
         )
-    for params in cancels:
-        log.info("notice_cancelled", notice_id=str(params["_id"]), reason=params["_reason"])
+    for notice_id, why in cancels:
+        log.info("notice_cancelled", notice_id=str(notice_id), **store.log_fields(why))
     if creates or retimes or cancels:
         log.info(
             "series_planned",

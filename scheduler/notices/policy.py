@@ -1,4 +1,6 @@
-"""What notices one member is owed for one occurrence: a pure function of the facts.
+"""The notice policy, pure functions of the facts: what one recipient is owed for one occurrence
+(:func:`plan_pair`), when a due notice is too late to send (:func:`lateness`), and when a notice
+in a worker's hands must not be sent after all (:func:`reason_not_to_send`).
 
 :func:`plan_pair` compares what should exist (from the occurrence, the series' notice plan and
 whether the member is subscribed) with the notices that do exist, and returns the changes. It
@@ -28,21 +30,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from scheduler.notices.store import CALENDAR_KINDS, TOLD_OR_TELLING
+from schemas.api import NoticePlan
 from schemas.durations import format_duration
 from schemas.ids import notice_id
 from schemas.names import Channel, NoticeKind, NoticeStatus
-
-TOLD = frozenset({NoticeStatus.PUBLISHED, NoticeStatus.SENDING, NoticeStatus.SENT})
-CALENDAR_KINDS = frozenset({NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION})
-
-
-@dataclass(frozen=True)
-class NoticePlan:
-    """A series' notice offsets."""
-
-    invite_before: timedelta
-    reminders: tuple[timedelta, ...]
-    followup_after: timedelta
+from schemas.reasons import Reason, ReasonCode, reason
 
 
 @dataclass(frozen=True)
@@ -55,7 +48,7 @@ class OccurrenceFacts:
     end: datetime
     sequence: int
     gone: bool
-    reason: str = ""
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +87,7 @@ class Retime:
 @dataclass(frozen=True)
 class Cancel:
     id: uuid.UUID
-    reason: str
+    reason: Reason
 
 
 Change = Create | Retime | Cancel
@@ -117,7 +110,7 @@ def plan_pair(
     no follow-up, ``followup=False``).
     """
     changes: list[Change] = []
-    told = [n for n in existing if n.kind in CALENDAR_KINDS and n.status in TOLD]
+    told = [n for n in existing if n.kind in CALENDAR_KINDS and n.status in TOLD_OR_TELLING]
     last_told = max(told, key=lambda n: (n.sequence, n.kind == NoticeKind.CANCELLATION), default=None)
     by_key = {(n.kind, n.slot, n.sequence if n.kind in _PER_SEQUENCE else 0): n for n in existing}
 
@@ -147,15 +140,16 @@ def plan_pair(
         elif current.status == NoticeStatus.CANCELLED and (not overdue or keep_if_past):
             changes.append(Retime(current.id, due, occ.sequence, revive=True))
 
-    def drop(notice: Existing, reason: str) -> None:
+    def drop(notice: Existing, why: Reason) -> None:
         if notice.status == NoticeStatus.PENDING:
-            changes.append(Cancel(notice.id, reason))
+            changes.append(Cancel(notice.id, why))
 
     if occ.gone or not subscribed:
-        reason = occ.reason if occ.gone else "the member is no longer subscribed"
+        gone_why = occ.reason or reason(ReasonCode.SESSION_CANCELLED)
+        why = gone_why if occ.gone else reason(ReasonCode.UNSUBSCRIBED)
         for notice in existing:
             if notice.kind != NoticeKind.CANCELLATION:
-                drop(notice, reason)
+                drop(notice, why)
         if (
             occ.gone
             and last_told is not None
@@ -169,13 +163,13 @@ def plan_pair(
     started = occ.start <= now
     for notice in existing:
         if notice.kind == NoticeKind.CANCELLATION:
-            drop(notice, "the session is on again")
+            drop(notice, reason(ReasonCode.SESSION_ON_AGAIN))
         elif notice.kind == NoticeKind.UPDATE and notice.sequence < occ.sequence:
-            drop(notice, f"superseded by sequence {occ.sequence}")
+            drop(notice, reason(ReasonCode.SUPERSEDED, sequence=occ.sequence))
         elif notice.kind == NoticeKind.REMINDER and notice.slot not in {
             format_duration(r) for r in plan.reminders
         }:
-            drop(notice, "this reminder was removed from the series' notice plan")
+            drop(notice, reason(ReasonCode.REMINDER_REMOVED))
 
     if last_told is None:
         want(NoticeKind.INVITATION, max(occ.start - plan.invite_before, now), keep_if_past=not started)
@@ -193,9 +187,70 @@ def plan_pair(
     else:
         for notice in existing:
             if notice.kind == NoticeKind.FOLLOWUP:
-                drop(notice, "the member was never invited to this session")
+                drop(notice, reason(ReasonCode.NEVER_INVITED))
     return changes
 
 
 #: Kinds of which each SEQUENCE is a notice of its own; the others are re-timed in place.
 _PER_SEQUENCE = frozenset({NoticeKind.UPDATE, NoticeKind.CANCELLATION})
+
+
+#: Kinds that only make sense before the session starts.
+BEFORE_START = frozenset(
+    {NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.REMINDER, NoticeKind.CANCELLATION}
+)
+#: How late a follow-up may still go out (after downtime, say).
+FOLLOWUP_GRACE = timedelta(days=3)
+
+
+def lateness(
+    kind: NoticeKind,
+    *,
+    starts_at: datetime | None,
+    due_at: datetime,
+    now: datetime,
+    followup_grace: timedelta = FOLLOWUP_GRACE,
+) -> Reason | None:
+    """Why a due notice no longer makes sense (the system was down, a change came late), or None."""
+    if kind in BEFORE_START and starts_at is not None and starts_at <= now:
+        return reason(ReasonCode.STARTED, kind=kind.value, starts_at=f"{starts_at:%Y-%m-%d %H:%M}Z")
+    if kind == NoticeKind.FOLLOWUP and now - due_at > followup_grace:
+        return reason(ReasonCode.FOLLOWUP_TOO_LATE, days=followup_grace.days)
+    return None
+
+
+def reason_not_to_send(
+    kind: NoticeKind,
+    *,
+    sequence: int,
+    session_gone: bool,
+    told: Sequence[tuple[NoticeKind, int]],
+    group: bool,
+    answer: str | None = None,
+    anyone_accepted: bool = False,
+) -> tuple[NoticeStatus, Reason] | None:
+    """Whether a notice a worker holds must not go out after all, judged on the current facts.
+
+    ``told``: the calendar notices this recipient was sent for the occurrence (kind, SEQUENCE);
+    ``group``: the recipient is a chapter's chat group (no answers, no follow-ups);
+    ``answer``: the member's RSVP (``accepted``, ``declined``…), ``anyone_accepted``: whether
+    any member accepted. Returns the status to end in and why, or None to send.
+    """
+    cancelled = NoticeStatus.CANCELLED
+    if kind == NoticeKind.CANCELLATION:
+        if not told:
+            return cancelled, reason(ReasonCode.NEVER_TOLD)
+    elif session_gone:
+        return cancelled, reason(ReasonCode.CANCELLED_BEFORE_SEND)
+    if kind == NoticeKind.UPDATE and told and max(seq for _, seq in told) >= sequence:
+        return cancelled, reason(ReasonCode.ALREADY_TOLD, sequence=max(seq for _, seq in told))
+    if group:
+        return None
+    if kind == NoticeKind.REMINDER and answer == "declined":
+        return NoticeStatus.SKIPPED, reason(ReasonCode.DECLINED)
+    if kind == NoticeKind.FOLLOWUP:
+        if anyone_accepted and answer != "accepted":
+            return NoticeStatus.SKIPPED, reason(ReasonCode.NOT_ACCEPTED)
+        if not anyone_accepted and not told:
+            return NoticeStatus.SKIPPED, reason(ReasonCode.NEVER_INVITED)
+    return None

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
 from tests.support.factories import add_subscribers, create_series_in_db
+from tests.support.ledger import reason_text
 from tests.support.processes import (
     message_ids,
     start_scheduler,
@@ -31,9 +32,9 @@ pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq
 def unsent(db: Database) -> list[tuple[str, str | None, int]]:
     with db.session() as session:
         return [
-            (r.status, r.last_error, r.attempts)
+            (r.status, r.reason_code, r.attempts)
             for r in session.execute(
-                select(NoticeRow.status, NoticeRow.last_error, NoticeRow.attempts).where(
+                select(NoticeRow.status, NoticeRow.reason_code, NoticeRow.attempts).where(
                     NoticeRow.kind == "invitation", NoticeRow.status != "sent"
                 )
             )
@@ -175,7 +176,9 @@ def test_a_poison_message_on_rabbitmq_ends_dead_lettered_with_its_notice_failed(
     finally:
         stop_process(worker)
     with pg.session() as session:
-        assert "poison message: message body is not JSON" in session.get(NoticeRow, target).last_error
+        poisoned = session.get(NoticeRow, target)
+        assert poisoned.reason_code == "poison"
+        assert "poison message: message body is not JSON" in reason_text(poisoned)
     log = (tmp_path / "worker.log").read_text()
     assert '"poison_message"' in log and '"notice_dead_lettered"' in log
     assert smtp_sink.received() == []

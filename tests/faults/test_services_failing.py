@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
 from tests.support.factories import add_subscribers, create_series_in_db
+from tests.support.ledger import reason_text
 from tests.support.processes import (
     message_ids,
     start_scheduler,
@@ -175,7 +176,7 @@ def test_scheduler_down_across_due_times_applies_the_lateness_policy(
         stop_process(worker)
         stop_process(scheduler)
     with pg.session() as session:
-        rows = {(n.kind, n.status, n.last_error or "") for n in session.scalars(select(NoticeRow))}
+        rows = {(n.kind, n.status, reason_text(n)) for n in session.scalars(select(NoticeRow))}
     kinds = {(kind, status) for kind, status, _ in rows}
     assert kinds == {("invitation", "sent"), ("reminder", "skipped"), ("followup", "sent")}
     assert all("already started" in why for kind, _, why in rows if kind == "reminder")

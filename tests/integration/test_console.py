@@ -27,6 +27,7 @@ from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.ids import recurrence_stamp
 from schemas.names import Role
 from tests.support.api import series_body
+from tests.support.ledger import reason_text
 from tests.support.services import PUBLIC_URL
 
 PASSWORD = "a long staff password"
@@ -528,11 +529,16 @@ def test_a_failed_notice_shows_its_reason_and_can_be_retried_once(client: TestCl
     with db.session() as session:
         notice = session.scalars(select(NoticeRow).where(NoticeRow.kind == "invitation")).first()
         assert notice is not None
-        notice.status, notice.attempts, notice.last_error = "failed", 8, "550 5.1.1 mailbox unavailable"
+        notice.status, notice.attempts = "failed", 8
+        notice.reason_code, notice.reason_params = (
+            "smtp-reply",
+            {"code": 550, "text": "5.1.1 mailbox unavailable"},
+        )
         notice_id = notice.id
     browser = signed_in(client, db, "admin")
     ledger = browser.get("/console/ledger?status=failed").text
-    assert "550 5.1.1 mailbox unavailable" in ledger and ledger.count('data-status="failed"') == 1
+    assert "邮件服务器回复 550：5.1.1 mailbox unavailable" in ledger  # the reason, in the reader's words
+    assert ledger.count('data-status="failed"') == 1
     retried = browser.post(
         f"/console/ledger/{notice_id}/retry", data={"csrf": csrf_of(ledger)}, follow_redirects=False
     )
@@ -540,7 +546,8 @@ def test_a_failed_notice_shows_its_reason_and_can_be_retried_once(client: TestCl
     with db.session() as session:
         row = session.get(NoticeRow, notice_id)
         assert row is not None and (row.status, row.attempts) == ("pending", 0)
-        assert row.last_error is not None and row.last_error.startswith("retry asked by")
+        assert row.reason_code == "staff-retry" and row.reason_params["before"]["params"]["code"] == 550
+        assert reason_text(row).startswith("retry asked by admin")
     again = browser.post(f"/console/ledger/{notice_id}/retry", data={"csrf": csrf_of(ledger)})
     assert again.status_code == 409 and "只有发送失败的通知可以重新发送。" in again.text
 

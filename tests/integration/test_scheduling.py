@@ -17,12 +17,14 @@ from scheduler.bus.memory import InProcessBus
 from scheduler.db.models import NoticeRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.notices import store
 from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import Planner
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name
 from tests.support.api import create_member, create_series
 from tests.support.clock import Clock
 from tests.support.factories import insert_due_notices
+from tests.support.ledger import reason_text
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 
@@ -176,7 +178,8 @@ def test_lateness_policy_after_downtime(
     clock.now = datetime(2026, 12, 26, 0, 0, tzinfo=UTC)  # follow-up now more than 3 days late
     dispatcher.dispatch_once()
     [followup] = notices(db, kind="followup")
-    assert followup.status == "skipped" and "more than 3 days late" in followup.last_error
+    assert followup.status == "skipped" and followup.reason_code == "followup-too-late"
+    assert "more than 3 days late" in reason_text(followup)
 
 
 def test_reminder_after_the_start_is_skipped_with_the_reason(
@@ -189,7 +192,7 @@ def test_reminder_after_the_start_is_skipped_with_the_reason(
         pass
     reminders = notices(db, kind="reminder")
     assert {n.status for n in reminders} == {"skipped"}
-    assert all("already started" in n.last_error for n in reminders)
+    assert all(n.reason_code == "started" and "already started" in reason_text(n) for n in reminders)
 
 
 def test_unconfirmed_publishes_stay_pending_and_retry_later(
@@ -203,8 +206,8 @@ def test_unconfirmed_publishes_stay_pending_and_retry_later(
     assert (report.published, report.failed) == (0, 1)
     [invitation] = notices(db, kind="invitation")
     assert invitation.status == "pending" and invitation.attempts == 1
-    assert "unroutable" in invitation.last_error
-    assert clock.now < invitation.due_at <= clock.now + timedelta(seconds=10)
+    assert invitation.reason_code == "not-confirmed" and "unroutable" in reason_text(invitation)
+    assert clock.now < invitation.due_at <= clock.now + store.RETRY_BASE  # the first step of the backoff
 
 
 def test_expired_leases_are_published_again_with_the_same_message_id(
@@ -295,7 +298,8 @@ def test_unsubscribing_cancels_the_members_pending_notices(
     planner.plan_requested()
     rows = notices(db)
     assert {n.status for n in rows} == {"cancelled"}
-    assert {n.last_error for n in rows} == {"the member is no longer subscribed"}
+    assert {n.reason_code for n in rows} == {"unsubscribed"}
+    assert {reason_text(n) for n in rows} == {"the member is no longer subscribed"}
 
 
 def test_changing_the_rule_cancels_sessions_that_no_longer_exist(

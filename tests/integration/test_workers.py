@@ -32,6 +32,7 @@ from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, queue_name, routing_key
 from tests.support.api import create_member, create_series
 from tests.support.clock import Clock
+from tests.support.ledger import reason_text
 from tests.support.robot import Robot
 from tests.support.smtp import SmtpSink
 from workers.channels.smtp import SmtpChannel
@@ -240,7 +241,8 @@ def test_smtp_451_is_retried_later_and_delivered_once(world: World, smtp_sink: S
     smtp_sink.fail_next(451)
     world.run()
     [invitation] = world.notices(kind="invitation")
-    assert invitation.status == "pending" and "451" in invitation.last_error
+    assert invitation.status == "pending" and invitation.reason_code == "smtp-reply"
+    assert invitation.reason_params["code"] == 451 and "451" in reason_text(invitation)
     assert invitation.due_at > world.clock.now and world.mails() == []
     world.run(invitation.due_at)
     [invitation] = world.notices(kind="invitation")
@@ -254,7 +256,8 @@ def test_smtp_550_fails_the_notice_with_the_reason(world: World, smtp_sink: Smtp
     a_session(world)
     world.run()
     [invitation] = world.notices(kind="invitation")
-    assert invitation.status == "failed" and "550" in invitation.last_error
+    assert invitation.status == "failed" and invitation.reason_code == "smtp-recipients"
+    assert invitation.reason_params["code"] == 550 and "550" in reason_text(invitation)
     assert world.mails() == []
 
 
@@ -265,7 +268,9 @@ def test_transient_failures_give_up_after_the_limit(world: World, smtp_sink: Smt
     for _ in range(4):
         world.run(world.clock.now + timedelta(hours=2))
     [invitation] = world.notices(kind="invitation")
-    assert invitation.status == "failed" and "gave up after 3 attempts" in invitation.last_error
+    assert invitation.status == "failed" and invitation.reason_code == "gave-up"
+    assert invitation.reason_params["last"]["params"]["code"] == 421
+    assert "gave up after 3 attempts" in reason_text(invitation)
 
 
 def test_a_duplicate_message_sends_nothing_twice(world: World) -> None:
@@ -309,8 +314,10 @@ def test_poison_messages_are_dead_lettered_and_the_notice_failed(
     assert world.work(queue_name("reminders")) == [Outcome.REJECT]
     assert world.work(DEAD_QUEUE, DeadLetterHandler(world.db, world.clock)) == [Outcome.ACK]
     [reminder] = world.notices(kind="reminder", slot="P1D")
-    assert reminder.status == "failed" and reason in reminder.last_error
-    assert "dead-lettered" not in reminder.last_error  # the worker's own reason was kept
+    assert (
+        reminder.status == "failed" and reminder.reason_code == "poison" and reason in reason_text(reminder)
+    )
+    assert "dead-lettered" not in reason_text(reminder)  # the worker's own reason was kept
     assert invitation.status == "sent"
 
 
@@ -367,7 +374,8 @@ def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: Wor
     followed = {m["To"].addresses[0].addr_spec for m in world.mails() if m["Subject"].startswith("【会后】")}
     assert followed == {"chen.jing@lihua.example"}
     skipped = [n for n in world.notices(kind="followup") if n.status == "skipped"]
-    assert len(skipped) == 2 and all("accepted" in n.last_error for n in skipped)
+    assert len(skipped) == 2 and {n.reason_code for n in skipped} == {"not-accepted"}
+    assert all("accepted" in reason_text(n) for n in skipped)
 
 
 def test_follow_up_form_records_docking_outcomes(world: World) -> None:
@@ -449,13 +457,15 @@ def test_webhook_5xx_is_retried_and_4xx_fails(world: World, robot: Robot) -> Non
     robot.answers.append((502, "bad gateway"))
     world.run()
     [announcement] = world.notices(kind="invitation")
-    assert announcement.status == "pending" and "HTTP 502" in announcement.last_error
+    assert announcement.status == "pending" and announcement.reason_code == "webhook-http"
+    assert announcement.reason_params["status"] == 502 and "HTTP 502" in reason_text(announcement)
     world.run(announcement.due_at)
     assert world.notices(kind="invitation")[0].status == "sent" and len(robot.posts) == 1
     robot.answers.append((200, '{"errcode":93000,"errmsg":"invalid webhook url"}'))
     world.run(START - timedelta(days=1))
     [reminder] = world.notices(kind="reminder")
-    assert reminder.status == "failed" and "93000" in reminder.last_error
+    assert reminder.status == "failed" and reminder.reason_code == "webhook-error"
+    assert reminder.reason_params["code"] == 93000 and "93000" in reason_text(reminder)
 
 
 def test_a_member_without_email_gets_no_email_and_pending_ones_are_cancelled(world: World) -> None:

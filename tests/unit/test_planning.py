@@ -6,15 +6,17 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from scheduler.notices.policy import Cancel, Create, Existing, NoticePlan, OccurrenceFacts, Retime, plan_pair
+from scheduler.notices.policy import Cancel, Create, Existing, OccurrenceFacts, Retime, plan_pair
+from schemas.api import NoticePlan
 from schemas.names import NoticeKind, NoticeStatus
+from schemas.reasons import ReasonCode, reason
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 START = datetime(2026, 12, 20, 6, 0, tzinfo=UTC)
 MEMBER = uuid.UUID("11111111-1111-1111-1111-111111111111")
 PLAN = NoticePlan(
     invite_before=timedelta(days=14),
-    reminders=(timedelta(days=1), timedelta(hours=2)),
+    reminders=[timedelta(days=1), timedelta(hours=2)],
     followup_after=timedelta(days=1),
 )
 K = NoticeKind
@@ -28,7 +30,7 @@ def occ(start: datetime = START, sequence: int = 0, gone: bool = False) -> Occur
         end=start + timedelta(hours=2),
         sequence=sequence,
         gone=gone,
-        reason="the session was cancelled" if gone else "",
+        reason=reason(ReasonCode.SESSION_CANCELLED) if gone else None,
     )
 
 
@@ -129,7 +131,7 @@ def test_moving_a_session_after_the_invitation_was_sent_owes_an_update() -> None
     assert (update.sequence, update.due_at, update.status) == (1, NOW, NoticeStatus.PENDING)
     moved_again = occ(start=START + timedelta(days=4), sequence=2)
     changes = plan(moved_again, rows)
-    assert Cancel(update.id, "superseded by sequence 2") in changes
+    assert Cancel(update.id, reason(ReasonCode.SUPERSEDED, sequence=2)) in changes
     assert any(isinstance(c, Create) and c.kind == K.UPDATE and c.sequence == 2 for c in changes)
 
 
@@ -137,7 +139,7 @@ def test_cancelling_cancels_pending_and_tells_those_already_invited() -> None:
     rows = mark(apply([], plan(occ(), []), occ()), K.INVITATION, NoticeStatus.SENT)
     cancelled = occ(sequence=1, gone=True)
     changes = plan(cancelled, rows)
-    assert {c.reason for c in changes if isinstance(c, Cancel)} == {"the session was cancelled"}
+    assert {c.reason.code for c in changes if isinstance(c, Cancel)} == {ReasonCode.SESSION_CANCELLED}
     assert len([c for c in changes if isinstance(c, Cancel)]) == 3
     [cancel] = [c for c in changes if isinstance(c, Create)]
     assert (cancel.kind, cancel.sequence, cancel.due_at) == (K.CANCELLATION, 1, NOW)
@@ -153,7 +155,7 @@ def test_cancelling_before_anyone_was_told_sends_nothing() -> None:
 
 def test_a_vanished_session_gets_a_cancellation_above_the_last_sequence_told() -> None:
     rows = mark(apply([], plan(occ(sequence=3), []), occ(sequence=3)), K.INVITATION, NoticeStatus.SENT)
-    gone = replace(occ(sequence=4, gone=True), reason="the session no longer exists")
+    gone = replace(occ(sequence=4, gone=True), reason=reason(ReasonCode.SESSION_GONE))
     [cancel] = [c for c in plan(gone, rows) if isinstance(c, Create)]
     assert cancel.kind == K.CANCELLATION and cancel.sequence == 4
 
@@ -172,7 +174,7 @@ def test_restoring_a_cancelled_session_re_invites_with_a_higher_sequence() -> No
 def test_unsubscribing_cancels_pending_notices_with_the_reason() -> None:
     rows = apply([], plan(occ(), []), occ())
     changes = plan(occ(), rows, subscribed=False)
-    assert {c.reason for c in changes} == {"the member is no longer subscribed"} and len(changes) == 4
+    assert {c.reason.code for c in changes} == {ReasonCode.UNSUBSCRIBED} and len(changes) == 4
     rows = apply(rows, changes, occ())
     resubscribed = apply(rows, plan(occ(), rows), occ())
     assert len(kinds(resubscribed)) == 4
@@ -180,11 +182,9 @@ def test_unsubscribing_cancels_pending_notices_with_the_reason() -> None:
 
 def test_a_reminder_removed_from_the_plan_is_cancelled() -> None:
     rows = apply([], plan(occ(), []), occ())
-    fewer = NoticePlan(PLAN.invite_before, (timedelta(days=1),), PLAN.followup_after)
+    fewer = PLAN.model_copy(update={"reminders": [timedelta(days=1)]})
     changes = plan_pair(occ(), MEMBER, subscribed=True, plan=fewer, existing=rows, now=NOW)
-    assert [c.reason for c in changes if isinstance(c, Cancel)] == [
-        "this reminder was removed from the series' notice plan"
-    ]
+    assert [c.reason for c in changes if isinstance(c, Cancel)] == [reason(ReasonCode.REMINDER_REMOVED)]
 
 
 def test_notices_in_flight_are_never_touched() -> None:

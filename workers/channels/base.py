@@ -5,12 +5,22 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Protocol
 
+from schemas.reasons import Reason
 
-class TransientSendError(Exception):
+
+class SendError(Exception):
+    """A send that did not go through, with the reason code the notice will carry."""
+
+    def __init__(self, why: Reason) -> None:
+        super().__init__(f"{why.code.value} {why.params}")
+        self.reason = why
+
+
+class TransientSendError(SendError):
     """Try again later: SMTP 4xx, connection refused, timeouts."""
 
 
-class PermanentSendError(Exception):
+class PermanentSendError(SendError):
     """Never going to work: SMTP 5xx, an address the relay refuses."""
 
 

@@ -7,6 +7,7 @@ import threading
 from email.message import EmailMessage
 from pathlib import Path
 
+from schemas.reasons import ReasonCode, reason
 from workers.channels.base import PermanentSendError
 
 
@@ -21,7 +22,7 @@ class FileOutbox:
     def send(self, message: EmailMessage) -> str:
         message_id = str(message["Message-ID"] or "").strip("<>")
         if not message_id:
-            raise PermanentSendError("message has no Message-ID")
+            raise PermanentSendError(reason(ReasonCode.OUTBOX_FAILED, error="the message has no Message-ID"))
         name = message_id.split("@", 1)[0]
         target = self.directory / f"{name}.eml"
         temporary = target.with_suffix(".eml.tmp")

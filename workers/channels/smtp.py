@@ -15,6 +15,7 @@ import threading
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from schemas.reasons import ReasonCode, reason
 from workers.channels.base import PermanentSendError, TransientSendError
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -69,22 +70,26 @@ class SmtpChannel:
                     f"{rcpt}: {code} {msg.decode(errors='replace')}"
                     for rcpt, (code, msg) in exc.recipients.items()
                 )
+                why = reason(ReasonCode.SMTP_RECIPIENTS, code=max(codes), detail=detail)
                 if all(400 <= code < 500 for code in codes):
-                    raise TransientSendError(f"recipient deferred: {detail}") from exc
-                raise PermanentSendError(f"recipient refused: {detail}") from exc
+                    raise TransientSendError(why) from exc
+                raise PermanentSendError(why) from exc
             except smtplib.SMTPResponseException as exc:
                 _quit(client)
                 error = exc.smtp_error
                 text = error.decode(errors="replace") if isinstance(error, bytes) else str(error)
+                why = reason(ReasonCode.SMTP_REPLY, code=exc.smtp_code, text=text)
                 if 400 <= exc.smtp_code < 500:
-                    raise TransientSendError(f"SMTP {exc.smtp_code} {text}") from exc
-                raise PermanentSendError(f"SMTP {exc.smtp_code} {text}") from exc
+                    raise TransientSendError(why) from exc
+                raise PermanentSendError(why) from exc
             except (smtplib.SMTPException, OSError) as exc:
                 _quit(client)
-                raise TransientSendError(f"SMTP connection problem: {exc!r}") from exc
+                raise TransientSendError(reason(ReasonCode.SMTP_CONNECTION, error=repr(exc))) from exc
             self._idle.put(client)
             if refused:
-                raise PermanentSendError(f"recipients refused: {refused}")
+                detail = "; ".join(f"{rcpt}: {code}" for rcpt, (code, _) in refused.items())
+                codes = [code for code, _ in refused.values()]
+                raise PermanentSendError(reason(ReasonCode.SMTP_RECIPIENTS, code=max(codes), detail=detail))
             return str(message["Message-ID"])
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from schemas.reasons import ReasonCode, reason
 from workers.channels.base import PermanentSendError, TransientSendError
 
 #: Error codes the platforms answer with HTTP 200 that mean "slow down", not "never".
@@ -68,7 +69,9 @@ class WebhookSender:
         elif post.format == "generic":
             payload = {**post.event, "title": post.title, "text": post.text}
         else:
-            raise PermanentSendError(f"unknown webhook format {post.format!r}")
+            raise PermanentSendError(
+                reason(ReasonCode.WEBHOOK_ERROR, format=post.format, code=0, body="unknown format")
+            )
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         if post.format == "generic" and post.secret:
             stamp = str(int(now))
@@ -83,18 +86,19 @@ class WebhookSender:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 status, text = response.status, response.read(65536).decode(errors="replace")
         except urllib.error.HTTPError as exc:
-            detail = f"HTTP {exc.code} from the {post.format} webhook"
+            why = reason(ReasonCode.WEBHOOK_HTTP, format=post.format, status=exc.code)
             if exc.code == 429 or exc.code >= 500:
-                raise TransientSendError(detail) from exc
-            raise PermanentSendError(detail) from exc
+                raise TransientSendError(why) from exc
+            raise PermanentSendError(why) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise TransientSendError(f"{post.format} webhook unreachable: {exc}") from exc
+            why = reason(ReasonCode.WEBHOOK_UNREACHABLE, format=post.format, error=str(exc))
+            raise TransientSendError(why) from exc
         code = _error_code(text)
         if code:
-            detail = f"{post.format} webhook answered error {code}: {text[:200]}"
+            why = reason(ReasonCode.WEBHOOK_ERROR, format=post.format, code=code, body=text[:200])
             if code in RATE_LIMITED:
-                raise TransientSendError(detail)
-            raise PermanentSendError(detail)
+                raise TransientSendError(why)
+            raise PermanentSendError(why)
         return f"webhook:{post.format}:{status}"
 
 

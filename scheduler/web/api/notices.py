@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.notices import store
 from scheduler.web.deps import SessionDep, StaffDep
-from schemas.api import ErrorOut, NoticeOut
+from schemas.api import ErrorOut, NoticeOut, ReasonOut
 from schemas.names import NoticeKind, NoticeStatus
 
 router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
@@ -25,7 +26,7 @@ def list_notices(
     status: NoticeStatus | None = None,
     kind: NoticeKind | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[NoticeOut]:
     """Notices by due time, oldest first, filtered as asked."""
     query = select(NoticeRow).order_by(NoticeRow.due_at, NoticeRow.id)
@@ -42,4 +43,15 @@ def list_notices(
     if kind is not None:
         query = query.where(NoticeRow.kind == kind.value)
     rows = session.scalars(query.limit(limit).offset(offset)).all()
-    return [NoticeOut.model_validate(row, from_attributes=True) for row in rows]
+    return [notice_out(row) for row in rows]
+
+
+def notice_out(row: NoticeRow) -> NoticeOut:
+    why = store.reason_of(row.reason_code, row.reason_params)
+    return NoticeOut.model_validate(
+        {
+            **{name: getattr(row, name) for name in NoticeOut.model_fields if hasattr(row, name)},
+            "reason": ReasonOut(code=why.code.value, params=why.params) if why else None,
+            "last_error": store.describe(why) or None,
+        }
+    )

@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.notices import store
 from scheduler.notices.audience import followup_counts, member_names, rsvp_counts
-from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep, now_utc
+from scheduler.ops.clock import utcnow
+from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from schemas.ids import recurrence_stamp
 from schemas.names import Chapter, Kind, NoticeKind, NoticeStatus
 
@@ -129,29 +131,15 @@ def retry(notice_id: uuid.UUID, page: PostDep) -> Response:
     a session that is over is skipped by the dispatcher's lateness rule, not sent late).
     """
     found = page.session.execute(
-        select(NoticeRow.status, NoticeRow.series_id, SeriesRow.chapter, NoticeRow.last_error)
+        select(NoticeRow.status, NoticeRow.series_id, SeriesRow.chapter)
         .join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
         .where(NoticeRow.id == notice_id)
     ).first()
     if found is None:
         raise ConsoleError(404, page.t("error.not_found"))
     page.require_chapter(found.chapter)
-    if found.status != NoticeStatus.FAILED.value:
+    if not store.staff_retry(page.session, notice_id, page.staff.username, utcnow()):
         raise ConsoleError(409, page.t("ledger.not_failed"))
-    now = now_utc()
-    page.session.execute(
-        update(NoticeRow)
-        .where(NoticeRow.id == notice_id, NoticeRow.status == NoticeStatus.FAILED.value)
-        .values(
-            status=NoticeStatus.PENDING.value,
-            due_at=now,
-            attempts=0,
-            lease_until=None,
-            last_error=f"retry asked by {page.staff.username} at {now:%Y-%m-%d %H:%M} UTC; "
-            f"before: {found.last_error or '-'}"[:2000],
-            updated_at=now,
-        )
-    )
     page.commit_and_replan(series_ids=[found.series_id])
     log.info("notice_retry_requested", notice_id=str(notice_id), by=page.staff.username)
     back = page.form.get("back")

@@ -18,7 +18,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -34,7 +34,6 @@ from scheduler.domain.tokens import InvalidToken, sign, verify
 from scheduler.i18n import DEFAULT_LOCALE, LOCALES, Templates, Translator, translator
 from scheduler.notices.planner import request_plan
 from scheduler.ops.config import Settings
-from scheduler.web.console.i18n import legacy_reason
 from scheduler.web.deps import get_session
 from schemas.names import Role
 
@@ -53,8 +52,6 @@ PAGE_HEADERS = {
 }
 
 TEMPLATES = Templates(PackageLoader("scheduler.web.console", "templates"))
-for _env in (TEMPLATES.get(locale) for locale in LOCALES):
-    _env.globals["legacy_reason"] = legacy_reason
 
 
 class SignInRequired(Exception):
@@ -305,7 +302,3 @@ def error_page_for(request: Request, status: int, message: str) -> HTMLResponse 
 
 def sign_in_redirect(exc: SignInRequired) -> RedirectResponse:
     return RedirectResponse(f"/console/login?next={quote(safe_next(exc.next_path))}", status_code=303)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -30,6 +30,7 @@ from scheduler.notices.audience import (
     told_of_series,
 )
 from scheduler.notices.planner import subscriber_ids
+from scheduler.ops.clock import utcnow
 from scheduler.web.console.forms import (
     TIMING_FIELDS,
     Checked,
@@ -39,7 +40,7 @@ from scheduler.web.console.forms import (
     read_series_form,
     read_time,
 )
-from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep, now_utc
+from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.preview import preview_sessions
 from scheduler.web.console.rule_form import WEEKDAY_CODES, from_rrule
 from schemas.api import OccurrenceUpdate, SeriesUpdate
@@ -94,7 +95,7 @@ def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
         query = query.where(SeriesRow.kind == kind)
     else:
         kind = ""
-    now = now_utc()
+    now = utcnow()
     holidays = _holidays(page)
     groups: dict[str, list[dict[str, Any]]] = {c: [] for c in chapters}
     for row in page.session.scalars(query):
@@ -123,7 +124,7 @@ def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
 
 
 def _defaults(page: Page) -> dict[str, Any]:
-    tomorrow = (now_utc().astimezone(SHANGHAI) + timedelta(days=1)).date()
+    tomorrow = (utcnow().astimezone(SHANGHAI) + timedelta(days=1)).date()
     return {
         "title": "",
         "kind": Kind.PROJECT_DOCKING.value,
@@ -196,7 +197,7 @@ def _preview_context(page: Page, checked: SeriesForm | None) -> dict[str, Any]:
         return {"preview": None, "rrule": None, "preview_ok": checked is None}
     timing = checked.timing
     return {
-        "preview": preview_sessions(timing, _holidays(page), now_utc()),
+        "preview": preview_sessions(timing, _holidays(page), utcnow()),
         "rrule": timing.rule.text if timing.rule else None,
         "preview_ok": True,
     }
@@ -221,7 +222,7 @@ def _form_page(
     chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
     return page.render(
         "series_form.html.j2",
-        told=told_of_series(page.session, row.id, now_utc()) if row is not None else 0,
+        told=told_of_series(page.session, row.id, utcnow()) if row is not None else 0,
         version=_version(row) if row is not None else "",
         conflict=conflict,
         status=status,
@@ -303,7 +304,7 @@ def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
 def cancel_series(series_id: uuid.UUID, page: PostDep) -> Response:
     row = _series_row(page, series_id)
     try:
-        catalog.cancel_series(page.session, row, page.principal, now_utc())
+        catalog.cancel_series(page.session, row, page.principal, utcnow())
     except ExschedError as exc:
         raise ConsoleError(exc.status, page.t("err.invalid", reason=exc.message)) from exc
     page.commit_and_replan(series_ids=[row.id])
@@ -349,7 +350,7 @@ class _FormValues:
 @router.get("/{series_id}", response_class=HTMLResponse)
 def series_detail(series_id: uuid.UUID, page: PageDep) -> Response:
     row = _series_row(page, series_id)
-    now = now_utc()
+    now = utcnow()
     holidays = _holidays(page)
     recent = _recent(row, holidays, now)
     upcoming = _upcoming(row, holidays, now, 10)
@@ -410,7 +411,7 @@ def _occurrence_page(
         zone=zone,
         start=start,
         stamp=recurrence_stamp(occ.recurrence_id),
-        started=occ.start <= now_utc(),
+        started=occ.start <= utcnow(),
         audience=audience(page.session, row, occ.uid),
         rsvps=rsvp_counts(page.session, [occ.uid])[occ.uid],
         followups=followups(page.session, occ.uid),
@@ -443,7 +444,7 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
     action = str(page.form.get("action") or "")
     values = {name: str(page.form.get(name) or "").strip() for name in ("date", "time", "venue", "agenda")}
     errors: dict[str, str] = {}
-    if occ.start <= now_utc():
+    if occ.start <= utcnow():
         raise ConsoleError(409, t("occ.past"))
     if action == "move":
         patch, errors = _move_patch(page, row, occ, values)
@@ -491,7 +492,7 @@ def _move_patch(
     if day is None or at is None:
         return None, c.errors
     start = datetime.combine(day, at)
-    if start.replace(tzinfo=ZoneInfo(row.timezone)) <= now_utc():
+    if start.replace(tzinfo=ZoneInfo(row.timezone)) <= utcnow():
         return None, {"date": page.t("occ.past")}
     length = occ.end - occ.start
     return OccurrenceUpdate(start=start, end=start + length), {}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.domain.staff import AccountLocked, SignInFailed, sign_in
 from scheduler.i18n import LOCALES
+from scheduler.ops.clock import utcnow
 from scheduler.web.console.page import (
     CSRF_COOKIE,
     LANG_COOKIE,
@@ -22,7 +23,6 @@ from scheduler.web.console.page import (
     csrf_nonce,
     csrf_token,
     end_session,
-    now_utc,
     render_template,
     safe_next,
     set_csrf_cookie,
@@ -93,7 +93,7 @@ def login(
     db = request.app.state.db
     with db.session() as session:
         try:
-            staff = sign_in(session, username, password, now_utc())
+            staff = sign_in(session, username, password, utcnow())
         except AccountLocked as exc:
             session.commit()
             until = exc.until.astimezone(ZoneInfo("Asia/Shanghai"))
@@ -104,7 +104,7 @@ def login(
             log.warning("console_sign_in_failed", username=username)
             return _login_page(request, 401, t("login.failed"), username)
         response: Response = RedirectResponse(safe_next(next_path), status_code=303)
-        start_session(response, staff, settings, now_utc())
+        start_session(response, staff, settings, utcnow())
         log.info("console_signed_in", username=staff.username, role=staff.role, chapter=staff.chapter)
     return response
 

@@ -1,0 +1,569 @@
+"""The notice store: every change of a notice's status happens here, and nowhere else.
+
+A notice is one row per (occurrence, recipient, kind, slot, channel, sequence), with a
+deterministic id (DESIGN.md, principle 1). Its life, and who moves it along::
+
+    plan ──▶ pending ──publish──▶ published ──take──▶ sending ──deliver──▶ sent
+              ▲ │ ▲                 │  │                │ │ │
+   retime ────┘ │ └──unconfirmed────┘  │                │ │ └──settle──▶ cancelled | skipped | failed
+                │ └──lease_expired─────┴────────────────┘ │
+                │ └──defer (a transient failure)──────────┤
+                │                                         └──give_up──▶ failed
+                └──withdraw──▶ cancelled ──revive──▶ pending
+    published ──skip_late──▶ skipped            failed ──staff_retry──▶ pending
+    pending | published | sending ──fail──▶ failed   (a poison or dead-lettered message)
+
+:data:`TRANSITIONS` writes the same graph down as data; every operation below updates only rows
+in one of its source statuses (``WHERE status IN (…)``), so a late or duplicate caller changes
+nothing. A skipped, cancelled or failed notice — and one waiting for another try — carries a
+reason code with its parameters (:mod:`schemas.reasons`), never a sentence.
+
+Every operation takes the caller's :class:`~sqlalchemy.orm.Session`: the planner applies a
+series' changes in the transaction that locks the series, and the dispatcher keeps its claim
+open until the broker has confirmed. One backoff policy times every retry
+(:func:`scheduler.ops.backoff.compute_backoff`, :data:`RETRY_BASE` doubling to :data:`RETRY_CAP`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, CursorResult, Row, Table, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from scheduler.db.models import NoticeRow
+from scheduler.i18n import translator
+from scheduler.ops.backoff import compute_backoff
+from schemas.names import NoticeKind, NoticeStatus
+from schemas.reasons import Reason, ReasonCode, reason
+
+NOTICES: Table = NoticeRow.__table__  # type: ignore[assignment]
+S = NoticeStatus
+
+#: Notice retries (an unconfirmed publish, a deferred send): 15 s doubling, at most an hour.
+RETRY_BASE = timedelta(seconds=15)
+RETRY_CAP = timedelta(hours=1)
+
+#: What a member or a group has been told: a calendar notice that was sent.
+TOLD = frozenset({S.SENT})
+#: Told, or being told right now (published or sending): what the planner must not tell again.
+TOLD_OR_TELLING = frozenset({S.PUBLISHED, S.SENDING, S.SENT})
+#: Not finished: the planner still owns pending rows, the bus and the workers the others.
+OPEN = frozenset({S.PENDING, S.PUBLISHED, S.SENDING})
+FINAL = frozenset({S.SENT, S.CANCELLED, S.SKIPPED, S.FAILED})
+CALENDAR_KINDS = frozenset({NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION})
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[NoticeStatus]
+    targets: frozenset[NoticeStatus]
+    by: str
+    meaning: str
+
+
+def _t(sources: set[NoticeStatus], targets: set[NoticeStatus], by: str, meaning: str) -> Transition:
+    return Transition(frozenset(sources), frozenset(targets), by, meaning)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "plan": _t(set(), {S.PENDING}, "planner", "a notice newly owed"),
+    "retime": _t({S.PENDING}, {S.PENDING}, "planner", "the session moved or the plan changed"),
+    "revive": _t({S.CANCELLED}, {S.PENDING}, "planner", "owed again (re-subscribed, session restored)"),
+    "withdraw": _t({S.PENDING}, {S.CANCELLED}, "planner", "no longer owed"),
+    "publish": _t({S.PENDING}, {S.PUBLISHED}, "dispatcher", "due: on the bus, with a lease"),
+    "skip_late": _t({S.PUBLISHED}, {S.SKIPPED}, "dispatcher", "due, but too late to make sense"),
+    "unconfirmed": _t({S.PUBLISHED}, {S.PENDING}, "dispatcher", "the broker did not confirm it"),
+    "lease_expired": _t({S.PUBLISHED, S.SENDING}, {S.PENDING}, "reaper", "no worker answered in time"),
+    "take": _t({S.PUBLISHED, S.PENDING}, {S.SENDING}, "worker", "claimed for sending (pending: if due)"),
+    "deliver": _t({S.SENDING}, {S.SENT}, "worker", "the channel accepted it"),
+    "settle": _t({S.SENDING}, {S.CANCELLED, S.SKIPPED, S.FAILED}, "worker", "not sent, for a reason"),
+    "defer": _t({S.SENDING}, {S.PENDING}, "worker", "a transient failure: again later"),
+    "give_up": _t({S.SENDING}, {S.FAILED}, "worker", "a transient failure once too often"),
+    "fail": _t({S.PENDING, S.PUBLISHED, S.SENDING}, {S.FAILED}, "worker", "a poison or dead letter"),
+    "staff_retry": _t({S.FAILED}, {S.PENDING}, "staff", "send again, due now, attempts afresh"),
+}
+
+
+def _from(name: str) -> ColumnElement[bool]:
+    """``status`` is one of the transition's sources (plain comparisons: fine for executemany)."""
+    return or_(*(NOTICES.c.status == status.value for status in sorted(TRANSITIONS[name].sources)))
+
+
+def _reason_values(why: Reason | None) -> dict[str, Any]:
+    return {"reason_code": why.code.value if why else None, "reason_params": why.params if why else None}
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long a notice waits after its ``attempts``-th try failed (1 for the first)."""
+    seconds = compute_backoff(attempts - 1, base=RETRY_BASE.total_seconds(), cap=RETRY_CAP.total_seconds())
+    return timedelta(seconds=seconds)
+
+
+def reason_of(code: str | None, params: dict[str, Any] | None) -> Reason | None:
+    """A stored reason (a code this version does not know is shown as recorded)."""
+    if not code:
+        return None
+    if code not in ReasonCode.__members__.values():
+        return reason(ReasonCode.RECORDED, text=code)
+    return Reason(ReasonCode(code), params or {})
+
+
+def describe(why: Reason | None) -> str:
+    """A reason in English, for logs and for the API's ``last_error``."""
+    return translator("en").reason(why.code.value, why.params) if why else ""
+
+
+def log_fields(why: Reason | None) -> dict[str, Any]:
+    """What a log line says of a reason: its code, its parameters and the English sentence."""
+    if why is None:
+        return {}
+    return {"reason": why.code.value, "reason_params": why.params, "reason_text": describe(why)}
+
+
+# --- the planner ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewNotice:
+    """A notice the planner found owed and not yet in the table."""
+
+    id: uuid.UUID
+    series_id: uuid.UUID
+    member_id: uuid.UUID | None
+    webhook_id: uuid.UUID | None
+    occurrence_uid: str
+    recurrence_id: datetime
+    kind: NoticeKind
+    slot: str
+    channel: str
+    sequence: int
+    due_at: datetime
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
+class Retiming:
+    """A pending notice's new due time and sequence; ``revive`` brings a cancelled one back."""
+
+    id: uuid.UUID
+    due_at: datetime
+    sequence: int
+    starts_at: datetime
+    revive: bool = False
+
+
+def plan(session: Session, notices: Sequence[NewNotice], now: datetime) -> int:
+    """Insert newly owed notices as ``pending``; one that exists already (same id) is left alone."""
+    if not notices:
+        return 0
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    rows = [
+        {
+            **{name: getattr(n, name) for name in NewNotice.__dataclass_fields__},
+            "kind": n.kind.value,
+            "status": S.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in notices
+    ]
+    session.execute(dialect.insert(NOTICES).on_conflict_do_nothing(index_elements=["id"]), rows)
+    return len(rows)
+
+
+_RETIME = (
+    update(NOTICES)
+    .where(NOTICES.c.id == bindparam("_id"), NOTICES.c.status == bindparam("_from"))
+    .values(
+        due_at=bindparam("_due"),
+        sequence=bindparam("_sequence"),
+        starts_at=bindparam("_starts"),
+        status=S.PENDING.value,
+        reason_code=None,
+        reason_params=None,
+        updated_at=bindparam("_now"),
+    )
+)
+
+
+def retime(session: Session, changes: Sequence[Retiming], now: datetime) -> int:
+    """``retime`` a pending notice, or ``revive`` a cancelled one, to a new due time and sequence."""
+    if not changes:
+        return 0
+    params = [
+        {
+            "_id": c.id,
+            "_due": c.due_at,
+            "_sequence": c.sequence,
+            "_starts": c.starts_at,
+            "_now": now,
+            "_from": next(iter(TRANSITIONS["revive" if c.revive else "retime"].sources)).value,
+        }
+        for c in changes
+    ]
+    session.execute(_RETIME, params)
+    return len(params)
+
+
+_WITHDRAW = (
+    update(NOTICES)
+    .where(NOTICES.c.id == bindparam("_id"), _from("withdraw"))
+    .values(
+        status=S.CANCELLED.value,
+        reason_code=bindparam("_code"),
+        reason_params=bindparam("_params"),
+        updated_at=bindparam("_now"),
+    )
+)
+
+
+def withdraw(session: Session, items: Sequence[tuple[uuid.UUID, Reason]], now: datetime) -> int:
+    """Pending notices that are no longer owed become ``cancelled``, each with its reason."""
+    if not items:
+        return 0
+    params = [{"_id": i, "_code": r.code.value, "_params": r.params, "_now": now} for i, r in items]
+    session.execute(_WITHDRAW, params)
+    return len(params)
+
+
+# --- the dispatcher ------------------------------------------------------------------------------
+
+#: What a claim reads: enough to judge lateness and build the envelope, nothing more.
+CLAIMED = tuple(
+    NOTICES.c[name]
+    for name in (
+        "id",
+        "series_id",
+        "member_id",
+        "webhook_id",
+        "occurrence_uid",
+        "recurrence_id",
+        "kind",
+        "slot",
+        "channel",
+        "sequence",
+        "due_at",
+        "starts_at",
+        "attempts",
+    )
+)
+
+
+def publish_due(session: Session, now: datetime, *, limit: int, lease: timedelta) -> list[Row[Any]]:
+    """Claim up to ``limit`` due notices and mark them ``published`` (leased) in one statement.
+
+    ``FOR UPDATE SKIP LOCKED`` lets any number of dispatchers share the work on PostgreSQL; the
+    caller keeps the transaction open until the broker has confirmed, so nobody sees
+    ``published`` before then, and a crash rolls the claim back.
+    """
+    due = (
+        select(NOTICES.c.id)
+        .where(NOTICES.c.status == S.PENDING.value, NOTICES.c.due_at <= now)
+        .order_by(NOTICES.c.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = session.execute(
+        update(NOTICES)
+        .where(NOTICES.c.id.in_(due), _from("publish"))
+        .values(
+            status=S.PUBLISHED.value,
+            lease_until=now + lease,
+            published_at=now,
+            attempts=NOTICES.c.attempts + 1,
+            reason_code=None,
+            reason_params=None,
+            updated_at=now,
+        )
+        .returning(*CLAIMED)
+    ).all()
+    return sorted(claimed, key=lambda row: row.due_at)
+
+
+_SKIP_LATE = (
+    update(NOTICES)
+    .where(NOTICES.c.id == bindparam("_id"), _from("skip_late"))
+    .values(
+        status=S.SKIPPED.value,
+        attempts=NOTICES.c.attempts - 1,  # claimed, but never tried
+        lease_until=None,
+        published_at=None,
+        reason_code=bindparam("_code"),
+        reason_params=bindparam("_params"),
+        updated_at=bindparam("_now"),
+    )
+)
+
+
+def skip_late(session: Session, items: Sequence[tuple[uuid.UUID, Reason]], now: datetime) -> None:
+    """Claimed notices that came due too late to make sense become ``skipped`` (not an attempt)."""
+    if items:
+        params = [{"_id": i, "_code": r.code.value, "_params": r.params, "_now": now} for i, r in items]
+        session.execute(_SKIP_LATE, params)
+
+
+_UNCONFIRMED = (
+    update(NOTICES)
+    .where(NOTICES.c.id == bindparam("_id"), _from("unconfirmed"))
+    .values(
+        status=S.PENDING.value,
+        lease_until=None,
+        published_at=None,
+        reason_code=bindparam("_code"),
+        reason_params=bindparam("_params"),
+        due_at=bindparam("_due"),
+        updated_at=bindparam("_now"),
+    )
+)
+
+
+def unconfirmed(session: Session, items: Sequence[tuple[Row[Any], Reason]], now: datetime) -> None:
+    """Claimed notices the broker did not confirm go back to ``pending``, due after a backoff."""
+    if items:
+        params = [
+            {
+                "_id": row.id,
+                "_code": r.code.value,
+                "_params": r.params,
+                "_due": now + retry_delay(row.attempts),
+                "_now": now,
+            }
+            for row, r in items
+        ]
+        session.execute(_UNCONFIRMED, params)
+
+
+def reap_expired_leases(session: Session, now: datetime) -> list[uuid.UUID]:
+    """Published or sending notices whose lease ran out with no worker's answer: ``pending`` again."""
+    why = reason(ReasonCode.LEASE_EXPIRED)
+    return list(
+        session.scalars(
+            update(NOTICES)
+            .where(_from("lease_expired"), NOTICES.c.lease_until < now)
+            .values(status=S.PENDING.value, lease_until=None, updated_at=now, **_reason_values(why))
+            .returning(NOTICES.c.id)
+        )
+    )
+
+
+# --- the workers ---------------------------------------------------------------------------------
+
+
+def take(session: Session, notice_id: uuid.UUID, now: datetime, lease: timedelta) -> bool:
+    """Claim a notice for sending (``sending``, leased); False if it is not ours to send: finished,
+    held by another worker, or pending and not due (a stale message)."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(NOTICES)
+        .where(
+            NOTICES.c.id == notice_id,
+            (NOTICES.c.status == S.PUBLISHED.value)
+            | ((NOTICES.c.status == S.PENDING.value) & (NOTICES.c.due_at <= now)),
+        )
+        .values(status=S.SENDING.value, lease_until=now + lease, updated_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def deliver(session: Session, notice_id: uuid.UUID, now: datetime, *, message_id: str, sequence: int) -> bool:
+    """The channel accepted the notice: ``sent``, with the channel's id and the SEQUENCE it told."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(NOTICES)
+        .where(NOTICES.c.id == notice_id, _from("deliver"))
+        .values(
+            status=S.SENT.value,
+            sent_at=now,
+            message_id=message_id,
+            sequence=sequence,
+            lease_until=None,
+            reason_code=None,
+            reason_params=None,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount)
+
+
+def settle(session: Session, notice_id: uuid.UUID, status: NoticeStatus, why: Reason, now: datetime) -> bool:
+    """A notice in hand that will not be sent: ``cancelled``, ``skipped`` or ``failed``, with why."""
+    if status not in TRANSITIONS["settle"].targets:
+        raise ValueError(f"a notice in hand cannot settle as {status.value}")
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(NOTICES)
+        .where(NOTICES.c.id == notice_id, _from("settle"))
+        .values(status=status.value, lease_until=None, updated_at=now, **_reason_values(why))
+    )
+    return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """What became of a notice whose send failed for now."""
+
+    status: NoticeStatus  # pending (tried again at ``due_at``) or failed (gave up)
+    reason: Reason
+    due_at: datetime | None
+
+
+def defer(
+    session: Session, notice_id: uuid.UUID, why: Reason, now: datetime, *, max_attempts: int
+) -> Deferral:
+    """A transient failure: ``pending`` again after a backoff, or ``failed`` once the notice has
+    been tried ``max_attempts`` times (the reason then says how often, and what happened last)."""
+    attempts = session.scalar(select(NOTICES.c.attempts).where(NOTICES.c.id == notice_id)) or 0
+    values: dict[str, Any] = {"lease_until": None, "updated_at": now}
+    if attempts >= max_attempts:
+        outcome = Deferral(S.FAILED, reason(ReasonCode.GAVE_UP, attempts=attempts, last=why.as_param()), None)
+        source = _from("give_up")
+    else:
+        outcome = Deferral(S.PENDING, why, now + retry_delay(attempts))
+        values["due_at"] = outcome.due_at
+        source = _from("defer")
+    session.execute(
+        update(NOTICES)
+        .where(NOTICES.c.id == notice_id, source)
+        .values(status=outcome.status.value, **values, **_reason_values(outcome.reason))
+    )
+    return outcome
+
+
+def fail(session: Session, notice_id: uuid.UUID, why: Reason, now: datetime) -> bool:
+    """A notice that is not finished yet becomes ``failed`` (a poison or dead-lettered message);
+    False if it had already finished or does not exist."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(NOTICES)
+        .where(NOTICES.c.id == notice_id, _from("fail"))
+        .values(status=S.FAILED.value, lease_until=None, updated_at=now, **_reason_values(why))
+    )
+    return bool(result.rowcount)
+
+
+# --- staff -----------------------------------------------------------------------------------------
+
+
+def staff_retry(session: Session, notice_id: uuid.UUID, by: str, now: datetime) -> bool:
+    """Send a failed notice again: ``pending``, due now, attempts counted afresh; the reason says
+    who asked and what the failure was. False if the notice is not (or no longer) failed."""
+    before = session.execute(
+        select(NOTICES.c.reason_code, NOTICES.c.reason_params).where(NOTICES.c.id == notice_id)
+    ).first()
+    earlier = {"code": before.reason_code, "params": before.reason_params or {}} if before else None
+    why = reason(ReasonCode.STAFF_RETRY, by=by, at=f"{now:%Y-%m-%d %H:%M} UTC", before=earlier)
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(NOTICES)
+        .where(NOTICES.c.id == notice_id, _from("staff_retry"))
+        .values(
+            status=S.PENDING.value,
+            due_at=now,
+            attempts=0,
+            lease_until=None,
+            updated_at=now,
+            **_reason_values(why),
+        )
+    )
+    return bool(result.rowcount)
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def status_of(session: Session, notice_id: uuid.UUID) -> NoticeStatus | None:
+    found = session.scalar(select(NOTICES.c.status).where(NOTICES.c.id == notice_id))
+    return NoticeStatus(found) if found else None
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest pending notice is due (None if there is none)."""
+    value: datetime | None = session.scalar(
+        select(func.min(NoticeRow.due_at)).where(NoticeRow.status == S.PENDING.value)
+    )
+    return value
+
+
+def counts_by_kind_and_status(session: Session) -> list[tuple[str, str, int]]:
+    rows = session.execute(
+        select(NOTICES.c.kind, NOTICES.c.status, func.count()).group_by(NOTICES.c.kind, NOTICES.c.status)
+    )
+    return [(kind, status, int(n)) for kind, status, n in rows]
+
+
+def series_with_open_notices(session: Session, member_id: uuid.UUID) -> set[uuid.UUID]:
+    return set(
+        session.scalars(
+            select(NOTICES.c.series_id)
+            .where(NOTICES.c.member_id == member_id, NOTICES.c.status.in_([s.value for s in OPEN]))
+            .distinct()
+        )
+    )
+
+
+def known_for_series(
+    session: Session, series_id: uuid.UUID, *, only_member: uuid.UUID | None, since: datetime
+) -> list[Row[Any]]:
+    """What the planner compares against: a series' open notices, and all notices of its sessions
+    from ``since`` on (those it may still have to correct)."""
+    query = select(
+        NOTICES.c.id,
+        NOTICES.c.member_id,
+        NOTICES.c.webhook_id,
+        NOTICES.c.occurrence_uid,
+        NOTICES.c.kind,
+        NOTICES.c.slot,
+        NOTICES.c.channel,
+        NOTICES.c.sequence,
+        NOTICES.c.status,
+        NOTICES.c.due_at,
+        NOTICES.c.starts_at,
+        NOTICES.c.recurrence_id,
+    ).where(
+        NOTICES.c.series_id == series_id,
+        or_(
+            NOTICES.c.status.in_([s.value for s in OPEN]),
+            NOTICES.c.starts_at >= since,
+            NOTICES.c.starts_at.is_(None),
+        ),
+    )
+    if only_member is not None:
+        query = query.where(NOTICES.c.member_id == only_member)
+    return list(session.execute(query))
+
+
+def requests_sent(
+    session: Session, occurrence_uid: str, *, member_id: uuid.UUID | None, webhook_id: uuid.UUID | None
+) -> list[tuple[NoticeKind, int]]:
+    """The invitations and updates (iTIP REQUESTs) a recipient was sent for one occurrence, as
+    (kind, SEQUENCE) pairs: what the recipient's calendar holds of it."""
+    recipient = NOTICES.c.member_id == member_id if member_id else NOTICES.c.webhook_id == webhook_id
+    rows = session.execute(
+        select(NOTICES.c.kind, NOTICES.c.sequence).where(
+            recipient,
+            NOTICES.c.occurrence_uid == occurrence_uid,
+            NOTICES.c.kind.in_([NoticeKind.INVITATION.value, NoticeKind.UPDATE.value]),
+            NOTICES.c.status.in_([s.value for s in TOLD]),
+        )
+    )
+    return [(NoticeKind(kind), sequence) for kind, sequence in rows]
+
+
+def members_told(session: Session, occurrence_uids: Iterable[str]) -> set[uuid.UUID]:
+    """Members who were told, or are being told, of any of these occurrences."""
+    uids = list(occurrence_uids)
+    if not uids:
+        return set()
+    return set(
+        session.scalars(
+            select(NOTICES.c.member_id).where(
+                NOTICES.c.occurrence_uid.in_(uids),
+                NOTICES.c.member_id.is_not(None),
+                NOTICES.c.kind.in_([k.value for k in CALENDAR_KINDS]),
+                NOTICES.c.status.in_([s.value for s in TOLD_OR_TELLING]),
+            )
+        )
+    )
