@@ -40,7 +40,7 @@ from scheduler.ops.config import Settings
 from scheduler.ops.logs import configure_logging
 from tests.support.factories import add_subscribers, create_series_in_db
 from tests.support.smtp import SmtpSink
-from workers.channels.smtp import SmtpChannel
+from workers.channels import make_channels
 from workers.consumers import WorkerService
 from workers.runtime import NoticeHandler
 
@@ -106,11 +106,11 @@ def main() -> None:
         Planner(db, holidays).plan_requested()
 
         # Baseline messages: the very emails exsched would send, rendered up front.
-        renderer = NoticeHandler(settings, db, SmtpChannel(sink.url), holidays)
+        renderer = NoticeHandler(settings, db, make_channels(settings), holidays)
         with db.session() as session:
             ids = session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation")).all()
             prebuilt = [renderer._decide(session, notice_id, datetime.now(UTC)) for notice_id in ids]
-        messages = [plan.message for plan in prebuilt]  # type: ignore[union-attr]
+        messages = [plan.channel.compose(plan.letter) for plan in prebuilt]  # type: ignore[union-attr]
         with CpuMeter() as base_cpu:
             began = time.perf_counter()
             client = smtplib.SMTP("127.0.0.1", sink.port)
@@ -124,9 +124,11 @@ def main() -> None:
         steps = StepClock()
         workers = WorkerService(settings, db, bus, holidays, roles=["invitations"])
         for handler in workers.handlers:
+            mail = handler.channels["email"]
             handler._decide = steps.wrap("decide+render", handler._decide)  # type: ignore[method-assign]
-            handler._finish = steps.wrap("record", handler._finish)  # type: ignore[method-assign]
-            handler.channel.send = steps.wrap("send", handler.channel.send)  # type: ignore[method-assign]
+            mail.compose = steps.wrap("decide+render", mail.compose)  # type: ignore[method-assign]
+            mail.send = steps.wrap("send", mail.send)  # type: ignore[method-assign]
+            handler._record_sent = steps.wrap("record", handler._record_sent)  # type: ignore[method-assign]
             handler._claim = steps.wrap("claim", handler._claim)  # type: ignore[method-assign]
         dispatcher = Dispatcher(db, bus, batch_size=settings.dispatch_batch)
         with CpuMeter() as ours_cpu:

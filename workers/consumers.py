@@ -18,19 +18,10 @@ from scheduler.domain.holidays import HolidayCalendar
 from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name, role_of
 from schemas.names import NoticeKind
-from workers.channels.base import Channel
-from workers.channels.outbox import FileOutbox
-from workers.channels.smtp import SmtpChannel
+from workers.channels import Channel, MailChannel, make_channels
 from workers.runtime import DeadLetterHandler, NoticeHandler
 
 log = structlog.get_logger(__name__)
-
-
-def make_channel(settings: Settings) -> Channel:
-    """SMTP when ``EXSCHED_SMTP_URL`` is set (a connection per parallel send), else the file outbox."""
-    if settings.smtp_url:
-        return SmtpChannel(settings.smtp_url, connections=settings.worker_concurrency)
-    return FileOutbox(settings.outbox_dir)
 
 
 def roles_for(kinds: Sequence[str] | None) -> list[str]:
@@ -49,16 +40,16 @@ class WorkerService:
         holidays: HolidayCalendar,
         *,
         roles: Sequence[str] | None = None,
-        channel: Channel | None = None,
+        mail: MailChannel | None = None,
     ) -> None:
         self.bus = bus
         self.roles = list(roles or ROLES)
         self.concurrency = settings.worker_concurrency
         self.channels: list[Channel] = []
         self.handlers = []
-        for _ in self.roles:
-            made = channel or make_channel(settings)
-            self.channels.append(made)
+        for _ in self.roles:  # each role its own channels (and SMTP connections)
+            made = make_channels(settings, mail=mail)
+            self.channels.extend(made.values())
             self.handlers.append(
                 NoticeHandler(
                     settings,

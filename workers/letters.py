@@ -8,41 +8,107 @@ autoescaped, so a title with markup is shown, never executed.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import PackageLoader
 
+from scheduler.calendars.facts import EventFacts
 from scheduler.i18n import Templates, Translator, translator
 from schemas.durations import parse_duration
 from schemas.names import Chapter, Kind, Locale, NoticeKind
 
 
 @dataclass(frozen=True)
-class Letter:
-    """Everything one email says."""
+class Robot:
+    """A chapter chat group's robot: its platform, webhook URL and signing secret."""
 
-    notice_kind: NoticeKind
+    format: str  # wecom | dingtalk | feishu | generic
+    url: str
+    secret: str | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a notice is for: a member (by email), or a chapter's chat group (through its robot)."""
+
+    id: uuid.UUID
+    name: str
     locale: Locale
-    member_name: str
-    member_timezone: str
+    timezone: str
+    email: str | None = None
+    robot: Robot | None = None
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What one notice says, and to whom: the session's calendar facts (the same as its
+    invitations and feeds carry), the recipient, and the links for them to act on."""
+
+    notice_id: uuid.UUID
+    notice_kind: NoticeKind
+    recipient: Recipient
+    event: EventFacts
+    series_id: uuid.UUID
     session_kind: Kind
     chapter: Chapter
-    title: str
-    description: str
-    venue: str
-    agenda: str
-    organizer_name: str
-    organizer_email: str
-    start: datetime
-    end: datetime
-    sequence: int
+    sent_at: datetime
     reminder_slot: str = ""
     accept_url: str = ""
     decline_url: str = ""
     followup_url: str = ""
-    details_url: str = ""
+
+    # --- what the templates read -----------------------------------------------------------------
+
+    @property
+    def locale(self) -> Locale:
+        return self.recipient.locale
+
+    @property
+    def member_name(self) -> str:
+        return self.recipient.name
+
+    @property
+    def member_timezone(self) -> str:
+        return self.recipient.timezone
+
+    @property
+    def title(self) -> str:
+        return self.event.summary
+
+    @property
+    def venue(self) -> str:
+        return self.event.location
+
+    @property
+    def agenda(self) -> str:
+        return self.event.agenda
+
+    @property
+    def description(self) -> str:
+        return self.event.notes
+
+    @property
+    def organizer_name(self) -> str:
+        return self.event.organizer_name
+
+    @property
+    def organizer_email(self) -> str:
+        return self.event.organizer_email
+
+    @property
+    def start(self) -> datetime:
+        return self.event.start
+
+    @property
+    def end(self) -> datetime:
+        return self.event.end
+
+    @property
+    def sequence(self) -> int:
+        return self.event.sequence
 
 
 class Renderer:

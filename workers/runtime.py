@@ -12,7 +12,9 @@ For each delivery, in order:
    newer one, a cancellation for a member who was never told, a follow-up for a member who did
    not attend, a reminder for one who declined: mark it ``cancelled``/``skipped`` with the
    reason, acknowledge;
-4. send through the channel — the one step that cannot share a transaction with the database;
+4. write the letter (the session's calendar facts, the recipient, their links) and send it
+   through the notice's channel (:mod:`workers.channels`) — the one step that cannot share a
+   transaction with the database;
 5. record ``sent`` with the channel's message id (only then acknowledge). Transient failures
    go back to ``pending`` with exponential backoff (the dispatcher publishes them again), up to
    ``max_attempts``; permanent ones are ``failed`` with the reason.
@@ -27,9 +29,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import ValidationError
@@ -38,8 +42,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.bus.base import Delivery, Outcome
-from scheduler.calendars.facts import EventFacts
-from scheduler.calendars.ics import itip_cancel, itip_request
+from scheduler.calendars.facts import EventFacts, event_facts
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
@@ -55,9 +58,7 @@ from schemas.bus import SCHEMA_HEADER, NoticeEnvelope
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
 from schemas.reasons import Reason, ReasonCode, reason
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
-from workers.channels.webhook import WebhookPost, WebhookSender
-from workers.letters import Letter, Renderer
-from workers.mail import build_email
+from workers.letters import Letter, Recipient, Robot
 
 log = structlog.get_logger(__name__)
 
@@ -81,20 +82,17 @@ class NoticeHandler:
         self,
         settings: Settings,
         db: Database,
-        channel: Channel,
+        channels: Mapping[str, Channel],
         holidays: HolidayCalendar,
         *,
-        renderer: Renderer | None = None,
         max_attempts: int = 8,
         send_lease: timedelta = timedelta(minutes=5),
         clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
         self.db = db
-        self.channel = channel
+        self.channels = channels
         self.holidays = holidays
-        self.renderer = renderer or Renderer()
-        self.webhooks = WebhookSender()
         self.max_attempts = max_attempts
         self.send_lease = send_lease
         self.clock = clock
@@ -160,6 +158,8 @@ class NoticeHandler:
         try:
             with self.db.session() as session:
                 plan = self._decide(session, envelope.notice_id, now)
+            if isinstance(plan, _Send):
+                plan = replace(plan, outgoing=plan.channel.compose(plan.letter))
         except OperationalError:
             raise
         except Exception as exc:  # a bug in rendering will not fix itself by retrying
@@ -168,13 +168,10 @@ class NoticeHandler:
         if isinstance(plan, Settle):
             self._finish(envelope.notice_id, plan, bound)
             return Outcome.ACK
-        channel = "webhook" if plan.post is not None else "email"
+        channel = plan.channel.name
         began = time.perf_counter()
         try:
-            if plan.post is not None:
-                channel_id = self.webhooks.send(plan.post)
-            else:
-                channel_id = self.channel.send(plan.message)
+            channel_id = plan.channel.send(plan.outgoing)
         except TransientSendError as exc:
             SEND_FAILURES.labels(channel, "yes").inc()
             self._retry(envelope.notice_id, exc.reason, bound)
@@ -186,10 +183,11 @@ class NoticeHandler:
         finally:
             SEND_SECONDS.labels(channel).observe(time.perf_counter() - began)
         SENT.labels(envelope.kind.value, channel).inc()
-        self._record_sent(envelope.notice_id, channel_id, plan.sequence, bound)
+        self._record_sent(envelope.notice_id, channel_id, plan.letter.sequence, bound)
         return Outcome.ACK
 
     def _decide(self, session: Session, notice_id: uuid.UUID, now: datetime) -> Settle | _Send:
+        """The notice checked against the current facts: not to be sent (and why), or its letter."""
         notice = session.get(NoticeRow, notice_id)
         assert notice is not None
         series = session.scalar(
@@ -197,9 +195,9 @@ class NoticeHandler:
             .where(SeriesRow.id == notice.series_id)
             .options(selectinload(SeriesRow.overrides))
         )
-        member = session.get(MemberRow, notice.member_id) if notice.member_id else None
-        webhook = session.get(ChapterWebhookRow, notice.webhook_id) if notice.webhook_id else None
-        if series is None or (member is None and (webhook is None or not webhook.enabled)):
+        recipient = self._recipient(session, notice, series)
+        channel = self.channels.get(notice.channel)
+        if series is None or recipient is None or channel is None:
             return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
         kind = NoticeKind(notice.kind)
         occurrence = occurrence_at(series, notice.recurrence_id, self.holidays)
@@ -218,150 +216,83 @@ class NoticeHandler:
             sequence=notice.sequence,
             session_gone=occurrence is None or occurrence.status == OccurrenceStatus.CANCELLED,
             told=told,
-            group=webhook is not None,
-            answer=answers.get(member.id) if member is not None else None,
+            group=recipient.robot is not None,
+            answer=answers.get(recipient.id),
             anyone_accepted="accepted" in answers.values(),
         )
         if verdict is not None:
             return Settle(*verdict)
-        if webhook is not None:
-            return self._post(notice, series, webhook, occurrence, kind)
-        assert member is not None
-        return self._compose(notice, series, member, occurrence, kind, now)
+        return _Send(channel, self._letter(notice, series, recipient, occurrence, now))
 
-    def _post(
-        self,
-        notice: NoticeRow,
-        series: SeriesRow,
-        webhook: ChapterWebhookRow,
-        occ: Occurrence | None,
-        kind: NoticeKind,
-    ) -> _Send:
-        """A short message for the chapter's chat group, in Chinese, times in the series' zone."""
-        start = occ.start if occ is not None else (notice.starts_at or notice.recurrence_id)
-        end = occ.end if occ is not None else start + timedelta(seconds=series.duration_s)
-        venue = (occ.venue if occ is not None and occ.venue else None) or series.venue
-        letter = Letter(
-            notice_kind=kind,
-            locale=Locale.ZH_CN,
-            member_name="",
-            member_timezone=series.timezone,
-            session_kind=Kind(series.kind),
-            chapter=Chapter(series.chapter),
-            title=series.title,
-            description=series.description,
-            venue=venue,
-            agenda=occ.agenda if occ and occ.agenda else "",
-            organizer_name=series.organizer_name,
-            organizer_email=series.organizer_email,
-            start=start,
-            end=end,
-            sequence=occ.sequence if occ is not None else notice.sequence,
-            reminder_slot=notice.slot if kind == NoticeKind.REMINDER else "",
-        )
-        title, text = self.renderer.group_message(letter)
-        event = {
-            "event": kind.value,
-            "notice_id": str(notice.id),
-            "occurrence_uid": notice.occurrence_uid,
-            "series_id": str(series.id),
-            "chapter": series.chapter,
-            "session_kind": series.kind,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "venue": venue,
-            "sequence": letter.sequence,
-        }
-        post = WebhookPost(webhook.format, webhook.url, webhook.secret, title, text, event)
-        return _Send(message=None, sequence=letter.sequence, post=post)
-
-    def _compose(
-        self,
-        notice: NoticeRow,
-        series: SeriesRow,
-        member: MemberRow,
-        occ: Occurrence | None,
-        kind: NoticeKind,
-        now: datetime,
-    ) -> _Send:
-        start = occ.start if occ is not None else (notice.starts_at or notice.recurrence_id)
-        end = occ.end if occ is not None else start + timedelta(seconds=series.duration_s)
-        sequence = occ.sequence if occ is not None else notice.sequence
-        if kind == NoticeKind.CANCELLATION:
-            sequence = max(sequence, notice.sequence)
-        venue = (occ.venue if occ is not None and occ.venue is not None else None) or series.venue
-        agenda = occ.agenda if occ is not None and occ.agenda else ""
-        base = self.settings.public_url
-        links: dict[str, str] = {}
-        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE):
-            for response, key in (("accepted", "accept_url"), ("declined", "decline_url")):
-                token = sign(
-                    self.settings.secret_key,
-                    "rsvp",
-                    {"m": str(member.id), "s": str(series.id), "o": notice.occurrence_uid, "r": response},
-                    expires=end,
-                )
-                links[key] = f"{base}/rsvp/{token}"
-        if kind == NoticeKind.FOLLOWUP:
-            token = sign(
-                self.settings.secret_key,
-                "followup",
-                {"m": str(member.id), "s": str(series.id), "o": notice.occurrence_uid},
-                expires=end + timedelta(days=60),
+    def _recipient(self, session: Session, notice: NoticeRow, series: SeriesRow | None) -> Recipient | None:
+        """The member, or the chapter's chat group, as its channel sees it; None if gone."""
+        if notice.member_id is not None:
+            member = session.get(MemberRow, notice.member_id)
+            if member is None:
+                return None
+            return Recipient(
+                member.id, member.name, Locale(member.locale), member.timezone, email=member.email
             )
-            links["followup_url"] = f"{base}/followup/{token}"
-        letter = Letter(
+        webhook = session.get(ChapterWebhookRow, notice.webhook_id) if notice.webhook_id else None
+        if webhook is None or not webhook.enabled or series is None:
+            return None
+        robot = Robot(webhook.format, webhook.url, webhook.secret)
+        # the group reads the association's language, with times in the series' zone
+        return Recipient(webhook.id, "", Locale.ZH_CN, series.timezone, robot=robot)
+
+    def _letter(
+        self,
+        notice: NoticeRow,
+        series: SeriesRow,
+        recipient: Recipient,
+        occ: Occurrence | None,
+        now: datetime,
+    ) -> Letter:
+        kind = NoticeKind(notice.kind)
+        if occ is None:  # the session no longer exists: what the recipient was told of it
+            start = notice.starts_at or notice.recurrence_id
+            occ = Occurrence(
+                recurrence_id=notice.recurrence_id,
+                uid=notice.occurrence_uid,
+                start=start.astimezone(ZoneInfo(series.timezone)),
+                end=start.astimezone(ZoneInfo(series.timezone)) + timedelta(seconds=series.duration_s),
+                status=OccurrenceStatus.CANCELLED,
+                sequence=notice.sequence,
+            )
+        event = event_facts(series, occ, self.settings.public_url)
+        if kind == NoticeKind.CANCELLATION:
+            event = replace(event, sequence=max(event.sequence, notice.sequence), cancelled=True)
+        links: dict[str, str] = {}
+        if recipient.email is not None:
+            links = self._links(kind, notice, series, recipient, event)
+        return Letter(
+            notice_id=notice.id,
             notice_kind=kind,
-            locale=Locale(member.locale),
-            member_name=member.name,
-            member_timezone=member.timezone,
+            recipient=recipient,
+            event=event,
+            series_id=series.id,
             session_kind=Kind(series.kind),
             chapter=Chapter(series.chapter),
-            title=series.title,
-            description=series.description,
-            venue=venue,
-            agenda=agenda,
-            organizer_name=series.organizer_name,
-            organizer_email=series.organizer_email,
-            start=start,
-            end=end,
-            sequence=sequence,
+            sent_at=now,
             reminder_slot=notice.slot if kind == NoticeKind.REMINDER else "",
             **links,
         )
-        text, html = self.renderer.bodies(letter)
-        calendar = method = None
-        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION):
-            facts = EventFacts(
-                uid=notice.occurrence_uid,
-                sequence=sequence,
-                start=start,
-                end=end,
-                summary=series.title,
-                location=venue,
-                description="\n\n".join(p for p in (agenda, series.description) if p),
-                organizer_name=series.organizer_name,
-                organizer_email=series.organizer_email,
-                categories=(series.kind, series.chapter),
-            )
-            if kind == NoticeKind.CANCELLATION:
-                calendar, method = itip_cancel(facts, member.name, member.email, now), "CANCEL"
-            else:
-                calendar, method = itip_request(facts, member.name, member.email, now), "REQUEST"
-        message = build_email(
-            notice_id=notice.id,
-            sender=self.settings.mail_from,
-            to_name=member.name,
-            to_email=member.email,
-            reply_to=series.organizer_email,
-            subject=self.renderer.subject(letter),
-            text=text,
-            html=html,
-            sent_at=now,
-            calendar=calendar,
-            method=method,
-        )
-        return _Send(message=message, sequence=sequence)
+
+    def _links(
+        self, kind: NoticeKind, notice: NoticeRow, series: SeriesRow, recipient: Recipient, event: EventFacts
+    ) -> dict[str, str]:
+        """Signed links for a member: answer an invitation, or report after the session."""
+        base, secret = self.settings.public_url, self.settings.secret_key
+        claims = {"m": str(recipient.id), "s": str(series.id), "o": notice.occurrence_uid}
+        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE):
+            return {
+                key: f"{base}/rsvp/{sign(secret, 'rsvp', claims | {'r': answer}, expires=event.end)}"
+                for answer, key in (("accepted", "accept_url"), ("declined", "decline_url"))
+            }
+        if kind == NoticeKind.FOLLOWUP:
+            token = sign(secret, "followup", claims, expires=event.end + timedelta(days=60))
+            return {"followup_url": f"{base}/followup/{token}"}
+        return {}
 
     def _finish(self, notice_id: uuid.UUID, outcome: Settle, bound: Any) -> None:
         with self.db.session() as session:
@@ -386,9 +317,11 @@ class NoticeHandler:
 
 @dataclass(frozen=True)
 class _Send:
-    message: Any  # an EmailMessage, or None for a webhook post
-    sequence: int
-    post: WebhookPost | None = None
+    """A notice to send: its channel, its letter and (once composed) what the channel sends."""
+
+    channel: Channel
+    letter: Letter
+    outgoing: Any = None
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -410,9 +343,7 @@ class DeadLetterHandler:
         queue = str(delivery.headers.get("x-first-death-queue", "?"))
         notice_id = _uuid(delivery.message_id)
         if notice_id is None:
-            log.error(
-                "dead_letter_without_notice", message_id=delivery.message_id, reason=death, queue=queue
-            )
+            log.error("dead_letter_without_notice", message_id=delivery.message_id, reason=death, queue=queue)
             return Outcome.ACK
         if death == "delivery_limit":
             why = reason(ReasonCode.DEAD_LETTERED_LIMIT, queue=queue)

@@ -30,12 +30,18 @@ class EventFacts:
     end: datetime
     summary: str
     location: str
-    description: str
     organizer_name: str
     organizer_email: str
+    agenda: str = ""  # this session's own
+    notes: str = ""  # the series' description
     cancelled: bool = False
     url: str | None = None
     categories: tuple[str, ...] = field(default=())
+
+    @property
+    def description(self) -> str:
+        """What the event's DESCRIPTION says: the session's agenda, then the series' description."""
+        return "\n\n".join(part for part in (self.agenda, self.notes) if part)
 
 
 def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
@@ -49,7 +55,8 @@ def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
         end=occ.end,
         summary=row.title,
         location=venue,
-        description="\n\n".join(part for part in (occ.agenda or "", row.description) if part),
+        agenda=occ.agenda or "",
+        notes=row.description,
         organizer_name=row.organizer_name,
         organizer_email=row.organizer_email,
         cancelled=occ.status == OccurrenceStatus.CANCELLED,

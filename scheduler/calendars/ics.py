@@ -141,7 +141,7 @@ def itip_request(facts: EventFacts, attendee_name: str, attendee_email: str, dts
 
 def itip_cancel(facts: EventFacts, attendee_name: str, attendee_email: str, dtstamp: datetime) -> bytes:
     """METHOD:CANCEL, same UID, STATUS:CANCELLED, SEQUENCE already raised by the caller."""
-    cancelled = EventFacts(**{**facts.__dict__, "cancelled": True})
+    cancelled = replace(facts, cancelled=True)
     event = _vevent(cancelled, dtstamp)
     event.add("attendee", _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT"))
     return _calendar("CANCEL", [event], facts.start, facts.end)

@@ -35,6 +35,7 @@ from tests.support.clock import Clock
 from tests.support.ledger import reason_text
 from tests.support.robot import Robot
 from tests.support.smtp import SmtpSink
+from workers.channels import make_channels
 from workers.channels.smtp import SmtpChannel
 from workers.runtime import DeadLetterHandler, NoticeHandler
 
@@ -55,8 +56,9 @@ class World:
         self.bus.declare()
         self.planner = Planner(db, holidays, clock=self.clock)
         self.dispatcher = Dispatcher(db, self.bus, clock=self.clock)
-        self.channel = SmtpChannel(sink.url, timeout=10)
-        self.handler = NoticeHandler(settings, db, self.channel, holidays, clock=self.clock, max_attempts=3)
+        self.channel = SmtpChannel(sink.url, mail_from=settings.mail_from, timeout=10)
+        channels = make_channels(settings, mail=self.channel)
+        self.handler = NoticeHandler(settings, db, channels, holidays, clock=self.clock, max_attempts=3)
 
     def run(self, until: datetime | None = None) -> list[Outcome]:
         """Advance the clock, plan, dispatch and work until nothing is due."""

@@ -1,4 +1,4 @@
-"""The file outbox: each email as an ``.eml`` file, the embedded default (no SMTP needed)."""
+"""Email into the file outbox: each message an ``.eml`` file, the embedded default (no SMTP)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from schemas.reasons import ReasonCode, reason
-from workers.channels.base import PermanentSendError
+from workers.channels.base import PermanentSendError, TransientSendError
+from workers.channels.email import MailChannel
 
 
-class FileOutbox:
+class FileOutbox(MailChannel):
     """Writes ``<outbox>/<Message-ID local part>.eml`` atomically (temp file, then rename)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, mail_from: str) -> None:
+        super().__init__(mail_from=mail_from)
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -27,13 +29,13 @@ class FileOutbox:
         target = self.directory / f"{name}.eml"
         temporary = target.with_suffix(".eml.tmp")
         data = message.as_bytes()
-        with self._lock:
-            with temporary.open("wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.replace(target)
+        try:
+            with self._lock:
+                with temporary.open("wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                temporary.replace(target)
+        except OSError as exc:  # a full disk, a folder taken away: worth another try later
+            raise TransientSendError(reason(ReasonCode.OUTBOX_FAILED, error=str(exc))) from exc
         return f"file:{target.name}"
-
-    def close(self) -> None:
-        return None

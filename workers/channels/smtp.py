@@ -1,4 +1,4 @@
-"""SMTP relay channel: ``smtp://``, ``smtp+starttls://``, ``smtps://`` with optional credentials.
+"""Email through an SMTP relay: ``smtp://``, ``smtp+starttls://``, ``smtps://`` with optional credentials.
 
 Connections are kept open and reused across messages (a relay is much faster per message on an
 open session), one per concurrent sender up to ``connections``; a connection that saw any error
@@ -17,12 +17,14 @@ from urllib.parse import unquote, urlsplit
 
 from schemas.reasons import ReasonCode, reason
 from workers.channels.base import PermanentSendError, TransientSendError
+from workers.channels.email import MailChannel
 
 SCHEMES = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 
 
-class SmtpChannel:
-    def __init__(self, url: str, *, timeout: float = 30.0, connections: int = 1) -> None:
+class SmtpChannel(MailChannel):
+    def __init__(self, url: str, *, mail_from: str, timeout: float = 30.0, connections: int = 1) -> None:
+        super().__init__(mail_from=mail_from)
         parts = urlsplit(url)
         if parts.scheme not in SCHEMES:
             raise ValueError(

@@ -1,0 +1,113 @@
+"""Chapter chat groups as a channel: a short message to the group's robot (WeCom, DingTalk,
+Feishu or a generic signed webhook; :mod:`workers.channels.robots`).
+
+The group hears of new sessions, changes and cancellations, and gets one reminder per session.
+HTTP 429, 5xx, timeouts and the platforms' rate-limit codes are tried again later; other 4xx
+answers and error codes fail the notice. Robots must answer directly: a redirect is not
+followed.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scheduler.i18n import translator
+from schemas.reasons import ReasonCode, reason
+from workers.channels.base import PermanentSendError, TransientSendError
+from workers.channels.robots import PLATFORMS, GroupPost, Platform
+from workers.letters import Letter, Renderer, Robot
+
+
+@dataclass(frozen=True)
+class RobotPost:
+    platform: Platform
+    post: GroupPost
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+class ChatGroupChannel:
+    name = "webhook"
+
+    def __init__(
+        self,
+        *,
+        renderer: Renderer | None = None,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.renderer = renderer or Renderer()
+        self.timeout = timeout
+        self.clock = clock
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def compose(self, letter: Letter) -> RobotPost:
+        robot = letter.recipient.robot
+        if robot is None:
+            raise ValueError(f"recipient {letter.recipient.id} is not a chat group")
+        title, text = self.renderer.group_message(letter)
+        event = {
+            "event": letter.notice_kind.value,
+            "notice_id": str(letter.notice_id),
+            "occurrence_uid": letter.event.uid,
+            "series_id": str(letter.series_id),
+            "chapter": letter.chapter.value,
+            "session_kind": letter.session_kind.value,
+            "start": letter.start.isoformat(),
+            "end": letter.end.isoformat(),
+            "venue": letter.venue,
+            "sequence": letter.sequence,
+        }
+        return RobotPost(_platform(robot), GroupPost(robot.url, robot.secret, title, text, event))
+
+    def send(self, outgoing: RobotPost) -> str:
+        platform, post = outgoing.platform, outgoing.post
+        http = platform.request(post, self.clock())
+        request = urllib.request.Request(http.url, data=http.body, headers=http.headers, method="POST")  # noqa: S310
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                status, answer = response.status, response.read(65536).decode(errors="replace")
+        except urllib.error.HTTPError as exc:
+            why = reason(ReasonCode.WEBHOOK_HTTP, format=platform.name, status=exc.code)
+            if exc.code == 429 or exc.code >= 500:
+                raise TransientSendError(why) from exc
+            raise PermanentSendError(why) from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            why = reason(ReasonCode.WEBHOOK_UNREACHABLE, format=platform.name, error=str(exc))
+            raise TransientSendError(why) from exc
+        code = platform.error_code(answer)
+        if code:
+            why = reason(ReasonCode.WEBHOOK_ERROR, format=platform.name, code=code, body=answer[:200])
+            if platform.rate_limited(code):
+                raise TransientSendError(why)
+            raise PermanentSendError(why)
+        return f"webhook:{platform.name}:{status}"
+
+    def send_test(self, robot: Robot, *, chapter: str, locale: str = "zh-CN") -> str:
+        """Post a test message to ``robot`` now (staff press "send a test message")."""
+        t = translator(locale)
+        post = GroupPost(
+            robot.url,
+            robot.secret,
+            t("group.test.title", chapter=t.chapter(chapter)),
+            t("group.test.text", chapter=t.chapter(chapter)),
+            {"event": "test", "chapter": chapter},
+        )
+        return self.send(RobotPost(_platform(robot), post))
+
+    def close(self) -> None:
+        return None
+
+
+def _platform(robot: Robot) -> Platform:
+    try:
+        return PLATFORMS[robot.format]
+    except KeyError:
+        raise ValueError(f"unknown chat platform {robot.format!r}; one of {', '.join(PLATFORMS)}") from None

@@ -1,0 +1,57 @@
+"""Email as a channel: one iMIP message per notice (RFC 6047), composed here; how it leaves
+(an SMTP relay, or a file in the outbox) is the business of the subclass."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from email.message import EmailMessage
+
+from scheduler.calendars.ics import itip_cancel, itip_request
+from schemas.names import NoticeKind
+from workers.letters import Letter, Renderer
+from workers.mail import build_email
+
+#: Notices that carry the session's calendar (iTIP REQUEST, or CANCEL).
+CALENDAR_KINDS = frozenset({NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION})
+
+
+class MailChannel(ABC):
+    """Composes a notice as an email; subclasses implement ``send`` and ``close``."""
+
+    name = "email"
+
+    def __init__(self, *, mail_from: str, renderer: Renderer | None = None) -> None:
+        self.mail_from = mail_from
+        self.renderer = renderer or Renderer()
+
+    def compose(self, letter: Letter) -> EmailMessage:
+        to = letter.recipient
+        if to.email is None:
+            raise ValueError(f"recipient {to.id} has no email address")
+        text, html = self.renderer.bodies(letter)
+        calendar = method = None
+        if letter.notice_kind in CALENDAR_KINDS:
+            if letter.notice_kind == NoticeKind.CANCELLATION:
+                calendar, method = itip_cancel(letter.event, to.name, to.email, letter.sent_at), "CANCEL"
+            else:
+                calendar, method = itip_request(letter.event, to.name, to.email, letter.sent_at), "REQUEST"
+        return build_email(
+            notice_id=letter.notice_id,
+            sender=self.mail_from,
+            to_name=to.name,
+            to_email=to.email,
+            reply_to=letter.event.organizer_email,
+            subject=self.renderer.subject(letter),
+            text=text,
+            html=html,
+            sent_at=letter.sent_at,
+            calendar=calendar,
+            method=method,
+        )
+
+    @abstractmethod
+    def send(self, outgoing: EmailMessage) -> str:
+        """Hand the message over: to an SMTP relay, or into the outbox."""
+
+    def close(self) -> None:
+        return None
