@@ -70,7 +70,7 @@ def seed(db: Database) -> str:
                 }
             )
             create_series(session, body, admin, PUBLIC)
-        subscribe(session, member, SubscriptionCreate.model_validate({"chapter": "ningbo"}))
+        subscribe(session, member, SubscriptionCreate.model_validate({"chapter": "ningbo"}), admin)
         return member.feed_token
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -18,12 +19,15 @@ from scheduler.bus.base import Bus
 from scheduler.db.migrate import current_revision, head_revision, upgrade
 from scheduler.db.models import ApiKeyRow
 from scheduler.db.session import Database
-from scheduler.domain.auth import create_api_key
+from scheduler.domain import webhooks
+from scheduler.domain.auth import Principal, create_api_key
 from scheduler.domain.errors import ExschedError
+from scheduler.notices.planner import request_plan
 from scheduler.ops.backoff import Backoff
 from scheduler.ops.config import Settings, get_settings
 from scheduler.ops.logs import configure_logging
-from schemas.names import Chapter, Role
+from schemas.api import WebhookCreate
+from schemas.names import Chapter, RobotFormat, Role
 
 app = typer.Typer(
     help="exsched: recurring exchange sessions, invitations and calendar feeds.", no_args_is_help=True
@@ -230,88 +234,66 @@ def staff_enable(username: str) -> None:
     typer.echo(f"enabled {username}")
 
 
-WEBHOOK_FORMATS = ("wecom", "dingtalk", "feishu", "generic")
-
-
-def _replan_chapter(session: Any, chapter: str) -> None:
-    from scheduler.db.models import SeriesRow
-    from scheduler.notices.planner import request_plan
-
-    ids = session.scalars(
-        select(SeriesRow.id).where(SeriesRow.chapter == chapter, SeriesRow.status == "active")
-    )
-    request_plan(session, series_ids=list(ids))
+ADMIN = Principal(role=Role.ADMIN)
 
 
 @hook_app.command("add")
 def webhook_add(
     chapter: Annotated[Chapter, typer.Option(help="the chapter whose group it is")],
-    format: Annotated[str, typer.Option("--format", help="wecom, dingtalk, feishu or generic")],
+    format: Annotated[RobotFormat, typer.Option("--format", help="the chat platform")],
     url: Annotated[str, typer.Option(help="the robot's webhook URL")],
     secret: Annotated[str | None, typer.Option(help="signing secret (DingTalk, Feishu, generic)")] = None,
     reminders: Annotated[bool, typer.Option(help="also post one reminder per session")] = True,
 ) -> None:
     """Post new sessions, changes and cancellations (and reminders) of a chapter to a chat group."""
-    from urllib.parse import urlsplit
+    from pydantic import ValidationError
 
-    from scheduler.db.models import ChapterWebhookRow
-
-    if format not in WEBHOOK_FORMATS:
-        _fail(f"unknown format {format!r}; use {', '.join(WEBHOOK_FORMATS)}")
-    if urlsplit(url).scheme not in ("https", "http") or not urlsplit(url).hostname:
-        _fail(f"--url must be an http(s) URL, not {url!r}")
     db = _database(_settings())
     _require_migrated(db)
-    with db.session() as session:
-        row = ChapterWebhookRow(
-            chapter=chapter.value,
-            format=format,
-            url=url,
-            secret=secret,
-            events=["new-session", "reminder"] if reminders else ["new-session"],
-            enabled=True,
-        )
-        session.add(row)
-        session.flush()
-        _replan_chapter(session, chapter.value)
-        hook_id = row.id
-    typer.echo(f"added {format} webhook {hook_id} for chapter {chapter.value}")
+    try:
+        body = WebhookCreate(format=format, url=url, secret=secret, reminders=reminders)
+        with db.session() as session:
+            row = webhooks.create_webhook(session, ADMIN, chapter, body)
+            request_plan(session, chapters=[chapter])
+            hook_id = row.id
+    except ValidationError as exc:
+        _fail("; ".join(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    except ExschedError as exc:
+        _fail(exc.message)
+    typer.echo(f"added {format.value} webhook {hook_id} for chapter {chapter.value}")
 
 
 @hook_app.command("list")
 def webhook_list() -> None:
-    """List webhooks (secrets are not shown)."""
-    from scheduler.db.models import ChapterWebhookRow
-
+    """List webhooks (their URLs and secrets are not shown)."""
     db = _database(_settings())
     _require_migrated(db)
     with db.session() as session:
-        for row in session.scalars(select(ChapterWebhookRow).order_by(ChapterWebhookRow.chapter)):
-            host = row.url.split("/")[2] if "//" in row.url else row.url
+        for row in webhooks.list_webhooks(session, ADMIN):
             state = "enabled" if row.enabled else "disabled"
+            events = ",".join(row.events)
             typer.echo(
-                f"{row.id}  {row.chapter:<9} {row.format:<8} {state:<8} {','.join(row.events)}  {host}"
+                f"{row.id}  {row.chapter:<9} {row.format:<8} {state:<8} {events}  {webhooks.host_of(row)}"
             )
 
 
 @hook_app.command("remove")
 def webhook_remove(hook_id: Annotated[str, typer.Argument(help="the webhook's id")]) -> None:
     """Remove a webhook; its pending posts are dropped with it."""
-    import uuid as uuid_module
-
-    from scheduler.db.models import ChapterWebhookRow
-
     db = _database(_settings())
     _require_migrated(db)
     try:
-        key = uuid_module.UUID(hook_id)
+        key = uuid.UUID(hook_id)
     except ValueError:
         _fail(f"{hook_id!r} is not a webhook id; see `exsched webhook list`")
-    with db.session() as session:
-        row = session.get(ChapterWebhookRow, key)
-        if row is None:
-            _fail(f"no webhook {hook_id}; see `exsched webhook list`")
-        session.delete(row)
+    try:
+        with db.session() as session:
+            row = webhooks.get_webhook(session, ADMIN, key)
+            chapter = row.chapter
+            webhooks.remove_webhook(session, row)
+            request_plan(session, chapters=[chapter])
+    except ExschedError:
+        _fail(f"no webhook {hook_id}; see `exsched webhook list`")
     typer.echo(f"removed webhook {hook_id}")
 
 
@@ -321,10 +303,11 @@ def _run_api(
     import uvicorn
 
     from scheduler.web.app import create_app
+    from workers.channels.chat import ChatGroupChannel
 
     if settings.uses_dev_secret:
         log.warning("dev_secret_key", hint="set EXSCHED_SECRET_KEY to a long random value in production")
-    app = create_app(settings, db, plan_signal=plan_signal)
+    app = create_app(settings, db, plan_signal=plan_signal, robot_tester=ChatGroupChannel().test_robot)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 

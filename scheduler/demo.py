@@ -255,8 +255,8 @@ def _seed_content(session: Session, settings: Settings, today: date) -> None:
     for name, email, company, chapter, locale, tz in MEMBERS:
         fields = {"name": name, "email": email, "company": company, "chapter": chapter, "locale": locale}
         member = create_member(session, MemberCreate.model_validate(fields | {"timezone": tz}), ADMIN)
-        subscribe(session, member, SubscriptionCreate.model_validate({"chapter": chapter}))
+        subscribe(session, member, SubscriptionCreate.model_validate({"chapter": chapter}), ADMIN)
         if chapter == "jiaxing":
-            subscribe(session, member, SubscriptionCreate.model_validate({"kind": "tech-exchange"}))
+            subscribe(session, member, SubscriptionCreate.model_validate({"kind": "tech-exchange"}), ADMIN)
         if chapter == "wenzhou":
-            subscribe(session, member, SubscriptionCreate(series_id=created["province"].id))
+            subscribe(session, member, SubscriptionCreate(series_id=created["province"].id), ADMIN)

@@ -25,6 +25,7 @@ from schemas.names import (
     NoticeKind,
     NoticeStatus,
     OccurrenceStatus,
+    RobotFormat,
     Role,
     SeriesStatus,
     SkipHolidays,
@@ -303,6 +304,37 @@ class NoticeOut(BaseModel):
     published_at: datetime | None
     sent_at: datetime | None
     updated_at: datetime
+
+
+class WebhookCreate(_Input):
+    """A chapter chat group's robot, as its platform gives it (the URL carries the robot's key)."""
+
+    format: RobotFormat
+    url: Line = Field(max_length=2000, description="the robot's webhook URL")
+    secret: Line | None = Field(
+        None, max_length=200, description="signing secret (DingTalk, Feishu, generic)"
+    )
+    reminders: bool = Field(True, description="also post one reminder per session")
+
+
+class WebhookOut(BaseModel):
+    """A robot as staff see it: never its URL or secret again, only where it posts."""
+
+    id: uuid.UUID
+    chapter: Chapter
+    format: RobotFormat
+    host: str
+    signed: bool
+    reminders: bool
+    enabled: bool
+    created_at: datetime
+
+
+class WebhookTestOut(BaseModel):
+    sent: bool
+    receipt: str | None = None
+    reason: ReasonOut | None = None
+    detail: str | None = Field(None, description="why the robot did not take it, in English")
 
 
 class FieldError(BaseModel):

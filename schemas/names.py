@@ -81,3 +81,12 @@ class NoticeStatus(StrEnum):
 class Channel(StrEnum):
     EMAIL = "email"
     WEBHOOK = "webhook"
+
+
+class RobotFormat(StrEnum):
+    """The chat platforms a chapter's group robot may be on."""
+
+    WECOM = "wecom"  # 企业微信
+    DINGTALK = "dingtalk"  # 钉钉
+    FEISHU = "feishu"  # 飞书
+    GENERIC = "generic"  # any HTTPS endpoint taking signed JSON

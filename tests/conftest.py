@@ -21,6 +21,7 @@ from scheduler.db.migrate import upgrade
 from scheduler.db.session import Database, normalize_url
 from scheduler.ops.config import Settings
 from scheduler.web.app import create_app
+from tests.support.robot import Robot
 from tests.support.services import (
     AMQP_URL,
     PG_URL,
@@ -31,6 +32,7 @@ from tests.support.services import (
     service_missing,
 )
 from tests.support.smtp import SmtpSink
+from workers.channels.chat import ChatGroupChannel
 
 
 @pytest.fixture(scope="session")
@@ -92,8 +94,18 @@ def settings(tmp_path: Path, db: Database) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings, db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, db)) as test_client:
+    """The app as ``exsched serve api`` builds it (chat robots tested through the real channel)."""
+    app = create_app(settings, db, robot_tester=ChatGroupChannel().test_robot)
+    with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def robot() -> Iterator[Robot]:
+    """A chat-group robot on a loopback port (answers as WeCom does; script it with ``answers``)."""
+    made = Robot()
+    yield made
+    made.stop()
 
 
 @pytest.fixture

@@ -38,3 +38,9 @@ class Unauthorized(ExschedError):
 
 class Forbidden(ExschedError):
     status = 403
+
+
+class Unavailable(ExschedError):
+    """This process cannot do that now (a part it needs is not running here)."""
+
+    status = 503

@@ -123,9 +123,12 @@ def member_out(row: MemberRow, public_url: str) -> MemberOut:
     )
 
 
-def subscribe(session: Session, member: MemberRow, data: SubscriptionCreate) -> SubscriptionRow:
+def subscribe(
+    session: Session, member: MemberRow, data: SubscriptionCreate, principal: Principal
+) -> SubscriptionRow:
+    """Subscribe ``member`` to a series ``principal`` may read, a chapter, or a kind."""
     if data.series_id is not None:
-        series = get_series(session, data.series_id)
+        series = get_series(session, data.series_id, principal)
         if series.status == SeriesStatus.CANCELLED.value:
             raise Conflict(f"series {series.id} is cancelled", field="series_id")
         target_type, target = "series", str(series.id)

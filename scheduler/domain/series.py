@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import OccurrenceOverrideRow, SeriesRow
@@ -143,21 +143,36 @@ def create_series(session: Session, data: SeriesCreate, principal: Principal, pu
     return row
 
 
-def get_series(session: Session, series_id: uuid.UUID) -> SeriesRow:
+def get_series(session: Session, series_id: uuid.UUID, caller: Principal | None = None) -> SeriesRow:
+    """The series, if ``caller`` may read it (None: no key was presented).
+
+    A private series is readable only by the province office and its own chapter's staff; to
+    anyone else it is exactly as missing as a series that never existed.
+    """
     row = session.get(SeriesRow, series_id)
-    if row is None:
+    if row is None or not readable(row, caller):
         raise NotFound(f"no series with id {series_id}")
     return row
+
+
+def readable(row: SeriesRow, caller: Principal | None) -> bool:
+    return not row.private or (caller is not None and caller.may_touch(row.chapter))
 
 
 def list_series(
     session: Session,
     *,
+    caller: Principal | None = None,
     chapter: Chapter | None = None,
     kind: Kind | None = None,
     include_cancelled: bool = False,
 ) -> Sequence[SeriesRow]:
+    """Series ``caller`` may read (private ones only for their own chapter's staff and admins)."""
     query = select(SeriesRow).order_by(SeriesRow.chapter, SeriesRow.dtstart, SeriesRow.id)
+    if caller is None:
+        query = query.where(SeriesRow.private.is_(False))
+    elif caller.chapter is not None:
+        query = query.where(or_(SeriesRow.private.is_(False), SeriesRow.chapter == caller.chapter.value))
     if chapter is not None:
         query = query.where(SeriesRow.chapter == chapter.value)
     if kind is not None:

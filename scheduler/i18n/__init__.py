@@ -70,6 +70,8 @@ def translator(locale: str) -> Translator:
     return Translator(locale if locale in LOCALES else DEFAULT_LOCALE)
 
 
+#: Reason parameters that are codes, and the catalog words for them (``format=wecom`` → 企业微信).
+PARAM_WORDS = {"format": "robots.format.", "kind": "notice."}
 #: Exact units for lengths of time, largest first: (seconds, CLDR unit).
 _UNITS = ((86400, "duration-day"), (3600, "duration-hour"), (60, "duration-minute"), (1, "duration-second"))
 
@@ -121,6 +123,8 @@ class Translator:
                 values[name] = self.reason(value["code"], value.get("params"))
             elif value is None:
                 values[name] = "—"
+            elif name in PARAM_WORDS and self.has(PARAM_WORDS[name] + str(value)):
+                values[name] = self(PARAM_WORDS[name] + str(value))
         key = f"reason.{code}"
         if not self.has(key):
             return code

@@ -17,6 +17,7 @@ from scheduler.ops.config import Settings
 from scheduler.ops.metrics import NoticeCollector, broker_ready, database_ready
 from scheduler.web.api import install_api
 from scheduler.web.console import install_console
+from scheduler.web.deps import RobotTester
 from scheduler.web.errors import install_error_handlers
 from scheduler.web.public import install_public
 
@@ -29,11 +30,14 @@ def create_app(
     db: Database | None = None,
     holidays: HolidayCalendar | None = None,
     plan_signal: Callable[[], None] | None = None,
+    robot_tester: RobotTester | None = None,
 ) -> FastAPI:
     """The API over ``db`` (default: ``settings.database_url``), already migrated.
 
     ``plan_signal`` is called after a change that needs re-planning has been committed; in
     ``serve all`` it wakes the in-process planner (separate processes rely on ``NOTIFY``).
+    ``robot_tester`` posts a test message to a chapter's chat robot (the workers' chat channel:
+    the command line passes it in); without it, the test button answers 503.
     """
     app = FastAPI(
         max_body_size=MAX_BODY_BYTES,
@@ -47,6 +51,7 @@ def create_app(
     app.state.db = db or Database(settings.database_url)
     app.state.holidays = holidays or ChineseStatutoryCalendar()
     app.state.plan_signal = plan_signal
+    app.state.robot_tester = robot_tester
     app.state.feeds = FeedService(
         app.state.holidays,
         settings.public_url,

@@ -265,3 +265,28 @@ def test_staff_accounts_are_made_listed_and_managed_from_the_command_line(
     )
     assert changed.returncode == 0 and "sessions have ended" in changed.stdout
     assert "\tactive\t" in run(["staff", "list"], env, tmp_path).stdout
+
+
+def test_chapter_robots_are_added_listed_and_removed_from_the_command_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret-key-in-the-url"
+    added = run(["webhook", "add", "--chapter", "ningbo", "--format", "wecom", "--url", url], env, tmp_path)
+    assert added.returncode == 0, added.stderr
+    hook_id = added.stdout.split()[3]
+    assert added.stdout.startswith(f"added wecom webhook {hook_id} for chapter ningbo")
+    listed = run(["webhook", "list"], env, tmp_path).stdout
+    assert listed.startswith(f"{hook_id}  ningbo    wecom    enabled  new-session,reminder  qyapi.weixin.qq.com")
+    assert "secret-key-in-the-url" not in listed
+    for args, message in (
+        (["webhook", "add", "--chapter", "ningbo", "--format", "wecom", "--url", "ftp://x"], "http(s)"),
+        (["webhook", "add", "--chapter", "ningbo", "--format", "slack", "--url", url], "slack"),
+        (["webhook", "remove", "not-an-id"], "is not a webhook id"),
+    ):
+        refused = run(args, env, tmp_path)
+        assert refused.returncode == 2 and message in refused.stderr, (args, refused.stderr)
+    assert run(["webhook", "remove", hook_id], env, tmp_path).returncode == 0
+    assert run(["webhook", "list"], env, tmp_path).stdout == ""
+    gone = run(["webhook", "remove", hook_id], env, tmp_path)
+    assert gone.returncode == 2 and "no webhook" in gone.stderr

@@ -25,6 +25,7 @@ from schemas.api import SeriesCreate
 from schemas.names import Role
 from tests.support.api import series_body
 from tests.support.browser import PASSWORD, Console
+from tests.support.robot import Robot
 
 pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -207,3 +208,39 @@ def test_chapter_staff_cannot_open_another_chapters_series(
     # English on request.
     page.get_by_role("link", name="English").click()
     expect(page.locator(".error-box")).to_contain_text("belongs to the Ningbo chapter")
+
+
+def test_chapter_staff_add_test_and_remove_their_groups_robot(
+    tab: Page, console: Console, artifacts: Path, robot: Robot
+) -> None:
+    page = tab
+    sign_in(page, console, "ningbo")
+    page.get_by_role("link", name="群机器人").click()
+    expect(page.locator("#robots")).to_contain_text("本分会还没有群机器人。")
+    form = page.locator("#add-robot")
+    form.locator("select[name=format]").select_option("wecom")
+    form.locator("input[name=url]").fill("qyapi.weixin.qq.com")
+    form.get_by_role("button", name="添加群机器人").click()
+    expect(page.locator("#err-url")).to_have_text("请填写以 https:// 开头的完整地址。")
+    page.locator("#add-robot input[name=url]").fill(robot.url)
+    page.locator("#add-robot").get_by_role("button", name="添加群机器人").click()
+    expect(page.locator(".done")).to_contain_text("群机器人已添加")
+    row = page.locator("#robots tbody tr").first
+    expect(row).to_contain_text("企业微信")
+    expect(row).to_contain_text("127.0.0.1")
+
+    row.get_by_role("button", name="发送测试消息").click()
+    expect(page.locator(".done")).to_contain_text("测试消息已送达群里。")
+    [(_, post)] = robot.posts
+    assert post["markdown"]["content"].startswith("**【测试】宁波分会群机器人**")
+
+    robot.answers.append((200, '{"errcode":93000,"errmsg":"invalid webhook url"}'))
+    page.locator("#robots tbody tr").first.get_by_role("button", name="发送测试消息").click()
+    expect(page.locator("#robots .error-box")).to_contain_text(
+        "测试消息未送达：群机器人（企业微信）返回错误 93000"
+    )
+    shot(page, artifacts, "10-robots")
+
+    page.locator("#robots tbody tr").first.get_by_role("button", name="删除").click()  # confirmed
+    expect(page.locator(".done")).to_contain_text("群机器人已删除。")
+    expect(page.locator("#robots")).to_contain_text("本分会还没有群机器人。")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from scheduler.db.session import Database
 from tests.support.api import member_body, series_body
+from tests.support.robot import Robot
 from tests.support.services import make_key
 
 _count = itertools.count()
@@ -40,6 +41,26 @@ def _subscription(client: TestClient, admin: dict) -> tuple[dict, dict]:
         f"/api/v1/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin
     )
     return member, made.json()
+
+
+#: A chat robot on loopback for the robot endpoints to post to (started once for the module).
+ROBOT: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _robot() -> Iterator[None]:
+    made = Robot()
+    ROBOT["url"] = made.url
+    yield
+    made.stop()
+
+
+def _webhook(client: TestClient, admin: dict) -> dict:
+    response = client.post(
+        "/api/v1/chapters/ningbo/webhooks", json={"format": "wecom", "url": ROBOT["url"]}, headers=admin
+    )
+    assert response.status_code == 201
+    return response.json()
 
 
 def _occurrence(client: TestClient, admin: dict) -> tuple[str, str]:
@@ -80,6 +101,18 @@ MATRIX: dict[tuple[str, str], Build] = {
     ),
     ("POST", "/api/v1/members/{member_id}/feed-token"): lambda c, a: (
         f"/api/v1/members/{_member(c, a)['id']}/feed-token",
+        None,
+    ),
+    ("POST", "/api/v1/chapters/{chapter}/webhooks"): lambda c, a: (
+        "/api/v1/chapters/ningbo/webhooks",
+        {"format": "dingtalk", "url": ROBOT["url"], "secret": "s"},
+    ),
+    ("DELETE", "/api/v1/chapters/{chapter}/webhooks/{webhook_id}"): lambda c, a: (
+        f"/api/v1/chapters/ningbo/webhooks/{_webhook(c, a)['id']}",
+        None,
+    ),
+    ("POST", "/api/v1/chapters/{chapter}/webhooks/{webhook_id}/test"): lambda c, a: (
+        f"/api/v1/chapters/ningbo/webhooks/{_webhook(c, a)['id']}/test",
         None,
     ),
 }

@@ -8,7 +8,6 @@ import io
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -27,103 +26,16 @@ from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.ids import recurrence_stamp
 from schemas.names import Role
 from tests.support.api import series_body
+from tests.support.console import PASSWORD, add_staff, as_data, csrf_of, form_fields, new_browser, signed_in
 from tests.support.ledger import reason_text
 from tests.support.services import PUBLIC_URL
 
-PASSWORD = "a long staff password"
 ADMIN = Principal(role=Role.ADMIN)
-
-
-class _Forms(HTMLParser):
-    """The fields a browser would submit for each form on a page (by form id)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: dict[str, list[tuple[str, str]]] = {}
-        self._form: list[tuple[str, str]] | None = None
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self._form = self.forms.setdefault(a.get("id") or f"form{len(self.forms)}", [])
-        elif self._form is None:
-            return
-        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
-            if a.get("type") != "checkbox" or "checked" in a:
-                self._form.append((a["name"], a.get("value", "on" if a.get("type") == "checkbox" else "")))
-        elif tag == "select":
-            self._select = a.get("name")
-        elif tag == "option" and self._select and "selected" in a:
-            self._form.append((self._select, a.get("value", "")))
-        elif tag == "textarea":
-            self._textarea = a.get("name")
-            self._form.append((self._textarea or "", ""))
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea and self._form is not None:
-            name, _ = self._form[-1]
-            self._form[-1] = (name, data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._form = None
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
-    parser = _Forms()
-    parser.feed(html)
-    return parser.forms[form_id]
-
-
-def as_data(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    """Form fields as the HTTP client takes them (a name may repeat, like the weekday boxes)."""
-    data: dict[str, list[str]] = {}
-    for name, value in pairs:
-        data.setdefault(name, []).append(value)
-    return data
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
-
-
-def add_staff(db: Database, username: str, role: str = "admin", chapter: str | None = None) -> None:
-    with db.session() as session:
-        create_staff(session, username=username, password=PASSWORD, role=role, chapter=chapter)
-
-
-def new_browser(client: TestClient) -> TestClient:
-    """A browser of its own (its own cookies), over https as in production (cookies are Secure)."""
-    return TestClient(client.app, base_url="https://testserver")
 
 
 @pytest.fixture
 def web(client: TestClient) -> TestClient:
     return new_browser(client)
-
-
-def signed_in(
-    client: TestClient, db: Database, username: str, role: str = "admin", chapter: str | None = None
-) -> TestClient:
-    """A new browser, signed in as a new account."""
-    add_staff(db, username, role, chapter)
-    browser = new_browser(client)
-    page = browser.get("/console/login")
-    response = browser.post(
-        "/console/login",
-        data={"csrf": csrf_of(page.text), "username": username, "password": PASSWORD},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    return browser
 
 
 def make_series(db: Database, **overrides: Any) -> uuid.UUID:
@@ -144,7 +56,7 @@ def make_member(db: Database, email: str, chapter: str = "ningbo", **subscriptio
         member = create_member(
             session, MemberCreate(name="陈晓燕", email=email, company="锦程服饰", chapter=chapter), ADMIN
         )
-        subscribe(session, member, SubscriptionCreate(**(subscription or {"chapter": chapter})))
+        subscribe(session, member, SubscriptionCreate(**(subscription or {"chapter": chapter})), ADMIN)
         return member.id
 
 

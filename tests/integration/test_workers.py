@@ -408,13 +408,6 @@ def test_follow_up_form_records_docking_outcomes(world: World) -> None:
     )
 
 
-@pytest.fixture
-def robot() -> Any:
-    made = Robot()
-    yield made
-    made.stop()
-
-
 def add_webhook(world: World, robot: Robot, **fields: Any) -> None:
     from scheduler.db.models import ChapterWebhookRow
 

@@ -19,6 +19,7 @@ from schemas.names import (
     NoticeKind,
     NoticeStatus,
     OccurrenceStatus,
+    RobotFormat,
     SkipHolidays,
 )
 
@@ -44,6 +45,7 @@ DYNAMIC = {
     "mail.lead.": list(NoticeKind),
     "group.lead.": [NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION, NoticeKind.REMINDER],
     "unit.": ["s", "m", "h", "d"],
+    "robots.format.": list(RobotFormat),
 }
 _TEMPLATE_CALL = re.compile(r"""\b_\(\s*["']([a-z0-9_-]+\.[a-z0-9_.-]*)["']""")
 _CODE_CALL = re.compile(r"""\bt\(\s*f?["']([a-z0-9_-]+\.[a-z0-9_.-]*)[{"']""")

@@ -15,9 +15,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from scheduler.db.models import ChapterWebhookRow
+from scheduler.domain.webhooks import RobotTest
 from scheduler.i18n import translator
 from schemas.reasons import ReasonCode, reason
-from workers.channels.base import PermanentSendError, TransientSendError
+from workers.channels.base import PermanentSendError, SendError, TransientSendError
 from workers.channels.robots import PLATFORMS, GroupPost, Platform
 from workers.letters import Letter, Renderer, Robot
 
@@ -101,6 +103,14 @@ class ChatGroupChannel:
             {"event": "test", "chapter": chapter},
         )
         return self.send(RobotPost(_platform(robot), post))
+
+    def test_robot(self, webhook: ChapterWebhookRow) -> RobotTest:
+        """Staff's "send a test message" for a chapter's robot: what the platform answered."""
+        robot = Robot(webhook.format, webhook.url, webhook.secret)
+        try:
+            return RobotTest(receipt=self.send_test(robot, chapter=webhook.chapter))
+        except SendError as exc:
+            return RobotTest(reason=exc.reason)
 
     def close(self) -> None:
         return None

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Request, Response
 from scheduler.calendars.feeds import FeedService, RenderedFeed, series_calendar
 from scheduler.domain import members as people
 from scheduler.domain import series as catalog
-from scheduler.web.deps import SessionDep, SettingsDep, StaffDep
+from scheduler.web.deps import CHECK_KEY, CallerDep, SessionDep, SettingsDep, StaffDep
 from schemas.api import ErrorOut, MemberOut
 from schemas.names import Chapter, Kind
 
 log = structlog.get_logger(__name__)
-router = APIRouter(tags=["calendar feeds"])
+router = APIRouter(tags=["calendar feeds"], dependencies=CHECK_KEY)
 CALENDAR = "text/calendar; charset=utf-8"
 _NOT_FOUND = b"not found\n"
 
@@ -82,11 +82,11 @@ def kind_feed(kind: Kind, request: Request, session: SessionDep, alarm: bool = F
 
 @router.get("/calendars/series/{series_id}.ics", response_class=Response)
 def series_file(
-    series_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep
+    series_id: uuid.UUID, request: Request, session: SessionDep, settings: SettingsDep, caller: CallerDep
 ) -> Response:
     """One series as a single recurring event (RRULE, EXDATE, RDATE, RECURRENCE-ID exceptions),
     for staff who import a series into their own calendar."""
-    row = catalog.get_series(session, series_id)
+    row = catalog.get_series(session, series_id, caller)
     now = datetime.now(UTC)
     window = (now - timedelta(days=settings.feed_past_days), now + timedelta(days=settings.feed_ahead_days))
     body = series_calendar(row, request.app.state.holidays, settings.public_url, window)

@@ -8,12 +8,12 @@ import structlog
 from fastapi import APIRouter, Response, status
 
 from scheduler.domain import members as people
-from scheduler.web.deps import ReplanDep, SessionDep, SettingsDep, StaffDep
+from scheduler.web.deps import CHECK_KEY, ReplanDep, SessionDep, SettingsDep, StaffDep
 from schemas.api import ErrorOut, MemberCreate, MemberOut, MemberUpdate, SubscriptionCreate, SubscriptionOut
 from schemas.names import Chapter
 
 log = structlog.get_logger(__name__)
-router = APIRouter(prefix="/api/v1/members", tags=["members"])
+router = APIRouter(prefix="/api/v1/members", tags=["members"], dependencies=CHECK_KEY)
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)
 }
@@ -54,9 +54,7 @@ def update_member(
     replan: ReplanDep,
 ) -> MemberOut:
     row = people.update_member(session, people.get_member(session, member_id, staff), body, staff)
-    if "channels" in body.model_fields_set:
-        replan.member(row.id)
-    replan.commit()
+    replan.commit(member_ids=[row.id] if "channels" in body.model_fields_set else [])
     log.info("member_updated", member_id=str(row.id))
     return people.member_out(row, settings.public_url)
 
@@ -78,9 +76,8 @@ def delete_member(member_id: uuid.UUID, session: SessionDep, staff: StaffDep) ->
 def subscribe(
     member_id: uuid.UUID, body: SubscriptionCreate, session: SessionDep, staff: StaffDep, replan: ReplanDep
 ) -> SubscriptionOut:
-    row = people.subscribe(session, people.get_member(session, member_id, staff), body)
-    replan.member(member_id)
-    replan.commit()
+    row = people.subscribe(session, people.get_member(session, member_id, staff), body, staff)
+    replan.commit(member_ids=[member_id])
     log.info("subscribed", member_id=str(member_id), target_type=row.target_type, target=row.target)
     return people.subscription_out(row)
 
@@ -98,7 +95,6 @@ def unsubscribe(
     member_id: uuid.UUID, subscription_id: uuid.UUID, session: SessionDep, staff: StaffDep, replan: ReplanDep
 ) -> Response:
     people.unsubscribe(session, people.get_member(session, member_id, staff), subscription_id)
-    replan.member(member_id)
-    replan.commit()
+    replan.commit(member_ids=[member_id])
     log.info("unsubscribed", member_id=str(member_id), subscription_id=str(subscription_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from scheduler.db.models import NoticeRow, SeriesRow
 from scheduler.notices import store
-from scheduler.web.deps import SessionDep, StaffDep
+from scheduler.web.deps import CHECK_KEY, SessionDep, StaffDep
 from schemas.api import ErrorOut, NoticeOut, ReasonOut
 from schemas.names import NoticeKind, NoticeStatus
 
-router = APIRouter(prefix="/api/v1/notices", tags=["notices"])
+router = APIRouter(prefix="/api/v1/notices", tags=["notices"], dependencies=CHECK_KEY)
 
 
 @router.get("", response_model=list[NoticeOut], responses={c: {"model": ErrorOut} for c in (401, 403, 422)})

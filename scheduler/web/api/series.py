@@ -14,12 +14,12 @@ import structlog
 from fastapi import APIRouter, Query, Response, status
 
 from scheduler.domain import series as catalog
-from scheduler.web.deps import HolidaysDep, ReplanDep, SessionDep, SettingsDep, StaffDep
+from scheduler.web.deps import CHECK_KEY, CallerDep, HolidaysDep, ReplanDep, SessionDep, SettingsDep, StaffDep
 from schemas.api import ErrorOut, OccurrenceOut, OccurrenceUpdate, SeriesCreate, SeriesOut, SeriesUpdate
 from schemas.names import Chapter, Kind
 
 log = structlog.get_logger(__name__)
-router = APIRouter(prefix="/api/v1/series", tags=["series"])
+router = APIRouter(prefix="/api/v1/series", tags=["series"], dependencies=CHECK_KEY)
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)
 }
@@ -35,8 +35,7 @@ def create_series(
     response: Response,
 ) -> SeriesOut:
     row = catalog.create_series(session, body, staff, settings.public_url)
-    replan.series(row.id)
-    replan.commit()
+    replan.commit(series_ids=[row.id])
     log.info("series_created", series_id=str(row.id), chapter=row.chapter, rrule=row.rrule)
     response.headers["Location"] = f"/api/v1/series/{row.id}"
     return catalog.series_out(row)
@@ -45,26 +44,29 @@ def create_series(
 @router.get("", response_model=list[SeriesOut], responses=_ERRORS)
 def list_series(
     session: SessionDep,
+    caller: CallerDep,
     chapter: Chapter | None = None,
     kind: Kind | None = None,
     include_cancelled: bool = False,
 ) -> list[SeriesOut]:
-    rows = catalog.list_series(session, chapter=chapter, kind=kind, include_cancelled=include_cancelled)
+    """Series anyone may read, and the private ones of the caller's chapter (all, for an admin key)."""
+    rows = catalog.list_series(
+        session, caller=caller, chapter=chapter, kind=kind, include_cancelled=include_cancelled
+    )
     return [catalog.series_out(r) for r in rows]
 
 
 @router.get("/{series_id}", response_model=SeriesOut, responses=_ERRORS)
-def get_series(series_id: uuid.UUID, session: SessionDep) -> SeriesOut:
-    return catalog.series_out(catalog.get_series(session, series_id))
+def get_series(series_id: uuid.UUID, session: SessionDep, caller: CallerDep) -> SeriesOut:
+    return catalog.series_out(catalog.get_series(session, series_id, caller))
 
 
 @router.patch("/{series_id}", response_model=SeriesOut, responses=_ERRORS)
 def update_series(
     series_id: uuid.UUID, body: SeriesUpdate, session: SessionDep, staff: StaffDep, replan: ReplanDep
 ) -> SeriesOut:
-    row = catalog.update_series(session, catalog.get_series(session, series_id), body, staff)
-    replan.series(row.id)
-    replan.commit()
+    row = catalog.update_series(session, catalog.get_series(session, series_id, staff), body, staff)
+    replan.commit(series_ids=[row.id])
     log.info("series_updated", series_id=str(row.id), sequence=row.sequence)
     return catalog.series_out(row)
 
@@ -72,9 +74,10 @@ def update_series(
 @router.delete("/{series_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
 def cancel_series(series_id: uuid.UUID, session: SessionDep, staff: StaffDep, replan: ReplanDep) -> Response:
     """Cancel the series from now on; it stays readable with ``status: cancelled``."""
-    row = catalog.cancel_series(session, catalog.get_series(session, series_id), staff, datetime.now(UTC))
-    replan.series(row.id)
-    replan.commit()
+    row = catalog.cancel_series(
+        session, catalog.get_series(session, series_id, staff), staff, datetime.now(UTC)
+    )
+    replan.commit(series_ids=[row.id])
     log.info("series_cancelled", series_id=str(row.id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -84,10 +87,11 @@ def list_occurrences(
     series_id: uuid.UUID,
     session: SessionDep,
     holidays: HolidaysDep,
+    caller: CallerDep,
     start: Annotated[datetime | None, Query(description="from (inclusive); no offset = series' zone")] = None,
     end: Annotated[datetime | None, Query(description="until (exclusive); needed if endless")] = None,
 ) -> list[OccurrenceOut]:
-    row = catalog.get_series(session, series_id)
+    row = catalog.get_series(session, series_id, caller)
     return [catalog.occurrence_out(o, row) for o in catalog.occurrences(row, holidays, start, end)]
 
 
@@ -101,10 +105,9 @@ def update_occurrence(
     holidays: HolidaysDep,
     replan: ReplanDep,
 ) -> OccurrenceOut:
-    row = catalog.get_series(session, series_id)
+    row = catalog.get_series(session, series_id, staff)
     occ = catalog.update_occurrence(session, row, recurrence_id, body, staff, holidays)
-    replan.series(row.id)
-    replan.commit()
+    replan.commit(series_ids=[row.id])
     log.info(
         "occurrence_updated",
         series_id=str(row.id),

@@ -153,7 +153,7 @@ def _import(page: Page, content: str, only_good: bool) -> Response:
         for payload, targets in result.good:
             member = people.create_member(page.session, payload, page.principal)
             for target in targets:
-                people.subscribe(page.session, member, SubscriptionCreate(**target.body()))
+                people.subscribe(page.session, member, SubscriptionCreate(**target.body()), page.principal)
             created.append(member.id)
     except ExschedError as exc:  # a member added meanwhile by someone else
         page.session.rollback()
@@ -261,7 +261,7 @@ def add_subscription(member_id: uuid.UUID, page: PostDep) -> Response:
     ):
         return _member_page(page, row, page.t("err.choice"), 422)
     try:
-        people.subscribe(page.session, row, SubscriptionCreate(**target.body()))
+        people.subscribe(page.session, row, SubscriptionCreate(**target.body()), page.principal)
     except Conflict:
         page.session.rollback()
         return _member_page(

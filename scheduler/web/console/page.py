@@ -32,9 +32,8 @@ from scheduler.domain.auth import Principal
 from scheduler.domain.staff import principal_of
 from scheduler.domain.tokens import InvalidToken, sign, verify
 from scheduler.i18n import DEFAULT_LOCALE, LOCALES, Templates, Translator, translator
-from scheduler.notices.planner import request_plan
 from scheduler.ops.config import Settings
-from scheduler.web.deps import get_session
+from scheduler.web.deps import commit_and_replan, get_session
 from schemas.names import Role
 
 SESSION_COOKIE = "exsched_console"
@@ -174,15 +173,16 @@ class Page:
             raise ConsoleError(403, self.t("error.other_chapter", chapter=self.t.chapter(chapter)))
 
     def commit_and_replan(
-        self, *, series_ids: Sequence[uuid.UUID] = (), member_ids: Sequence[uuid.UUID] = ()
+        self,
+        *,
+        series_ids: Sequence[uuid.UUID] = (),
+        member_ids: Sequence[uuid.UUID] = (),
+        chapters: Sequence[str] = (),
     ) -> None:
         """Commit the change and have the planner look at what it touches right away."""
-        if series_ids or member_ids:
-            request_plan(self.session, series_ids=series_ids, member_ids=member_ids)
-        self.session.commit()
-        signal = self.request.app.state.plan_signal
-        if signal is not None and (series_ids or member_ids):
-            signal()
+        commit_and_replan(
+            self.request, self.session, series_ids=series_ids, member_ids=member_ids, chapters=chapters
+        )
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = render_template(self.request, self.t, template, page=self, csrf=self.csrf, **context)
@@ -230,6 +230,9 @@ _DONE = frozenset(
         "members.subscribed",
         "members.unsubscribed",
         "ledger.retried",
+        "robots.added",
+        "robots.tested",
+        "robots.removed",
     }
 )
 
