@@ -277,7 +277,8 @@ def test_chapter_robots_are_added_listed_and_removed_from_the_command_line(
     hook_id = added.stdout.split()[3]
     assert added.stdout.startswith(f"added wecom webhook {hook_id} for chapter ningbo")
     listed = run(["webhook", "list"], env, tmp_path).stdout
-    assert listed.startswith(f"{hook_id}  ningbo    wecom    enabled  new-session,reminder  qyapi.weixin.qq.com")
+    row = f"{hook_id}  ningbo    wecom    enabled  new-session,reminder  qyapi.weixin.qq.com"
+    assert listed.startswith(row)
     assert "secret-key-in-the-url" not in listed
     for args, message in (
         (["webhook", "add", "--chapter", "ningbo", "--format", "wecom", "--url", "ftp://x"], "http(s)"),
