@@ -46,7 +46,6 @@ class EventFacts:
 
 def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
     """The calendar event of one occurrence, the same in invitations and in feeds."""
-    venue = occ.venue if occ.venue else row.venue
     names = translator(CATEGORY_LOCALE)
     return EventFacts(
         uid=occ.uid,
@@ -54,7 +53,7 @@ def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
         start=occ.start,
         end=occ.end,
         summary=row.title,
-        location=venue,
+        location=occ.venue_or(row.venue),
         agenda=occ.agenda or "",
         notes=row.description,
         organizer_name=row.organizer_name,

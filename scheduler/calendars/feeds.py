@@ -217,7 +217,7 @@ def series_calendar(
         differs = (
             occ.start != original
             or occ.status != OccurrenceStatus.SCHEDULED
-            or occ.venue
+            or occ.venue is not None
             or occ.agenda
             or occ.end - occ.start != timing.duration
         )

@@ -253,9 +253,13 @@ class Occurrence:
     sequence: int
     provisional: bool = False
     holiday: str | None = None  # the statutory break that moved this session, if any
-    venue: str | None = None
+    venue: str | None = None  # None: the series' venue; "" this session has none (yet)
     agenda: str | None = None
     notes: tuple[str, ...] = field(default=())
+
+    def venue_or(self, series_venue: str) -> str:
+        """Where this session is held: its own venue ("" when cleared), else the series'."""
+        return series_venue if self.venue is None else self.venue
 
 
 def expand(

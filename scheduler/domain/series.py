@@ -395,6 +395,6 @@ def occurrence_out(occ: Occurrence, row: SeriesRow) -> OccurrenceOut:
         sequence=occ.sequence,
         provisional=occ.provisional,
         holiday=occ.holiday,
-        venue=occ.venue if occ.venue is not None else row.venue,
+        venue=occ.venue_or(row.venue),
         agenda=occ.agenda,
     )

@@ -529,3 +529,59 @@ def test_html_and_header_tricks_in_titles_stay_text_in_emails(world: World) -> N
     calendar, _, _ = calendar_of(mail)
     assert len(calendar.walk("VEVENT")) == 1
     assert str(calendar.walk("VEVENT")[0]["SUMMARY"]) == '<script>alert("x")</script> BEGIN:VEVENT'
+
+
+#: What a calendar shows of an event; an invitation and a feed must agree on every one of them.
+EVENT_PROPERTIES = ("UID", "SEQUENCE", "SUMMARY", "LOCATION", "DESCRIPTION", "URL", "CATEGORIES", "ORGANIZER")
+
+
+def shown(event: Any) -> dict[str, Any]:
+    facts = {name: event[name].to_ical() if name in event else None for name in EVENT_PROPERTIES}
+    return facts | {
+        "DTSTART": event.decoded("DTSTART"),
+        "DTEND": event.decoded("DTEND"),
+        "STATUS": str(event["STATUS"]),
+    }
+
+
+def test_the_invitation_and_the_feed_say_the_same_of_a_session(world: World) -> None:
+    member = subscribed(world)
+    series = a_session(world, kind="project-docking")
+    url = f"/api/v1/series/{series['id']}/occurrences/20261210T060000Z"
+    world.client.patch(url, json={"agenda": "面料供需对接"}, headers=world.admin)
+    world.run()
+    [mail] = world.mails()
+    [invited] = calendar_of(mail)[0].walk("VEVENT")
+    feed = Calendar.from_ical(
+        world.client.get(member["feed_url"].removeprefix("https://exsched.test")).content
+    )
+    [listed] = [e for e in feed.walk("VEVENT") if str(e["UID"]) == str(invited["UID"])]
+    assert shown(invited) == shown(listed)
+    assert invited["CATEGORIES"].to_ical() == "项目对接会,宁波".encode()
+    assert str(invited["URL"]) == f"https://exsched.test/api/v1/series/{series['id']}"
+
+
+def test_a_cleared_venue_reads_to_be_announced_everywhere_and_null_gives_back_the_series_one(
+    world: World,
+) -> None:
+    member = subscribed(world)
+    series = a_session(world, venue="宁波国际会展中心 3号会议室")
+    url = f"/api/v1/series/{series['id']}/occurrences/20261210T060000Z"
+    cleared = world.client.patch(url, json={"venue": ""}, headers=world.admin)
+    assert cleared.status_code == 200 and cleared.json()["venue"] == ""
+    world.run()
+    [mail] = world.mails()
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "地点：待定" in text and "3号会议室" not in text
+    [event] = calendar_of(mail)[0].walk("VEVENT")
+    assert "LOCATION" not in event
+    feed_path = member["feed_url"].removeprefix("https://exsched.test")
+    [listed] = Calendar.from_ical(world.client.get(feed_path).content).walk("VEVENT")
+    assert "LOCATION" not in listed
+    series_file = Calendar.from_ical(world.client.get(f"/calendars/series/{series['id']}.ics").content)
+    [override] = [e for e in series_file.walk("VEVENT") if "RECURRENCE-ID" in e]
+    assert "LOCATION" not in override
+    restored = world.client.patch(url, json={"venue": None}, headers=world.admin)
+    assert restored.json()["venue"] == "宁波国际会展中心 3号会议室"
+    [listed] = Calendar.from_ical(world.client.get(feed_path).content).walk("VEVENT")
+    assert str(listed["LOCATION"]) == "宁波国际会展中心 3号会议室"

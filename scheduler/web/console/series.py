@@ -424,7 +424,7 @@ def _occurrence_page(
         or {
             "date": start.date().isoformat(),
             "time": f"{start:%H:%M}",
-            "venue": occ.venue or row.venue,
+            "venue": occ.venue_or(row.venue),
             "agenda": occ.agenda or "",
         },
     )
@@ -458,7 +458,10 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
             errors["venue"] = t("err.too_long", n=300)
         if len(values["agenda"]) > 20000:
             errors["agenda"] = t("err.too_long", n=20000)
-        patch = None if errors else OccurrenceUpdate(venue=values["venue"], agenda=values["agenda"] or None)
+        # the series' venue typed back means "as the series" (a later change of it applies here too);
+        # an empty one means this session's venue is not known yet
+        venue = None if values["venue"] == row.venue else values["venue"]
+        patch = None if errors else OccurrenceUpdate(venue=venue, agenda=values["agenda"] or None)
         done = "occ.details_done"
     else:
         raise ConsoleError(400, t("err.choice"))

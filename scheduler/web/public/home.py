@@ -48,7 +48,7 @@ def home(request: Request, session: SessionDep, settings: SettingsDep, holidays:
                     "when": t.short_when(start),
                     "title": row.title,
                     "kind": t.kind(row.kind),
-                    "venue": occ.venue or row.venue,
+                    "venue": occ.venue_or(row.venue),
                     "cancelled": occ.status == OccurrenceStatus.CANCELLED,
                     "moved": occ.status == OccurrenceStatus.MOVED or occ.holiday is not None,
                     "provisional": occ.provisional,
