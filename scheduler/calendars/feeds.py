@@ -232,6 +232,7 @@ def series_calendar(
         overrides=sorted(overrides, key=lambda item: item[1]),
         dtstamp=stamp,
         name=row.title,
+        last=max(o.end for o in [*ruled, *actual.values()]) if timing.bounded else None,
     )
 
 

@@ -1,23 +1,23 @@
-"""iCalendar bytes for invitations (iTIP REQUEST / CANCEL over iMIP) and, later, feeds.
+"""iCalendar bytes: invitations (iTIP REQUEST / CANCEL over iMIP), feeds and the series file.
 
 RFC 5545 / 5546 / 6047 as NOTES-calendar.md lists them: METHOD in the calendar (and, by the
 mail code, on the MIME part), one VEVENT with the occurrence's stable UID and its SEQUENCE, a
 fresh UTC DTSTAMP, DTSTART/DTEND with TZID and a VTIMEZONE for it, exactly one ORGANIZER, the
 invitee as the one ATTENDEE with RSVP=TRUE. icalendar ≥ 7.3 writes CRLF, folds at 75 octets
 without splitting UTF-8, and escapes TEXT; CR/LF are also stripped from names here so they can
-never reach a property parameter.
+never reach a property parameter. Time zones come from :mod:`scheduler.calendars.zones`.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vRecur, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vRecur, vText
 
 from scheduler.calendars.facts import EventFacts
+from scheduler.calendars.zones import month_of, vtimezone
 
 PRODID = "-//exsched//Garment association sessions//ZH-CN"
 
@@ -56,41 +56,37 @@ def _vevent(facts: EventFacts, dtstamp: datetime) -> Event:
 
 
 def _calendar(
-    method: str, events: list[Event], first: datetime, last: datetime, extra: dict[str, object] | None = None
+    method: str,
+    events: list[Event],
+    first: datetime,
+    last: datetime | None,
+    *,
+    name: str | None = None,
+    timezone: str | None = None,
+    refresh: timedelta | None = None,
 ) -> bytes:
+    """A VCALENDAR of ``events`` whose instants lie from ``first`` to ``last`` (None: no end),
+    with a VTIMEZONE for every TZID they use that holds over that whole span."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
-    for name, value in (extra or {}).items():
-        if name == "REFRESH-INTERVAL":
-            calendar.add(name, value, parameters={"VALUE": "DURATION"})
-        else:
-            calendar.add(name, value)
+    if name is not None:  # TEXT: commas, semicolons and backslashes escaped (RFC 5545 §3.3.11)
+        calendar.add("NAME", vText(name))
+        calendar.add("X-WR-CALNAME", vText(name))
+    if timezone is not None:
+        calendar.add("X-WR-TIMEZONE", vText(timezone))
+    if refresh is not None:
+        calendar.add("REFRESH-INTERVAL", vDuration(refresh), parameters={"VALUE": "DURATION"})
+        calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
     for event in events:
         calendar.add_component(event)
-    missing = sorted(calendar.get_missing_tzids())
+    start = month_of(first)
+    end = month_of(last) + timedelta(days=32) if last is not None else None
     # VTIMEZONEs go before the events that use them, as clients expect.
-    calendar.subcomponents[:0] = [
-        vtimezone(t, _month(first), _month(last + timedelta(days=62))) for t in missing
-    ]
+    calendar.subcomponents[:0] = [vtimezone(t, start, end) for t in sorted(calendar.get_missing_tzids())]
     return calendar.to_ical()
-
-
-def _month(instant: datetime) -> date:
-    return date(instant.year, instant.month, 1)
-
-
-@lru_cache(maxsize=512)
-def vtimezone(tzid: str, first: date, last: date) -> Timezone:
-    """The VTIMEZONE for ``tzid`` between two dates, built once per zone and month.
-
-    icalendar derives it by scanning the zone hour by hour (about 10 ms for a year's span), so
-    it is cached: every invitation of one session shares it. Starting at the first month of use
-    makes a zone without DST (Asia/Shanghai) a single STANDARD block, as Outlook prefers.
-    """
-    return Timezone.from_tzinfo(ZoneInfo(tzid), tzid, first_date=first, last_date=last)
 
 
 def publish(
@@ -114,19 +110,9 @@ def publish(
             alarm.add("trigger", -alarm_before)
             event.add_component(alarm)
         vevents.append(event)
-    extra: dict[str, object] = {
-        "NAME": name,
-        "X-WR-CALNAME": name,
-        "X-WR-TIMEZONE": timezone,
-        "REFRESH-INTERVAL": refresh,
-        "X-PUBLISHED-TTL": refresh,
-    }
-    if not events:
-        empty = datetime.now(ZoneInfo(timezone))
-        return _calendar("PUBLISH", [], empty, empty, extra)
-    first = min(f.start for f, _, _ in events)
-    last = max(f.end for f, _, _ in events)
-    return _calendar("PUBLISH", vevents, first, last, extra)
+    first = min((f.start for f, _, _ in events), default=datetime.now(ZoneInfo(timezone)))
+    last = max((f.end for f, _, _ in events), default=first)
+    return _calendar("PUBLISH", vevents, first, last, name=name, timezone=timezone, refresh=refresh)
 
 
 def itip_request(facts: EventFacts, attendee_name: str, attendee_email: str, dtstamp: datetime) -> bytes:
@@ -156,10 +142,13 @@ def series_export(
     overrides: list[tuple[EventFacts, datetime]],
     dtstamp: datetime,
     name: str,
+    last: datetime | None,
 ) -> bytes:
     """A whole series as one recurring VEVENT (RRULE, EXDATE, RDATE) plus a RECURRENCE-ID
     VEVENT per occurrence that differs from its rule (moved, cancelled, shifted for a holiday,
-    a venue or agenda of its own). All instants are zone-aware in the series' zone."""
+    a venue or agenda of its own). All instants are zone-aware in the series' zone. ``last``
+    is the end of the series' last session (None for a rule without end): the time zone is
+    written to hold for every session the file describes."""
     events = []
     main = _vevent(master, dtstamp)
     if rrule:
@@ -174,7 +163,6 @@ def series_export(
         event.add("recurrence-id", original)
         events.append(event)
     first = min([master.start, *(f.start for f, _ in overrides)])
-    last = max(
-        [master.end, *(f.end for f, _ in overrides), *(d + (master.end - master.start) for d in rdates)]
-    )
-    return _calendar("PUBLISH", events, first, last, {"NAME": name, "X-WR-CALNAME": name})
+    if last is not None:
+        last = max([last, *(f.end for f, _ in overrides), *(d + (master.end - master.start) for d in rdates)])
+    return _calendar("PUBLISH", events, first, last, name=name)

@@ -249,3 +249,53 @@ def test_series_file_in_rrule_form_expands_like_the_per_occurrence_feed(
         for o in occurrences_of(client, series)
     )
     assert got == expected
+
+
+def test_calendar_names_are_escaped_text_and_the_ttl_is_a_duration(client: TestClient, admin: dict) -> None:
+    series = weekly(client, admin, title="宁波, 嘉兴; 技术\\交流会")
+    raw = client.get(f"/calendars/series/{series['id']}.ics").content
+    lines = raw.decode().split("\r\n")
+    assert "NAME:宁波\\, 嘉兴\\; 技术\\\\交流会" in lines
+    assert "X-WR-CALNAME:宁波\\, 嘉兴\\; 技术\\\\交流会" in lines
+    import vobject
+
+    assert vobject.readOne(raw.decode()).x_wr_calname.value == "宁波, 嘉兴; 技术\\交流会"
+    feed = client.get("/calendars/chapters/ningbo.ics").content.decode().split("\r\n")
+    assert "X-PUBLISHED-TTL:PT1H" in feed and "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in feed
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["FREQ=WEEKLY;BYDAY=TH;UNTIL=20270531", "FREQ=WEEKLY;BYDAY=TH"],
+    ids=["bounded-jan-may", "endless"],
+)
+def test_a_series_file_places_every_session_right_in_clients_that_read_its_vtimezone(
+    client: TestClient, admin: dict, rule: str
+) -> None:
+    """vobject, like libical, Radicale and Outlook, takes TZID times from the file's VTIMEZONE."""
+    import vobject
+
+    series = create_series(
+        client,
+        admin,
+        timezone="Europe/Berlin",
+        dtstart="2027-01-07T18:00:00",
+        rrule=rule,
+        skip_holidays="none",
+    )
+    raw = client.get(f"/calendars/series/{series['id']}.ics").content.decode()
+    api = client.get(
+        f"/api/v1/series/{series['id']}/occurrences", params={"start": "2027-01-01", "end": "2028-03-01"}
+    ).json()
+    assert len(api) >= 21
+    expected = [datetime.fromisoformat(o["start"]).astimezone(UTC) for o in api]
+    [master] = [e for e in vobject.readOne(raw).vevent_list if not hasattr(e, "recurrence_id")]
+    placed = [
+        s.astimezone(UTC)
+        for s in master.getrruleset(addRDate=True).between(
+            datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 3, 1, tzinfo=UTC), inc=True
+        )
+    ]
+    assert placed == expected
+    daylight = raw.split("BEGIN:DAYLIGHT", 1)[1].split("END:DAYLIGHT", 1)[0]
+    assert "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3" in daylight and "T020000\r\n" in daylight
