@@ -297,9 +297,15 @@ def webhook_remove(hook_id: Annotated[str, typer.Argument(help="the webhook's id
     typer.echo(f"removed webhook {hook_id}")
 
 
-def _run_api(
-    settings: Settings, db: Database, host: str, port: int, plan_signal: Callable[[], None] | None = None
-) -> None:
+def _serving(settings: Settings, host: str | None, port: int | None) -> Settings:
+    """The settings of a process that serves HTTP on the address given (or configured)."""
+    served = settings.serving(host or settings.api_host, port or settings.api_port)
+    if served.public_url_derived:
+        log.info("public_url_from_address", public_url=served.public_url, hint="set EXSCHED_PUBLIC_URL")
+    return served
+
+
+def _run_api(settings: Settings, db: Database, plan_signal: Callable[[], None] | None = None) -> None:
     import uvicorn
 
     from scheduler.web.app import create_app
@@ -308,7 +314,7 @@ def _run_api(
     if settings.uses_dev_secret:
         log.warning("dev_secret_key", hint="set EXSCHED_SECRET_KEY to a long random value in production")
     app = create_app(settings, db, plan_signal=plan_signal, robot_tester=ChatGroupChannel().test_robot)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
 
 
 @serve_app.command("api")
@@ -317,10 +323,10 @@ def serve_api(
     port: Annotated[int | None, typer.Option(help="listen port (EXSCHED_API_PORT)")] = None,
 ) -> None:
     """Serve the HTTP API (the schema must be migrated: `exsched db upgrade`)."""
-    settings = _settings()
+    settings = _serving(_settings(), host, port)
     db = _database(settings)
     _require_migrated(db)
-    _run_api(settings, db, host or settings.api_host, port or settings.api_port)
+    _run_api(settings, db)
 
 
 def _bus(settings: Settings) -> Bus:
@@ -446,7 +452,7 @@ def serve_worker(
         workers.stop()
 
 
-def _serve_embedded(settings: Settings, db: Database, host: str, port: int) -> None:
+def _serve_embedded(settings: Settings, db: Database) -> None:
     """API, scheduler and workers in one process, on RabbitMQ if configured, else in-process."""
     from scheduler.domain.holidays import ChineseStatutoryCalendar
     from workers.consumers import WorkerService
@@ -457,7 +463,7 @@ def _serve_embedded(settings: Settings, db: Database, host: str, port: int) -> N
     workers = WorkerService(settings, db, bus, ChineseStatutoryCalendar())
     workers.start()
     try:
-        _run_api(settings, db, host, port, plan_signal=service.wake_planner if service else None)
+        _run_api(settings, db, plan_signal=service.wake_planner if service else None)
     finally:
         stop.set()
         if service is not None:
@@ -472,10 +478,10 @@ def serve_all(
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
 ) -> None:
     """API, planner, dispatcher and workers in one process."""
-    settings = _settings()
+    settings = _serving(_settings(), host, port)
     db = _database(settings)
     _require_migrated(db)
-    _serve_embedded(settings, db, host or settings.api_host, port or settings.api_port)
+    _serve_embedded(settings, db)
 
 
 @app.command()
@@ -487,13 +493,13 @@ def demo(
     """Migrate, seed the seven chapters with sample series and members, and serve."""
     from scheduler.demo import seed
 
-    settings = _settings()
+    settings = _serving(_settings(), host, port)
     db = _database(settings)
     upgrade(db)
     with db.session() as session:
         report = seed(session, settings)
-    host, port = host or settings.api_host, port or settings.api_port
-    base = f"http://{host}:{port}"
+    base = settings.public_url
+    webcal = "webcal://" + base.split("://", 1)[1]
     today = datetime.now(UTC).date()
     window = f"start={today.isoformat()}&end={today.replace(year=today.year + 1).isoformat()}"
     outbox = settings.outbox_dir.resolve()
@@ -517,7 +523,7 @@ def demo(
         f"  API docs         {base}/docs",
         f"  series           {base}/api/v1/series",
         f"  occurrences      {base}/api/v1/series/{report.example_series}/occurrences?{window}",
-        f"  Ningbo feed      {base}/calendars/chapters/ningbo.ics   (webcal://{host}:{port}/calendars/chapters/ningbo.ics)",
+        f"  Ningbo feed      {base}/calendars/chapters/ningbo.ics   ({webcal}/calendars/chapters/ningbo.ics)",
         f"  admin key        {report.admin_key}",
         f"  try              curl -H 'Authorization: Bearer {report.admin_key}' {base}/api/v1/notices",
         "",
@@ -525,7 +531,7 @@ def demo(
     typer.echo("\n".join(lines))
     sys.stdout.flush()
     if serve:
-        _serve_embedded(settings, db, host, port)
+        _serve_embedded(settings, db)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "exsched-development-only-secret-change-me"  # noqa: S105 (flagged at start-up)
@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, description="SMTP relay URL; unset = file outbox")
     outbox_dir: Path = Field(Path("var/outbox"), description="where the file outbox writes .eml")
     mail_from: str = Field("exsched <noreply@exsched.invalid>", description="From: of all mail")
-    public_url: str = Field("http://127.0.0.1:8000", description="base URL used in links and feeds")
+    public_url: str = Field(
+        "", description="base URL of links and feeds; unset: http://<api_host>:<api_port> as served"
+    )
     secret_key: str = Field(DEV_SECRET_KEY, description="signs tokens; set a long random value")
     log_format: Literal["console", "json"] = Field("console", description="console or json")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
@@ -49,14 +51,46 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(4, ge=1, le=64, description="sends in parallel per worker role")
     max_attempts: int = Field(8, ge=1, le=100, description="tries before a transient failure is final")
 
+    _derived_public_url: bool = PrivateAttr(False)
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _derive_public_url(self) -> Settings:
+        if not self.public_url:
+            self.public_url = served_url(self.api_host, self.api_port)
+            self._derived_public_url = True
+        return self
+
+    def serving(self, host: str, port: int) -> Settings:
+        """These settings for a process that serves on ``host:port``: without EXSCHED_PUBLIC_URL,
+        links point at the address actually served, not at the default port."""
+        changes: dict[str, object] = {"api_host": host, "api_port": port}
+        if self._derived_public_url:
+            changes["public_url"] = served_url(host, port)
+        served = self.model_copy(update=changes)
+        served._derived_public_url = self._derived_public_url
+        return served
+
+    @property
+    def public_url_derived(self) -> bool:
+        return self._derived_public_url
 
     @property
     def uses_dev_secret(self) -> bool:
         return self.secret_key == DEV_SECRET_KEY
+
+
+def served_url(host: str, port: int) -> str:
+    """``http://host:port`` as a browser on this machine reaches it (a wildcard address is local)."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 (naming the wildcard, not binding it)
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @lru_cache(maxsize=1)

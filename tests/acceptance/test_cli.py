@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from datetime import UTC, datetime, timedelta
@@ -291,3 +292,30 @@ def test_chapter_robots_are_added_listed_and_removed_from_the_command_line(
     assert run(["webhook", "list"], env, tmp_path).stdout == ""
     gone = run(["webhook", "remove", hook_id], env, tmp_path)
     assert gone.returncode == 2 and "no webhook" in gone.stderr
+
+
+def test_without_a_public_url_links_point_at_the_port_actually_served(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import email
+    import email.policy
+
+    port = free_port()
+    env = {k: v for k, v in env.items() if k != "EXSCHED_PUBLIC_URL"} | {
+        "EXSCHED_API_PORT": str(port),
+        "EXSCHED_OUTBOX_DIR": str(tmp_path / "outbox"),
+    }
+    base = f"http://127.0.0.1:{port}"
+    with serving(["demo"], env, tmp_path, port):
+        page = httpx.get(f"{base}/").text
+        assert f"webcal://127.0.0.1:{port}/calendars/chapters/ningbo.ics" in page
+        assert all(s["uid"].endswith("@127.0.0.1") for s in httpx.get(f"{base}/api/v1/series").json())
+        deadline, links = time.monotonic() + 60, []
+        while time.monotonic() < deadline and not links:
+            for path in (tmp_path / "outbox").glob("*.eml"):
+                mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                text = mail.get_body(preferencelist=("plain",)).get_content()
+                links += [url for url in re.findall(r"https?://\S+", text) if "/rsvp/" in url]
+            time.sleep(0.5)
+        assert links and all(link.startswith(f"{base}/rsvp/") for link in links), links[:2]
+        assert httpx.get(links[0].replace("/rsvp/", "/rsvp/x")).status_code == 404  # the address answers
