@@ -39,6 +39,7 @@ test: $(STAMP) catalogs services browser lint
 lint: $(STAMP)
 	$(BIN)/ruff check schemas scheduler workers tests bench
 	$(BIN)/mypy schemas scheduler workers
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache test-artifacts $(CATALOG_MO)

@@ -360,6 +360,7 @@ def _start_scheduler(
 
 def _process_endpoint(settings: Settings, db: Database, bus: Bus) -> None:
     """/metrics, /healthz and /readyz on EXSCHED_METRICS_PORT, when it is set."""
+    from scheduler.notices import store
     from scheduler.ops.metrics import (
         NoticeCollector,
         QueueDepthCollector,
@@ -374,8 +375,8 @@ def _process_endpoint(settings: Settings, db: Database, bus: Bus) -> None:
     queues = [*(queue_name(r) for r in ROLES), DEAD_QUEUE]
     serve_process_endpoint(
         settings.metrics_port,
-        lambda: [p for p in (database_ready(db), broker_ready(settings.amqp_url)) if p],
-        [NoticeCollector(db), QueueDepthCollector(bus.queue_depth, queues)],
+        lambda: [p for p in (database_ready(db.engine), broker_ready(settings.amqp_url)) if p],
+        [NoticeCollector(store.counter(db)), QueueDepthCollector(bus.queue_depth, queues)],
     )
 
 

@@ -26,7 +26,6 @@ from schemas.names import (
     NoticeStatus,
     OccurrenceStatus,
     RobotFormat,
-    Role,
     SeriesStatus,
     SkipHolidays,
 )
@@ -347,13 +346,3 @@ class ErrorOut(BaseModel):
 
     detail: str
     errors: list[FieldError] = Field(default_factory=list)
-
-
-class ApiKeyOut(BaseModel):
-    id: uuid.UUID
-    name: str
-    role: Role
-    chapter: Chapter | None
-    prefix: str
-    created_at: datetime
-    revoked_at: datetime | None

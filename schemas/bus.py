@@ -1,6 +1,6 @@
 """The bus contract: topology names and the versioned notice envelope.
 
-One place knows the names (DESIGN.md, "Bus topology"); the RabbitMQ adapter, the in-process bus,
+One place knows the names (docs/architecture.md, "Bus topology"); the RabbitMQ adapter, the in-process bus,
 the deploy definitions and the workers all read them from here.
 """
 
@@ -54,7 +54,7 @@ def bindings() -> list[tuple[str, str]]:
 class NoticeEnvelope(BaseModel):
     """What travels on the bus: a pointer to a notice row, not its content.
 
-    The database is the source of truth (DESIGN.md, principle 1): a worker loads the notice, the
+    The database is the source of truth (docs/architecture.md, principle 1): a worker loads the notice, the
     occurrence and the member by these ids and renders what is current. ``sequence`` is the
     calendar SEQUENCE the notice was planned with, so a stale message can be recognised.
     """

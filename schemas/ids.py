@@ -1,7 +1,8 @@
 """Deterministic identifiers: the same facts always give the same id.
 
 Calendar clients match events by UID and the notices table is upserted by notice id, so both
-are derived from what they name rather than drawn at random. See DESIGN.md, principles 1 and 6.
+are derived from what they name rather than drawn at random (docs/architecture.md, principles 1
+and 5).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ from scheduler.notices.policy import reason_not_to_send
 from scheduler.ops.clock import Clock, utcnow
 from scheduler.ops.config import Settings
 from scheduler.ops.metrics import SEND_FAILURES, SEND_SECONDS, SENT
-from schemas.bus import SCHEMA_HEADER, NoticeEnvelope
+from schemas.bus import ENVELOPE_VERSION, SCHEMA_HEADER, NoticeEnvelope
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
 from schemas.reasons import Reason, ReasonCode, reason
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
@@ -120,14 +120,17 @@ class NoticeHandler:
 
     def _parse(self, delivery: Delivery) -> NoticeEnvelope:
         version = delivery.headers.get(SCHEMA_HEADER)
-        if version is not None and version != 1:
-            raise Poison(f"unknown envelope version {version!r} (this worker reads version 1)")
+        if version is not None and version != ENVELOPE_VERSION:
+            raise Poison(
+                f"unknown envelope version {version!r} (this worker reads version {ENVELOPE_VERSION})"
+            )
         try:
             data = json.loads(delivery.body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise Poison(f"message body is not JSON: {exc}") from exc
-        if isinstance(data, dict) and data.get("version") not in (None, 1):
-            raise Poison(f"unknown envelope version {data.get('version')!r} (this worker reads version 1)")
+        if isinstance(data, dict) and data.get("version") not in (None, ENVELOPE_VERSION):
+            found = data.get("version")
+            raise Poison(f"unknown envelope version {found!r} (this worker reads version {ENVELOPE_VERSION})")
         try:
             return NoticeEnvelope.model_validate(data)
         except ValidationError as exc:

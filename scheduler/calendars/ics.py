@@ -1,6 +1,6 @@
 """iCalendar bytes: invitations (iTIP REQUEST / CANCEL over iMIP), feeds and the series file.
 
-RFC 5545 / 5546 / 6047 as NOTES-calendar.md lists them: METHOD in the calendar (and, by the
+RFC 5545 / 5546 / 6047: METHOD in the calendar (and, by the
 mail code, on the MIME part), one VEVENT with the occurrence's stable UID and its SEQUENCE, a
 fresh UTC DTSTAMP, DTSTART/DTEND with TZID and a VTIMEZONE for it, exactly one ORGANIZER, the
 invitee as the one ATTENDEE with RSVP=TRUE. icalendar ≥ 7.3 writes CRLF, folds at 75 octets

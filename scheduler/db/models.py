@@ -1,4 +1,4 @@
-"""SQLAlchemy 2.0 typed models: the source of truth (DESIGN.md, principle 1).
+"""SQLAlchemy 2.0 typed models: the source of truth (docs/architecture.md, principle 1).
 
 Change a model only together with a migration in ``migrations/versions``; a test compares the
 two and fails when they drift.

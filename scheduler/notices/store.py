@@ -1,7 +1,7 @@
 """The notice store: every change of a notice's status happens here, and nowhere else.
 
 A notice is one row per (occurrence, recipient, kind, slot, channel, sequence), with a
-deterministic id (DESIGN.md, principle 1). Its life, and who moves it along::
+deterministic id (docs/architecture.md, principle 1). Its life, and who moves it along::
 
     plan ──▶ pending ──publish──▶ published ──take──▶ sending ──deliver──▶ sent
               ▲ │ ▲                 │  │                │ │ │
@@ -27,7 +27,7 @@ open until the broker has confirmed. One backoff policy times every retry
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import NoticeRow
+from scheduler.db.session import Database
 from scheduler.i18n import translator
 from scheduler.ops.backoff import compute_backoff
 from schemas.names import NoticeKind, NoticeStatus
@@ -488,6 +489,7 @@ def next_due(session: Session) -> datetime | None:
 
 
 def counts_by_kind_and_status(session: Session) -> list[tuple[str, str, int]]:
+    """How many notices of each kind are in each status (``exsched_notices`` when scraped)."""
     rows = session.execute(
         select(NOTICES.c.kind, NOTICES.c.status, func.count()).group_by(NOTICES.c.kind, NOTICES.c.status)
     )
@@ -567,3 +569,13 @@ def members_told(session: Session, occurrence_uids: Iterable[str]) -> set[uuid.U
             )
         )
     )
+
+
+def counter(db: Database) -> Callable[[], list[tuple[str, str, int]]]:
+    """:func:`counts_by_kind_and_status` in a session of its own, for the metrics collector."""
+
+    def counts() -> list[tuple[str, str, int]]:
+        with db.session() as session:
+            return counts_by_kind_and_status(session)
+
+    return counts

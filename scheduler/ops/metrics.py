@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,10 +24,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
-
-from scheduler.db.models import NoticeRow
-from scheduler.db.session import Database
+from sqlalchemy import Engine, text
 
 log = structlog.get_logger(__name__)
 
@@ -57,20 +54,16 @@ SEND_FAILURES = Counter(
 
 
 class NoticeCollector(Collector):
-    """``exsched_notices{kind,status}`` from the notices table, read when scraped."""
+    """``exsched_notices{kind,status}``, counted when scraped by ``counts`` (the notice store's
+    ``counts_by_kind_and_status`` over a session)."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, counts: Callable[[], Iterable[tuple[str, str, int]]]) -> None:
+        self.counts = counts
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily("exsched_notices", "Notices by kind and status", labels=["kind", "status"])
         try:
-            with self.db.session() as session:
-                rows = session.execute(
-                    select(NoticeRow.kind, NoticeRow.status, func.count()).group_by(
-                        NoticeRow.kind, NoticeRow.status
-                    )
-                ).all()
+            rows = list(self.counts())
         except Exception as exc:  # a scrape must not fail because the database is away
             log.warning("metrics_notice_query_failed", error=str(exc))
             rows = []
@@ -95,10 +88,10 @@ class QueueDepthCollector(Collector):
         yield family
 
 
-def database_ready(db: Database) -> str | None:
+def database_ready(engine: Engine) -> str | None:
     """None when the database answers, else why not."""
     try:
-        with db.engine.connect() as connection:
+        with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return None
     except Exception as exc:

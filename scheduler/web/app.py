@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from scheduler.calendars.feeds import FeedService
 from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar, HolidayCalendar
+from scheduler.notices import store
 from scheduler.ops.config import Settings
 from scheduler.ops.metrics import NoticeCollector, broker_ready, database_ready
 from scheduler.web.api import install_api
@@ -64,7 +65,7 @@ def create_app(
     install_console(app)
 
     scraped = CollectorRegistry()
-    scraped.register(NoticeCollector(app.state.db))
+    scraped.register(NoticeCollector(store.counter(app.state.db)))
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -74,7 +75,7 @@ def create_app(
     @app.get("/readyz", tags=["health"])
     def readyz() -> JSONResponse:
         """The database answers and, when one is configured, the broker accepts a connection."""
-        problems = [p for p in (database_ready(app.state.db), broker_ready(settings.amqp_url)) if p]
+        problems = [p for p in (database_ready(app.state.db.engine), broker_ready(settings.amqp_url)) if p]
         if problems:
             return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
         return JSONResponse({"status": "ready"})

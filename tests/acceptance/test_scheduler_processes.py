@@ -1,4 +1,5 @@
-"""The scheduler as separate processes on real PostgreSQL and RabbitMQ (DESIGN.md, principles 3-4).
+"""The scheduler as separate processes on real PostgreSQL and RabbitMQ (docs/architecture.md,
+principles 3-4).
 
 Each test starts ``exsched serve scheduler`` (and ``serve api`` where the flow starts at the
 API), reads what arrives on the real queues, and checks it against the notices table.
