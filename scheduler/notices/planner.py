@@ -60,10 +60,20 @@ def request_plan(
                 SeriesRow.chapter.in_(codes), SeriesRow.status == SeriesStatus.ACTIVE.value
             )
         ).all()
+    # A request to re-plan is bookkeeping, not a change: ``updated_at`` (what staff and members
+    # see as "last changed") is written back as it was, so its ``onupdate`` does not fire.
     if series_ids:
-        session.execute(update(SeriesRow).where(SeriesRow.id.in_(series_ids)).values(plan_requested_at=now))
+        session.execute(
+            update(SeriesRow)
+            .where(SeriesRow.id.in_(series_ids))
+            .values(plan_requested_at=now, updated_at=SeriesRow.updated_at)
+        )
     if member_ids:
-        session.execute(update(MemberRow).where(MemberRow.id.in_(member_ids)).values(plan_requested_at=now))
+        session.execute(
+            update(MemberRow)
+            .where(MemberRow.id.in_(member_ids))
+            .values(plan_requested_at=now, updated_at=MemberRow.updated_at)
+        )
     if (series_ids or member_ids) and session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": PLAN_CHANNEL})
 
@@ -143,7 +153,7 @@ class Planner:
             session.execute(
                 update(model)
                 .where(model.id == row_id, model.plan_requested_at == requested)
-                .values(plan_requested_at=None)
+                .values(plan_requested_at=None, updated_at=model.updated_at)
             )
 
     def plan_member(self, member_id: uuid.UUID) -> PlanReport:

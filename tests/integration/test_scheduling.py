@@ -73,7 +73,7 @@ def setup_series(client: TestClient, admin: dict, **overrides: Any) -> tuple[dic
 def test_api_changes_request_a_plan_that_the_planner_then_clears(
     client: TestClient, admin: dict, db: Database, planner: Planner
 ) -> None:
-    series, _member = setup_series(client, admin)
+    series, member = setup_series(client, admin)
     with db.session() as session:
         assert session.get(SeriesRow, uuid.UUID(series["id"])).plan_requested_at is not None
     report = planner.plan_requested()
@@ -81,6 +81,10 @@ def test_api_changes_request_a_plan_that_the_planner_then_clears(
     with db.session() as session:
         assert session.get(SeriesRow, uuid.UUID(series["id"])).plan_requested_at is None
     assert planner.plan_requested().changed == 0
+    # asking for and doing a plan is not a change of the series or the member
+    assert client.get(f"/api/v1/series/{series['id']}").json()["updated_at"] == series["updated_at"]
+    fetched = client.get(f"/api/v1/members/{member['id']}", headers=admin).json()
+    assert fetched["updated_at"] == member["updated_at"]
 
 
 def test_planner_materializes_each_notice_once(
