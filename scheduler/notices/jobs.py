@@ -190,6 +190,7 @@ class PlanListener:
             user=parsed.username or "",
             password=parsed.password or "",
             dbname=parsed.database or "",
+            application_name="exsched-plan-listener",  # how it shows in pg_stat_activity
         )
         self.on_notify = on_notify
         self._stop = threading.Event()
@@ -212,7 +213,7 @@ class PlanListener:
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self.on_notify()
-            except psycopg.Error as exc:
+            except Exception as exc:  # a dead listener thread would leave only the slow poll
                 delay = backoff.next()
-                log.warning("plan_listener_reconnect", error=str(exc), retry_in=round(delay, 2))
+                log.warning("plan_listener_reconnect", error=repr(exc), retry_in=round(delay, 2))
                 self._stop.wait(delay)
