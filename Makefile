@@ -4,17 +4,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install services browser clean catalogs
+.PHONY: demo test lint install services browser clean catalogs constraints
 
 CATALOG_PO := $(wildcard scheduler/i18n/catalogs/*/LC_MESSAGES/*.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "exsched needs Python 3.11 or newer"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# Newest versions within pyproject.toml's bounds, resolved in a throw-away venv; then `make test`.
+constraints:
+	rm -rf var/lock-venv && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '/^#/p' constraints.txt; var/lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf var/lock-venv
 
 install: $(STAMP) catalogs
 

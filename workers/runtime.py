@@ -207,13 +207,14 @@ class NoticeHandler:
         told = store.requests_sent(
             session, notice.occurrence_uid, member_id=notice.member_id, webhook_id=notice.webhook_id
         )
-        answers = dict(
-            session.execute(
+        answers: dict[uuid.UUID, str] = {
+            member_id: response
+            for member_id, response in session.execute(
                 select(RsvpRow.member_id, RsvpRow.response).where(
                     RsvpRow.occurrence_uid == notice.occurrence_uid
                 )
-            ).all()
-        )
+            )
+        }
         verdict = reason_not_to_send(
             kind,
             sequence=notice.sequence,

@@ -227,7 +227,7 @@ def _rule_since(changes: tuple[Change, ...], rule: Rule | None) -> int:
 
 
 def _observance(change: Change, start_local: datetime) -> TimezoneStandard | TimezoneDaylight:
-    part = TimezoneDaylight() if change.dst else TimezoneStandard()
+    part: TimezoneStandard | TimezoneDaylight = TimezoneDaylight() if change.dst else TimezoneStandard()
     part.add("tzname", change.name)
     part.add("dtstart", start_local)
     part.add("tzoffsetfrom", change.before)

@@ -130,7 +130,7 @@ def serve_process_endpoint(
                 self._answer(200, b'{"status":"ok"}', "application/json")
             elif self.path == "/readyz":
                 problems = ready()
-                status = (
+                status: dict[str, object] = (
                     {"status": "ready"} if not problems else {"status": "not ready", "problems": problems}
                 )
                 body = json.dumps(status, ensure_ascii=False).encode()

@@ -43,11 +43,12 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
         scope = scope.where(NoticeRow.kind == kind)
     else:
         kind = ""
-    counts = dict(
-        page.session.execute(
+    counts: dict[str, int] = {
+        state: count
+        for state, count in page.session.execute(
             select(NoticeRow.status, func.count()).where(NoticeRow.id.in_(scope)).group_by(NoticeRow.status)
-        ).all()
-    )
+        )
+    }
     if status in {s.value for s in NoticeStatus}:
         scope = scope.where(NoticeRow.status == status)
     else:
