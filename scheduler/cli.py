@@ -24,7 +24,7 @@ from scheduler.domain.auth import Principal, create_api_key
 from scheduler.domain.errors import ExschedError
 from scheduler.notices.planner import request_plan
 from scheduler.ops.backoff import Backoff
-from scheduler.ops.config import Settings, get_settings
+from scheduler.ops.config import Settings, get_settings, served_url
 from scheduler.ops.logs import configure_logging
 from schemas.api import WebhookCreate
 from schemas.names import Chapter, RobotFormat, Role
@@ -499,7 +499,8 @@ def demo(
     upgrade(db)
     with db.session() as session:
         report = seed(session, settings)
-    base = settings.public_url
+    # where to look from this machine; the links inside emails and feeds use the public URL
+    base = served_url(settings.api_host, settings.api_port)
     webcal = "webcal://" + base.split("://", 1)[1]
     today = datetime.now(UTC).date()
     window = f"start={today.isoformat()}&end={today.replace(year=today.year + 1).isoformat()}"
