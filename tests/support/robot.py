@@ -14,13 +14,15 @@ class Robot:
         import http.server
 
         self.posts: list[tuple[str, dict]] = []
-        self.answers: list[tuple[int, str]] = []
+        self.answers: list[tuple[int, str]] = []  # for the next posts, whatever they say
+        self.refusals: list[tuple[str, int, str]] = []  # for the next post whose body holds the text
+        self._lock = threading.Lock()
         robot = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                status, text = robot.answers.pop(0) if robot.answers else (200, '{"errcode":0,"errmsg":"ok"}')
+                status, text = robot._answer(body.decode())
                 if status == 200 and '"errcode":0' in text:
                     robot.posts.append((self.path, json.loads(body)))
                 self.send_response(status)
@@ -34,6 +36,18 @@ class Robot:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cgi-bin/webhook/send?key=k1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def _answer(self, body: str) -> tuple[int, str]:
+        with self._lock:
+            for i, (needle, status, text) in enumerate(self.refusals):
+                if needle in body:
+                    del self.refusals[i]
+                    return status, text
+            return self.answers.pop(0) if self.answers else (200, '{"errcode":0,"errmsg":"ok"}')
+
+    def said(self, text: str) -> list[dict]:
+        """The posts whose message holds ``text``."""
+        return [post for _, post in self.posts if text in json.dumps(post, ensure_ascii=False)]
 
     def stop(self) -> None:
         self.server.shutdown()
