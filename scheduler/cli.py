@@ -14,6 +14,7 @@ import pika.exceptions
 import structlog
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scheduler.bus.base import Bus
 from scheduler.db.migrate import current_revision, head_revision, upgrade
@@ -181,16 +182,20 @@ def staff_list() -> None:
 
     db = _database(_settings())
     _require_migrated(db)
+    from scheduler.domain.staff import locked_until
+
+    now = datetime.now(UTC)
     with db.session() as session:
         for row in session.scalars(select(StaffRow).order_by(StaffRow.username)):
-            state = "disabled" if row.disabled_at else "active"
+            lock = locked_until(session, row.username, now)
+            state = "disabled" if row.disabled_at else f"locked until {lock:%H:%M} UTC" if lock else "active"
             last = f"{row.last_login_at:%Y-%m-%d %H:%M}" if row.last_login_at else "never"
             chapter = row.chapter or "-"
             fields = (row.username, row.role, chapter, state, f"last sign-in {last}", row.display_name)
             typer.echo("\t".join(fields))
 
 
-def _change_staff(username: str, change: Callable[[Any], None]) -> None:
+def _change_staff(username: str, change: Callable[[Session, Any], None]) -> None:
     """Apply ``change`` to one console account, or say clearly why not."""
     from scheduler.domain.staff import get_staff
 
@@ -198,7 +203,7 @@ def _change_staff(username: str, change: Callable[[Any], None]) -> None:
     _require_migrated(db)
     try:
         with db.session() as session:
-            change(get_staff(session, username))
+            change(session, get_staff(session, username))
     except ExschedError as exc:
         _fail(exc.message)
 
@@ -212,7 +217,7 @@ def staff_passwd(
     from scheduler.domain.staff import set_password
 
     password = _password(password_stdin)
-    _change_staff(username, lambda row: set_password(row, password))
+    _change_staff(username, lambda session, row: set_password(session, row, password))
     typer.echo(f"password of {username} changed; its sessions have ended")
 
 
@@ -221,13 +226,13 @@ def staff_disable(username: str) -> None:
     """Stop an account from signing in (ends its open sessions)."""
     from scheduler.domain.staff import disable
 
-    _change_staff(username, lambda row: disable(row, datetime.now(UTC)))
+    _change_staff(username, lambda _, row: disable(row, datetime.now(UTC)))
     typer.echo(f"disabled {username}")
 
 
 @staff_app.command("enable")
 def staff_enable(username: str) -> None:
-    """Let a disabled or locked account sign in again."""
+    """Let a disabled account sign in again, and lift a lock on its name (too many wrong passwords)."""
     from scheduler.domain.staff import enable
 
     _change_staff(username, enable)

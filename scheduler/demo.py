@@ -190,7 +190,7 @@ def _demo_staff(session: Session) -> str:
                 session, username=username, password=password, role=role, chapter=chapter, display_name=name
             )
         else:
-            set_password(row, password)
+            set_password(session, row, password)
     return password
 
 

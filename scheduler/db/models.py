@@ -207,8 +207,6 @@ class StaffRow(Base):
     chapter: Mapped[str | None] = mapped_column(ForeignKey("chapters.code"))
     password_hash: Mapped[str] = mapped_column(String(255))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     disabled_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -319,3 +317,15 @@ class FollowupResponseRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (CheckConstraint(_in("kind", ("docking-outcome", "feedback")), name="kind"),)
+
+
+class AttemptsRow(Base):
+    """How many attempts one key (an account name, a client address, a trusted browser) made in
+    its current window: what :mod:`scheduler.domain.throttle` counts. ``key`` is a SHA-256 of
+    what it names, so nothing an attacker types is stored."""
+
+    __tablename__ = "attempts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime]

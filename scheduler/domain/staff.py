@@ -1,14 +1,33 @@
 """Staff accounts for the console: created by the CLI, signed in with a password.
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second recommended
-profile); hashes made with weaker parameters are upgraded at the next sign-in. Repeated wrong
-passwords lock the account for a while, so a guessing attack gets a handful of tries per quarter
-hour, not thousands per second.
+profile); hashes made with weaker parameters are upgraded at the next sign-in.
+
+Guessing is slowed down by three counters (:mod:`scheduler.domain.throttle`), each taken and
+committed *before* a password is checked, so parallel guesses cannot race past them:
+
+* per account name, known or not (:data:`ACCOUNT`): a few tries a quarter hour from browsers
+  the account has not signed in from. Unknown names are counted and locked exactly like real
+  ones, so neither the answer nor its speed tells which names exist;
+* per browser the account signed in from before (:data:`DEVICE`; the browser holds a signed
+  cookie naming the account): its own few tries, so an attacker locking the account name out
+  does not lock the real person out of their own browser;
+* per client address (:data:`CLIENT`), across every name, for browsers not known to the name.
+
+Checking a password takes 64 MiB for tens of milliseconds: at most :data:`HASHING_AT_ONCE`
+run at a time in a process; a sign-in that cannot get a turn within :data:`HASH_WAIT` is told
+to try again (503) rather than queueing without bound.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -17,30 +36,74 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import StaffRow
+from scheduler.db.session import Database
+from scheduler.domain import throttle
 from scheduler.domain.auth import Principal
-from scheduler.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from scheduler.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized, Unavailable
 from schemas.names import Chapter, Role
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 256
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=15)
+ACCOUNT = throttle.Window(limit=5, length=timedelta(minutes=15))
+DEVICE = throttle.Window(limit=5, length=timedelta(minutes=15))
+CLIENT = throttle.Window(limit=30, length=timedelta(minutes=15))
+LOCK_AFTER = ACCOUNT.limit
+HASHING_AT_ONCE = 2
+HASH_WAIT = 3.0
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 _hasher = PasswordHasher()
+_hashing = threading.BoundedSemaphore(HASHING_AT_ONCE)
 #: Verified against when the username is unknown, so both answers take the same time.
 _DUMMY_HASH = _hasher.hash("exsched-no-such-user")
 
 
 class SignInFailed(Unauthorized):
-    """Wrong username or password (the message never says which), or a locked account."""
+    """Wrong username or password (the message never says which)."""
 
 
 class AccountLocked(SignInFailed):
-    """Too many wrong passwords in a row; the account opens again at ``until``."""
+    """This account name had too many tries from browsers it does not know; open at ``until``."""
+
+    status = 429
 
     def __init__(self, until: datetime) -> None:
         super().__init__(f"too many wrong passwords; try again after {until:%H:%M} UTC")
         self.until = until
+
+
+class ClientThrottled(SignInFailed):
+    """This client address had too many tries, whatever the names; open at ``until``."""
+
+    status = 429
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"too many sign-in attempts from this address; try again after {until:%H:%M} UTC")
+        self.until = until
+
+
+class HashingBusy(Unavailable):
+    """Every password-checking turn is taken; try again in a moment."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at signing in: the name and password typed, from which client address, and the
+    id of the trusted-browser cookie this browser holds for that name (if it holds one)."""
+
+    username: str
+    password: str
+    client: str
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A right password: who it is, and the trusted-browser id to give (or renew) the browser."""
+
+    staff_id: uuid.UUID
+    username: str
+    session_epoch: int
+    device: str
 
 
 def check_password(password: str) -> None:
@@ -78,9 +141,8 @@ def create_staff(
         display_name=display_name.strip() or username,
         role=role.value,
         chapter=Chapter(chapter).value if chapter is not None else None,
-        password_hash=_hasher.hash(password),
+        password_hash=_hash(password),
         session_epoch=0,
-        failed_logins=0,
     )
     session.add(row)
     session.flush()
@@ -94,13 +156,12 @@ def get_staff(session: Session, username: str) -> StaffRow:
     return row
 
 
-def set_password(row: StaffRow, password: str) -> None:
-    """New password; every open session of this account ends."""
+def set_password(session: Session, row: StaffRow, password: str) -> None:
+    """New password; every open session of this account ends and its name may be tried again."""
     check_password(password)
-    row.password_hash = _hasher.hash(password)
+    row.password_hash = _hash(password)
     row.session_epoch += 1
-    row.failed_logins = 0
-    row.locked_until = None
+    throttle.clear(session, _account_key(row.username))
 
 
 def disable(row: StaffRow, now: datetime) -> None:
@@ -108,42 +169,86 @@ def disable(row: StaffRow, now: datetime) -> None:
     row.session_epoch += 1
 
 
-def enable(row: StaffRow) -> None:
+def enable(session: Session, row: StaffRow) -> None:
+    """Sign-in allowed again, and a lock on the account name lifted."""
     row.disabled_at = None
-    row.failed_logins = 0
-    row.locked_until = None
+    throttle.clear(session, _account_key(row.username))
 
 
-def sign_in(session: Session, username: str, password: str, now: datetime | None = None) -> StaffRow:
-    """The account if the password is right; :class:`SignInFailed` otherwise (counts the failure)."""
+def normal_name(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _account_key(name: str) -> str:
+    return f"account:{name}"
+
+
+def sign_in(db: Database, attempt: Attempt, now: datetime | None = None) -> SignedIn:
+    """The account if the password is right; :class:`SignInFailed` (or a subclass) otherwise.
+
+    The attempt is counted and committed first, then the password checked without a database
+    connection held, then a right password clears its name's count in a second transaction."""
     now = now or datetime.now(UTC)
-    row = session.scalar(
-        select(StaffRow).where(func.lower(StaffRow.username) == username.strip().lower()[:64])
-    )
-    if row is None or row.disabled_at is not None:
-        _verify(_DUMMY_HASH, password)
+    name = normal_name(attempt.username)
+    client_key = f"client:{attempt.client}"
+    try_key = f"device:{attempt.device}" if attempt.device else _account_key(name)
+    with db.session() as session:
+        throttle.forget_ended(session, max(ACCOUNT.length, DEVICE.length, CLIENT.length), now)
+        if attempt.device is None:
+            client = throttle.take(session, client_key, CLIENT, now)
+            if not client.allowed:
+                raise ClientThrottled(client.opens_at)
+        tried = throttle.take(session, try_key, DEVICE if attempt.device else ACCOUNT, now)
+        if not tried.allowed:
+            raise AccountLocked(tried.opens_at)
+        row = session.scalar(select(StaffRow).where(func.lower(StaffRow.username) == name))
+        stored = row.password_hash if row is not None and row.disabled_at is None else None
+    if not _check(stored or _DUMMY_HASH, attempt.password) or stored is None:
         raise SignInFailed("wrong username or password")
-    if row.locked_until is not None and row.locked_until > now:
-        raise AccountLocked(row.locked_until)
-    if not _verify(row.password_hash, password):
-        row.failed_logins += 1
-        if row.failed_logins >= LOCK_AFTER:
-            row.locked_until = now + LOCK_FOR
-            row.failed_logins = 0
-        raise SignInFailed("wrong username or password")
-    if _hasher.check_needs_rehash(row.password_hash):
-        row.password_hash = _hasher.hash(password)
-    row.failed_logins = 0
-    row.locked_until = None
-    row.last_login_at = now
-    return row
+    with db.session() as session:
+        row = session.scalar(select(StaffRow).where(func.lower(StaffRow.username) == name))
+        if row is None or row.disabled_at is not None or row.password_hash != stored:
+            raise SignInFailed("wrong username or password")  # changed while the password was checked
+        throttle.clear(session, try_key)
+        if attempt.device is None:
+            throttle.give_back(session, client_key)
+        if _hasher.check_needs_rehash(row.password_hash):
+            row.password_hash = _hash(attempt.password)
+        row.last_login_at = now
+        return SignedIn(
+            staff_id=row.id,
+            username=row.username,
+            session_epoch=row.session_epoch,
+            device=attempt.device or secrets.token_urlsafe(18),
+        )
 
 
-def _verify(stored: str, password: str) -> bool:
+def locked_until(session: Session, username: str, now: datetime) -> datetime | None:
+    """When the account name may be tried again from a browser it does not know (None: now)."""
+    return throttle.closed_until(session, _account_key(normal_name(username)), ACCOUNT, now)
+
+
+@contextmanager
+def _hashing_turn() -> Iterator[None]:
+    if not _hashing.acquire(timeout=HASH_WAIT):
+        raise HashingBusy("the server is checking many passwords at once; try again in a moment")
     try:
-        return _hasher.verify(stored, password[:MAX_PASSWORD])
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+        yield
+    finally:
+        _hashing.release()
+
+
+def _hash(password: str) -> str:
+    with _hashing_turn():
+        return _hasher.hash(password)
+
+
+def _check(stored: str, password: str) -> bool:
+    with _hashing_turn():
+        try:
+            return _hasher.verify(stored, password[:MAX_PASSWORD])
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def principal_of(row: StaffRow) -> Principal:

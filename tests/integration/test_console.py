@@ -136,7 +136,7 @@ def test_a_new_password_ends_every_open_session(client: TestClient, db: Database
     with db.session() as session:
         row = session.scalar(select(StaffRow).where(StaffRow.username == "admin"))
         assert row is not None
-        set_password(row, "another long password")
+        set_password(session, row, "another long password")
     assert browser.get("/console/series", follow_redirects=False).status_code == 303
 
 
@@ -183,6 +183,40 @@ def test_a_post_without_the_form_token_or_from_another_site_changes_nothing(
         "/console/members", data={**member, "csrf": csrf, "channels": "on"}, follow_redirects=False
     )
     assert ok.status_code == 303
+
+
+def test_a_form_token_is_bound_to_the_session_not_to_a_cookie_someone_could_plant(
+    client: TestClient, db: Database
+) -> None:
+    """An attacker with a nonce and its token from the sign-in page, who plants that nonce as the
+    victim's CSRF cookie (a sibling subdomain can set cookies), still cannot post as the victim;
+    nor does a page of an earlier session of the same browser work after signing in again."""
+    member = {"name": "王五", "email": "wang@example.com", "chapter": "ningbo", "locale": "zh-CN"}
+    attacker = new_browser(client)
+    token = csrf_of(attacker.get("/console/login").text)
+    nonce = attacker.cookies.get("exsched_csrf", path="/console")
+    victim = signed_in(client, db, "admin")
+    for cookie in [c for c in victim.cookies.jar if c.name == "exsched_csrf"]:
+        victim.cookies.jar.clear(cookie.domain, cookie.path, cookie.name)
+    victim.cookies.set("exsched_csrf", nonce, path="/console")
+    planted = victim.post("/console/members", data={**member, "csrf": token})
+    assert planted.status_code == 403 and "表单已过期或来源不明" in planted.text
+    old_page = csrf_of(victim.get("/console/members").text)
+    victim.post("/console/logout", data={"csrf": old_page})
+    relogin = victim.post(
+        "/console/login",
+        data={"csrf": csrf_of(victim.get("/console/login").text), "username": "admin", "password": PASSWORD},
+        follow_redirects=False,
+    )
+    assert relogin.status_code == 303
+    assert victim.post("/console/members", data={**member, "csrf": old_page}).status_code == 403
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(MemberRow)) == 0
+    fresh = csrf_of(victim.get("/console/members").text)
+    assert (
+        victim.post("/console/members", data={**member, "csrf": fresh}, follow_redirects=False).status_code
+        == 303
+    )
 
 
 def test_pages_forbid_framing_and_foreign_scripts(client: TestClient, db: Database) -> None:

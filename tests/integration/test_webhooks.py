@@ -108,6 +108,13 @@ def test_adding_a_robot_plans_the_chapters_sessions_for_its_group(
             for n in session.scalars(select(NoticeRow).where(NoticeRow.webhook_id.is_not(None)))
         }
     assert owed == {("invitation", "webhook"), ("reminder", "webhook")}
+    # the API's ledger lists the group's notices too (it answered 500 on them: no member_id)
+    for key in (admin, make_key(db, "chapter", "ningbo")):
+        listed = client.get("/api/v1/notices", params={"channel": "webhook"}, headers=key)
+        assert listed.status_code == 200
+        robots = [n for n in listed.json() if n["webhook_id"] == made["id"]]
+        assert {n["kind"] for n in robots} == {"invitation", "reminder"}
+        assert all(n["member_id"] is None for n in robots)
     client.delete(f"{URL}/{made['id']}", headers=admin)
     with db.session() as session:
         assert session.scalars(select(NoticeRow).where(NoticeRow.webhook_id.is_not(None))).all() == []

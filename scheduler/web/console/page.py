@@ -3,9 +3,14 @@
 * The session is a cookie signed with ``EXSCHED_SECRET_KEY`` (:mod:`scheduler.domain.tokens`) that
   holds the staff id and the account's ``session_epoch``: a new password or a disabled account
   ends every session at once. HttpOnly, SameSite=Lax, Secure when the public URL is https.
-* CSRF: every form carries a token that is an HMAC of a random per-browser nonce kept in its
-  own HttpOnly cookie (renewed at sign-in); a POST without the matching token, or whose
-  ``Origin`` names another site, is refused before anything is read or written.
+* CSRF: every form carries a token that is an HMAC of the browser's session cookie (the
+  sign-in form, before there is a session, one of a random nonce in its own HttpOnly cookie);
+  a POST without the matching token, or whose ``Origin`` names another site, is refused before
+  anything is read or written. A token is good for one session only: signing out, or in
+  again, makes every earlier page's forms stale.
+* A browser that signed in gets a second, long-lived cookie naming the account (path
+  ``/console/login`` only): it lets that browser sign in to that account while the account's
+  name is locked against guessing from elsewhere (:mod:`scheduler.domain.staff`).
 * Pages are sent with a Content-Security-Policy that allows only the console's own scripts and
   styles, and are never framed or cached.
 """
@@ -29,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.db.models import StaffRow
 from scheduler.domain.auth import Principal
-from scheduler.domain.staff import principal_of
+from scheduler.domain.staff import SignedIn, principal_of
 from scheduler.domain.tokens import InvalidToken, sign, verify
 from scheduler.i18n import DEFAULT_LOCALE, LOCALES, Templates, Translator, translator
 from scheduler.ops.config import Settings
@@ -39,8 +44,11 @@ from schemas.names import Role
 SESSION_COOKIE = "exsched_console"
 CSRF_COOKIE = "exsched_csrf"
 LANG_COOKIE = "exsched_lang"
+DEVICE_COOKIE = "exsched_device"
 SESSION_TTL = timedelta(hours=12)
+DEVICE_TTL = timedelta(days=180)
 _PURPOSE = "console-session"
+_DEVICE = "console-device"
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -79,12 +87,14 @@ def _secure(settings: Settings) -> bool:
     return settings.public_url.startswith("https://")
 
 
-def csrf_token(secret: str, nonce: str) -> str:
-    return hmac.new(secret.encode(), f"console-csrf.{nonce}".encode(), hashlib.sha256).hexdigest()
+def csrf_token(secret: str, binding: str) -> str:
+    """The form token of a browser: an HMAC of its session cookie once signed in, and before
+    that (the sign-in form only) of a random nonce in its own cookie."""
+    return hmac.new(secret.encode(), f"console-csrf.{binding}".encode(), hashlib.sha256).hexdigest()
 
 
 def csrf_nonce(request: Request) -> tuple[str, bool]:
-    """The browser's CSRF nonce, and whether it is new (and must be set as a cookie)."""
+    """The browser's pre-sign-in CSRF nonce, and whether it is new (and must be set as a cookie)."""
     nonce = request.cookies.get(CSRF_COOKIE, "")
     if len(nonce) == 43 and nonce.replace("-", "").replace("_", "").isalnum():
         return nonce, False
@@ -97,11 +107,13 @@ def set_csrf_cookie(response: Response, nonce: str, settings: Settings) -> None:
     )
 
 
-def start_session(response: Response, staff: StaffRow, settings: Settings, now: datetime) -> None:
+def start_session(response: Response, staff: SignedIn, settings: Settings, now: datetime) -> None:
+    """The session cookie, and the trusted-browser cookie that lets this browser sign in to
+    this account while the account's name is locked against guessing."""
     token = sign(
         settings.secret_key,
         _PURPOSE,
-        {"sid": str(staff.id), "epoch": staff.session_epoch},
+        {"sid": str(staff.staff_id), "epoch": staff.session_epoch},
         now + SESSION_TTL,
     )
     response.set_cookie(
@@ -113,7 +125,30 @@ def start_session(response: Response, staff: StaffRow, settings: Settings, now: 
         secure=_secure(settings),
         path="/console",
     )
-    set_csrf_cookie(response, secrets.token_urlsafe(32), settings)
+    device = sign(settings.secret_key, _DEVICE, {"u": staff.username, "d": staff.device}, now + DEVICE_TTL)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device,
+        max_age=int(DEVICE_TTL.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=_secure(settings),
+        path="/console/login",
+    )
+    response.delete_cookie(CSRF_COOKIE, path="/console")
+
+
+def trusted_browser(request: Request, settings: Settings, username: str) -> str | None:
+    """The id of this browser's trusted-browser cookie, if it has a genuine one for ``username``."""
+    token = request.cookies.get(DEVICE_COOKIE)
+    if not token:
+        return None
+    try:
+        payload = verify(settings.secret_key, _DEVICE, token)
+    except InvalidToken:
+        return None
+    device = payload.get("d")
+    return device if payload.get("u") == username and isinstance(device, str) and device else None
 
 
 def end_session(response: Response) -> None:
@@ -156,7 +191,6 @@ class Page:
     staff: StaffRow
     t: Translator
     csrf: str
-    new_nonce: str | None = None
     form: Any = None
 
     @property
@@ -186,10 +220,7 @@ class Page:
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = render_template(self.request, self.t, template, page=self, csrf=self.csrf, **context)
-        response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
-        if self.new_nonce:
-            set_csrf_cookie(response, self.new_nonce, self.settings)
-        return response
+        return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
     def redirect(self, url: str, done: str | None = None) -> RedirectResponse:
         """303 to a page of the console, which then shows the ``done`` message."""
@@ -247,15 +278,13 @@ def current_page(request: Request, session: Annotated[Session, Depends(get_sessi
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target if request.method == "GET" else "/console/series")
-    nonce, new = csrf_nonce(request)
     return Page(
         request=request,
         session=session,
         settings=settings,
         staff=staff,
         t=translator_for(request),
-        csrf=csrf_token(settings.secret_key, nonce),
-        new_nonce=nonce if new else None,
+        csrf=csrf_token(settings.secret_key, "session." + request.cookies[SESSION_COOKIE]),
     )
 
 
@@ -264,9 +293,7 @@ async def posted_page(request: Request, page: Annotated[Page, Depends(current_pa
     check_origin(request, page.t)
     form = await request.form()
     given = form.get("csrf")
-    nonce = request.cookies.get(CSRF_COOKIE, "")
-    expected = csrf_token(page.settings.secret_key, nonce)
-    if not nonce or not isinstance(given, str) or not hmac.compare_digest(given, expected):
+    if not isinstance(given, str) or not hmac.compare_digest(given, page.csrf):
         raise ConsoleError(403, page.t("error.csrf"))
     page.form = form
     return page

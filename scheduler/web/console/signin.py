@@ -11,7 +11,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from scheduler.domain.staff import AccountLocked, SignInFailed, sign_in
+from scheduler.domain.staff import (
+    AccountLocked,
+    Attempt,
+    ClientThrottled,
+    HashingBusy,
+    SignInFailed,
+    normal_name,
+    sign_in,
+)
 from scheduler.i18n import LOCALES
 from scheduler.ops.clock import utcnow
 from scheduler.web.console.page import (
@@ -29,6 +37,7 @@ from scheduler.web.console.page import (
     staff_of,
     start_session,
     translator_for,
+    trusted_browser,
 )
 from scheduler.web.deps import get_session
 
@@ -90,22 +99,30 @@ def login(
     username = username.strip()
     if not username or not password:
         return _login_page(request, 422, t("login.required"), username)
-    db = request.app.state.db
-    with db.session() as session:
-        try:
-            staff = sign_in(session, username, password, utcnow())
-        except AccountLocked as exc:
-            session.commit()
-            until = exc.until.astimezone(ZoneInfo("Asia/Shanghai"))
-            log.warning("console_sign_in_locked", username=username)
-            return _login_page(request, 429, t("login.locked", until=f"{until:%H:%M}"), username)
-        except SignInFailed:
-            session.commit()  # keeps the failure count
-            log.warning("console_sign_in_failed", username=username)
-            return _login_page(request, 401, t("login.failed"), username)
-        response: Response = RedirectResponse(safe_next(next_path), status_code=303)
-        start_session(response, staff, settings, utcnow())
-        log.info("console_signed_in", username=staff.username, role=staff.role, chapter=staff.chapter)
+    attempt = Attempt(
+        username=username,
+        password=password,
+        client=request.client.host if request.client else "unknown",
+        device=trusted_browser(request, settings, normal_name(username)),
+    )
+    try:
+        staff = sign_in(request.app.state.db, attempt, utcnow())
+    except (AccountLocked, ClientThrottled) as exc:
+        until = f"{exc.until.astimezone(ZoneInfo('Asia/Shanghai')):%H:%M}"
+        which = "login.locked" if isinstance(exc, AccountLocked) else "login.throttled"
+        log.warning("console_sign_in_refused", username=username, client=attempt.client, why=which)
+        return _login_page(request, 429, t(which, until=until), username)
+    except SignInFailed:
+        log.warning("console_sign_in_failed", username=username, client=attempt.client)
+        return _login_page(request, 401, t("login.failed"), username)
+    except HashingBusy:
+        log.warning("console_sign_in_busy", username=username, client=attempt.client)
+        busy = _login_page(request, 503, t("login.busy"), username)
+        busy.headers["Retry-After"] = "5"
+        return busy
+    response = RedirectResponse(safe_next(next_path), status_code=303)
+    start_session(response, staff, settings, utcnow())
+    log.info("console_signed_in", username=staff.username, trusted_browser=attempt.device is not None)
     return response
 
 
