@@ -194,7 +194,8 @@ def _flush_or_conflict(session: Session, message: str) -> None:
 def series_followed_by(
     session: Session, member_id: uuid.UUID, *, include_cancelled: bool = False
 ) -> Sequence[uuid.UUID]:
-    """The series a member follows: directly, through a chapter, or through a kind."""
+    """The series a member follows: directly, through a chapter, or through a kind (a private
+    series only directly: its chapter's staff choose who hears of it)."""
     subs = session.execute(
         select(SubscriptionRow.target_type, SubscriptionRow.target).where(
             SubscriptionRow.member_id == member_id
@@ -208,10 +209,10 @@ def series_followed_by(
     conditions = []
     if by_type["series"]:
         conditions.append(SeriesRow.id.in_([uuid.UUID(s) for s in by_type["series"]]))
-    if by_type["chapter"]:
-        conditions.append(SeriesRow.chapter.in_(by_type["chapter"]))
+    if by_type["chapter"]:  # a private series comes only to those subscribed to it by name
+        conditions.append(SeriesRow.chapter.in_(by_type["chapter"]) & SeriesRow.private.is_(False))
     if by_type["kind"]:
-        conditions.append(SeriesRow.kind.in_(by_type["kind"]))
+        conditions.append(SeriesRow.kind.in_(by_type["kind"]) & SeriesRow.private.is_(False))
     query = select(SeriesRow.id).where(or_(*conditions))
     if not include_cancelled:
         query = query.where(SeriesRow.status == SeriesStatus.ACTIVE.value)
@@ -219,12 +220,15 @@ def series_followed_by(
 
 
 def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
-    """Members who follow an active series: directly, through its chapter or through its kind."""
+    """Members who follow an active series: directly, through its chapter or through its kind
+    (a private one: directly only)."""
     if series.status != SeriesStatus.ACTIVE.value:
         return set()
-    targets = or_(
-        (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id)),
-        (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
-        (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
-    )
+    targets = (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id))
+    if not series.private:
+        targets = or_(
+            targets,
+            (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
+            (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
+        )
     return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))

@@ -4,13 +4,19 @@ chapter's staff and the province office, and a bad key is refused wherever it is
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
-from tests.support.api import create_series
-from tests.support.services import make_key
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.notices.planner import Planner
+from tests.support.api import create_member, create_series
+from tests.support.clock import Clock
+from tests.support.services import PUBLIC_URL, make_key
 
 
 @pytest.fixture
@@ -80,3 +86,61 @@ def test_a_forged_or_revoked_key_is_refused_even_where_no_key_is_needed(
         answer = client.get(path, headers=headers)
         assert answer.status_code == 401, (path, headers)
         assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_private_series_reaches_only_members_subscribed_to_it_by_name(
+    client: TestClient, admin: dict, db: Database, private: dict
+) -> None:
+    """Subscribing to a chapter or a kind never brings in a private series (its feed entries, its
+    invitations); its own chapter's staff subscribe members to it one by one."""
+    ningbo, wenzhou = make_key(db, "chapter", "ningbo"), make_key(db, "chapter", "wenzhou")
+    public = create_series(client, admin, title="宁波 · 公开交流会")
+    by_chapter = create_member(client, ningbo, email="a@x.example")
+    by_kind = create_member(client, ningbo, email="b@x.example")
+    by_name = create_member(client, ningbo, email="c@x.example")
+    outsider = create_member(client, wenzhou, email="d@x.example", chapter="wenzhou")
+    for member, target, key in (
+        (by_chapter, {"chapter": "ningbo"}, ningbo),
+        (by_kind, {"kind": "tech-exchange"}, ningbo),
+        (by_name, {"series_id": private["id"]}, ningbo),
+        (outsider, {"kind": "tech-exchange"}, wenzhou),
+    ):
+        made = client.post(f"/api/v1/members/{member['id']}/subscriptions", json=target, headers=key)
+        assert made.status_code == 201, made.text
+    refused = client.post(
+        f"/api/v1/members/{outsider['id']}/subscriptions", json={"series_id": private["id"]}, headers=wenzhou
+    )
+    assert refused.status_code == 404
+    Planner(db, ChineseStatutoryCalendar(), clock=Clock(datetime(2026, 12, 1, tzinfo=UTC))).plan_requested()
+    with db.session() as session:
+        told = set(
+            session.scalars(
+                select(NoticeRow.member_id).where(NoticeRow.series_id == uuid.UUID(private["id"])).distinct()
+            )
+        )
+        told_public = set(
+            session.scalars(
+                select(NoticeRow.member_id).where(NoticeRow.series_id == uuid.UUID(public["id"])).distinct()
+            )
+        )
+    assert told == {uuid.UUID(by_name["id"])}
+    assert told_public == {uuid.UUID(m["id"]) for m in (by_chapter, by_kind, outsider)}
+    for member in (by_chapter, by_kind, outsider):
+        feed = client.get(member["feed_url"].removeprefix(PUBLIC_URL)).text
+        assert "宁波 · 公开交流会" in feed and "宁波 · 内部对接会" not in feed
+    assert "宁波 · 内部对接会" in client.get(by_name["feed_url"].removeprefix(PUBLIC_URL)).text
+
+
+def test_a_series_made_private_is_withdrawn_from_chapter_and_kind_subscribers(
+    client: TestClient, admin: dict, db: Database
+) -> None:
+    series = create_series(client, admin)
+    member = create_member(client, admin, email="a@x.example")
+    client.post(f"/api/v1/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin)
+    planner = Planner(db, ChineseStatutoryCalendar(), clock=Clock(datetime(2026, 12, 1, tzinfo=UTC)))
+    planner.plan_requested()
+    client.patch(f"/api/v1/series/{series['id']}", json={"private": True}, headers=admin)
+    planner.plan_requested()
+    with db.session() as session:
+        rows = session.scalars(select(NoticeRow).where(NoticeRow.series_id == uuid.UUID(series["id"]))).all()
+    assert rows and {(r.status, r.reason_code) for r in rows} == {("cancelled", "unsubscribed")}
