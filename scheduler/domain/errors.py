@@ -8,10 +8,12 @@ class ExschedError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        #: What kind of refusal this is, for a page that words it in the reader's language.
+        self.code = code
 
 
 class InvalidInput(ExschedError):

@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -206,7 +206,7 @@ def series_followed_by(
     by_type: dict[str, list[str]] = defaultdict(list)
     for target_type, target in subs:
         by_type[target_type].append(target)
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if by_type["series"]:
         conditions.append(SeriesRow.id.in_([uuid.UUID(s) for s in by_type["series"]]))
     if by_type["chapter"]:  # a private series comes only to those subscribed to it by name
@@ -224,7 +224,9 @@ def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
     (a private one: directly only)."""
     if series.status != SeriesStatus.ACTIVE.value:
         return set()
-    targets = (SubscriptionRow.target_type == "series") & (SubscriptionRow.target == str(series.id))
+    targets: ColumnElement[bool] = (SubscriptionRow.target_type == "series") & (
+        SubscriptionRow.target == str(series.id)
+    )
     if not series.private:
         targets = or_(
             targets,

@@ -8,24 +8,29 @@ the series UID and that id, whatever moves, holiday shifts or edits happen to it
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
+from itertools import islice
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr, weekday
 
 from scheduler.domain.errors import RecurrenceError
 from scheduler.domain.holidays import HolidayCalendar, next_workday
+from scheduler.domain.periods import bounded, periods_between
 from scheduler.domain.rules import ParsedRule, parse_rule
 from schemas.ids import occurrence_uid
 from schemas.names import OccurrenceStatus, SkipHolidays
 
 #: Most occurrences one expansion may produce; a larger answer needs a narrower window.
 MAX_OCCURRENCES = 5000
-#: How far ahead the DST-gap check looks for an unbounded rule.
-GAP_CHECK_YEARS = 10
+#: How far ahead the DST-gap check looks for an unbounded rule (ten years; a dtstart on
+#: 29 February has no "same day ten years on").
+GAP_CHECK = timedelta(days=3653)
 MAX_DURATION = timedelta(days=14)
 #: Wall times outside these years are refused; instants outside them are never expanded.
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
@@ -33,6 +38,11 @@ MIN_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_INSTANT = datetime(3500, 1, 1, tzinfo=UTC)
 #: A holiday shift moves a session by at most this much (the longest break plus a weekend).
 _SHIFT_MARGIN = timedelta(days=16)
+#: A rule whose second session is further from its first than this is refused: every answer
+#: about it would scan that many years of empty periods (Feb 29 on a Monday: 28 years).
+SPARSE_SPAN = timedelta(days=3653)
+#: The last wall time any rule is expanded to.
+_LAST_LOCAL = datetime(LATEST_YEAR, 1, 1) - timedelta(seconds=1)
 
 
 def zone_of(name: str) -> ZoneInfo:
@@ -90,18 +100,87 @@ class Timing:
             return None
         return rrulestr(self.rule.dateutil_text(self.zone), dtstart=self.dtstart)  # type: ignore[return-value]
 
+    @cached_property
+    def _grid(self) -> dict[str, Any]:
+        """The rule's parameters with every default dateutil derives from DTSTART written out
+        (the day of the month, the weekday, the time of day), so that the rule can be restarted
+        at the start of any of its periods and still yield exactly the same sessions."""
+        r: Any = self._rrule
+        days = [weekday(d) for d in r._byweekday or ()] + [weekday(d, n) for d, n in r._bynweekday or ()]
+        return {
+            "freq": r._freq,
+            "interval": r._interval,
+            "wkst": r._wkst,
+            "bymonth": r._bymonth,
+            "byweekno": r._byweekno,
+            "byyearday": r._byyearday,
+            "bysetpos": r._bysetpos,
+            "bymonthday": (*(r._bymonthday or ()), *(r._bynmonthday or ())) or None,
+            "byweekday": days or None,
+            "byhour": r._byhour,
+            "byminute": r._byminute,
+            "bysecond": r._bysecond,
+        }
+
+    def _period_start(self, local: datetime) -> datetime:
+        """The start of the rule's period that holds ``local`` (periods counted from dtstart in
+        steps of INTERVAL), or dtstart itself when that is later."""
+        grid, first = self._grid, self.dtstart
+        step = grid["interval"]
+        if grid["freq"] == YEARLY:
+            year = first.year + (local.year - first.year) // step * step
+            begin = datetime(year, 1, 1)
+        elif grid["freq"] == MONTHLY:
+            months = (local.year - first.year) * 12 + local.month - first.month
+            month = first.month - 1 + months // step * step
+            begin = datetime(first.year + month // 12, month % 12 + 1, 1)
+        elif grid["freq"] == WEEKLY:
+            week = first.date() - timedelta(days=(first.weekday() - grid["wkst"]) % 7)
+            weeks = (local.date() - week).days // 7 // step * step
+            begin = datetime.combine(week + timedelta(weeks=weeks), time())
+        else:
+            assert grid["freq"] == DAILY
+            days = (local.date() - first.date()).days // step * step
+            begin = datetime.combine(first.date() + timedelta(days=days), time())
+        return max(begin, first)
+
+    def _scan(self, low: datetime, high: datetime) -> Iterator[datetime]:
+        """The rule's starts from ``low`` to ``high`` (both included), COUNT left aside, walking
+        only the rule's periods between the two: the cost is what is asked, never the distance
+        from dtstart (dateutil alone always starts from there), nor the distance to a next
+        session beyond ``high``."""
+        low = max(low, self.dtstart)
+        own_until = self._rrule._until if self._rrule is not None else None
+        high = min(high, _LAST_LOCAL, own_until or _LAST_LOCAL)
+        if high < low:
+            return
+        first = self._period_start(low)
+        grid = self._grid
+        rule = rrule(dtstart=first, until=high, **grid)
+        for start in bounded(rule, periods_between(grid["freq"], grid["interval"], first, high)):
+            if start >= low:
+                yield start
+
+    def _ruled(self, after: datetime | None, before: datetime | None) -> Iterator[datetime]:
+        """The rule's starts in [after, before), in order."""
+        assert self.rule is not None
+        low = self.dtstart if after is None else after
+        if self.rule.count is None:
+            high = _LAST_LOCAL if before is None else before - timedelta(microseconds=1)
+            yield from self._scan(low, high)
+            return
+        starts = _counted(self.rule.dateutil_text(self.zone), self.dtstart, self.rule.count)
+        for start in starts[bisect_left(starts, low) :]:
+            if before is not None and start >= before:
+                return
+            yield start
+
     def rule_starts(
         self, after: datetime | None = None, before: datetime | None = None
     ) -> Iterator[datetime]:
         """Wall-time starts from the rule and RDATEs, minus EXDATEs, in order, within bounds."""
         excluded = set(self.exdates)
-        ruled: Iterable[datetime]
-        if self._rrule is None:
-            ruled = [self.dtstart]
-        elif after is None:
-            ruled = iter(self._rrule)
-        else:
-            ruled = self._rrule.xafter(after, inc=True)
+        ruled: Iterable[datetime] = [self.dtstart] if self.rule is None else self._ruled(after, before)
         extra = sorted({*self.rdates} - {self.dtstart})
         seen: set[datetime] = set()
         for start in _merge(ruled, extra):
@@ -118,9 +197,18 @@ class Timing:
         """Whether ``local`` is a start of the rule or an RDATE (EXDATEs not removed)."""
         if local in self.rdates or local == self.dtstart:
             return True
-        if self._rrule is None:
+        if self.rule is None:
             return False
-        return self._rrule.after(local, inc=True) == local
+        return next(self._ruled(local, local + timedelta(seconds=1)), None) == local
+
+
+@lru_cache(maxsize=256)
+def _counted(text: str, dtstart: datetime, count: int) -> tuple[datetime, ...]:
+    """The starts of a COUNT rule (up to 2199), found once per rule and kept: where a later
+    session is depends on how many came before it."""
+    rule: Any = rrulestr(text, dtstart=dtstart).replace(count=None, until=_LAST_LOCAL)  # type: ignore[union-attr]
+    periods = periods_between(rule._freq, rule._interval, dtstart, _LAST_LOCAL)
+    return tuple(islice(bounded(rule, periods), count))
 
 
 def _merge(first: Iterable[datetime], second: Sequence[datetime]) -> Iterator[datetime]:
@@ -169,17 +257,8 @@ def make_timing(
             )
     timing = Timing(start, timezone, duration, parsed, ex, rd, SkipHolidays(skip_holidays))
 
-    if parsed is not None and timing._rrule is not None:
-        first = timing._rrule.after(start, inc=True)
-        if first != start:
-            detail = (
-                f"its first session would be {first:%Y-%m-%dT%H:%M}" if first else "it has no session at all"
-            )
-            raise RecurrenceError(
-                f"dtstart {start:%Y-%m-%dT%H:%M} ({start:%A}) is not a session of the rule "
-                f"{parsed.text}: {detail}; set dtstart to the first session",
-                field="dtstart",
-            )
+    if parsed is not None:
+        _check_rule(timing, parsed, start)
     for index, gone in enumerate(ex):
         if not timing.is_rule_instance(gone):
             raise RecurrenceError(
@@ -189,6 +268,53 @@ def make_timing(
             )
     _check_extent(timing, zone)
     return timing
+
+
+def _check_rule(timing: Timing, parsed: ParsedRule, start: datetime) -> None:
+    """dtstart is the rule's first session, the second comes within :data:`SPARSE_SPAN`, and a
+    COUNT rule ends before 2200. Each check looks at no more than ten years of the rule, or at
+    its own sessions up to 2200 (once per rule)."""
+    first = next(timing._scan(start, start + SPARSE_SPAN), None)
+    if first != start:
+        detail = (
+            f"its first session would be {first:%Y-%m-%dT%H:%M}"
+            if first
+            else "it has no session in the ten years from there"
+        )
+        raise RecurrenceError(
+            f"dtstart {start:%Y-%m-%dT%H:%M} ({start:%A}) is not a session of the rule "
+            f"{parsed.text}: {detail}; set dtstart to the first session",
+            field="dtstart",
+            code="not-first" if first else "no-sessions",
+        )
+    horizon = start + SPARSE_SPAN
+    own_until = timing._rrule._until if timing._rrule is not None else None
+    goes_on = parsed.count != 1 and (own_until is None or own_until >= horizon)
+    if goes_on and next(timing._scan(start + timedelta(seconds=1), horizon), None) is None:
+        raise RecurrenceError(
+            f"the rule {parsed.text} has no second session within ten years of the first: "
+            "sessions that sparse cannot be planned or shown cheaply; list the dates as rdates",
+            field="rrule",
+            code="too-sparse",
+        )
+    if parsed.count is not None:
+        made = _counted(parsed.dateutil_text(timing.zone), start, parsed.count)
+        if len(made) < parsed.count:
+            raise RecurrenceError(
+                f"the rule's session number {len(made) + 1} would fall after {LATEST_YEAR - 1}; "
+                f"use a COUNT of at most {len(made)}",
+                field="rrule",
+                code="too-late",
+            )
+
+
+def first_start(rule_text: str, start: datetime) -> datetime | None:
+    """The first start of an RRULE on or after the wall time ``start``, if one comes within
+    :data:`SPARSE_SPAN` (for forms where staff give a "from" date, not a session)."""
+    rule: Any = rrulestr(rule_text, dtstart=start)
+    limit = start + SPARSE_SPAN if rule._until is None else min(start + SPARSE_SPAN, rule._until)
+    periods = periods_between(rule._freq, rule._interval, start, limit)
+    return next(bounded(rule.replace(count=None, until=limit), periods), None)
 
 
 def require_in_range(value: datetime, field_name: str) -> datetime:
@@ -207,12 +333,13 @@ def _require_exists(local: datetime, zone: ZoneInfo, field_name: str) -> None:
             f"{local:%Y-%m-%dT%H:%M} does not exist in {zone.key} (the clocks skip it for "
             "daylight saving time); choose another time",
             field=field_name,
+            code="dst-gap",
         )
 
 
 def _check_extent(timing: Timing, zone: ZoneInfo) -> None:
     """Refuse oversized bounded rules and sessions that fall into a DST gap."""
-    horizon = None if timing.bounded else timing.dtstart.replace(year=timing.dtstart.year + GAP_CHECK_YEARS)
+    horizon = None if timing.bounded else timing.dtstart + GAP_CHECK
     starts = timing.rule_starts(before=horizon)
     for count, local in enumerate(starts, start=1):
         if timing.bounded and count > MAX_OCCURRENCES:
@@ -225,6 +352,7 @@ def _check_extent(timing: Timing, zone: ZoneInfo) -> None:
                 f"the session on {local:%Y-%m-%d} at {local:%H:%M} does not exist in {zone.key} "
                 "(daylight saving time skips it); add it to exdates or choose another time",
                 field="rrule",
+                code="dst-gap",
             )
 
 

@@ -325,7 +325,9 @@ def _instant(value: datetime, zone: Any, field: str) -> datetime:
     require_in_range(value, field)
     if value.tzinfo is None:
         if not exists_locally(value, zone):
-            raise InvalidInput(f"{value:%Y-%m-%dT%H:%M} does not exist in {zone.key} (DST gap)", field=field)
+            raise InvalidInput(
+                f"{value:%Y-%m-%dT%H:%M} does not exist in {zone.key} (DST gap)", field=field, code="dst-gap"
+            )
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC).replace(microsecond=0)
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import string
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
+from sqlalchemy import update
 
+from scheduler.db.models import SeriesRow
+from scheduler.db.session import Database
 from tests.support.api import create_series, series_body
+from tests.support.periods import count_scanned_periods
+from tests.support.services import make_key
 
 SOON = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
 INJECTION = "\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil@attacker\r\nSUMMARY:owned\r\n"
@@ -116,3 +123,72 @@ def test_any_path_segment_gets_a_clean_answer(client: TestClient, admin: dict, p
     ):
         response = client.get(url, headers=admin)
         assert response.status_code < 500, (url, response.status_code, response.text[:200])
+
+
+# --- requests that cost the server more than they ask -----------------------------------------
+
+
+def test_a_thousand_exdates_two_centuries_out_cost_what_they_ask(client: TestClient, db: Database) -> None:
+    """A chapter key created a daily series from 1970 with 1,000 EXDATEs in 2197: 114 s of CPU
+    before the 201, each EXDATE walking the rule from 1970. Counted in periods dateutil walks."""
+    key = make_key(db, "chapter", "ningbo")
+    body = series_body(
+        dtstart="1970-01-01T09:00:00",
+        rrule="FREQ=DAILY",
+        exdates=[(datetime(2197, 1, 1, 9) + timedelta(days=i)).isoformat() for i in range(1000)],
+    )
+    answers = []
+    walked = count_scanned_periods(
+        lambda: answers.append(client.post("/api/v1/series", json=body, headers=key))
+    )
+    assert answers[0].status_code == 201, answers[0].text
+    assert walked < 3653 + 3 * 1000 + 100  # the ten-year checks, a period or so per EXDATE
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/Los_Angeles"])
+@pytest.mark.parametrize(
+    ("dtstart", "rule"),
+    [
+        ("2016-02-29T09:00:00", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO;COUNT=999"),
+        ("2026-12-10T09:00:00", "FREQ=YEARLY;INTERVAL=1000;COUNT=9"),
+    ],
+)
+def test_rules_too_sparse_to_expand_are_refused_not_answered_in_seconds_or_500(
+    client: TestClient, admin: dict, zone: str, dtstart: str, rule: str
+) -> None:
+    answers = []
+    walked = count_scanned_periods(
+        lambda: answers.append(
+            client.post(
+                "/api/v1/series", json=series_body(dtstart=dtstart, rrule=rule, timezone=zone), headers=admin
+            )
+        )
+    )
+    assert answers[0].status_code == 422, answers[0].text
+    assert answers[0].json()["errors"][0]["field"] == "rrule" and "ten years" in answers[0].json()["detail"]
+    assert walked <= 2 * 3653 + 10
+
+
+def test_a_sparse_series_stored_before_the_check_is_read_cheaply(
+    client: TestClient, admin: dict, db: Database
+) -> None:
+    """Series stored before sparse rules were refused stay readable, at the cost of what is
+    read: listing them took 3 s, their .ics 6 s (dateutil walking to year 9999)."""
+    made = create_series(
+        client, admin, dtstart="2016-02-29T09:00:00", rrule="FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"
+    )
+    with db.session() as session:  # what an older version let in
+        session.execute(
+            update(SeriesRow)
+            .where(SeriesRow.id == uuid.UUID(made["id"]))
+            .values(rrule="FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO")
+        )
+    for path in (
+        f"/api/v1/series/{made['id']}/occurrences?start=2026-01-01T00:00:00&end=2027-01-01T00:00:00",
+        f"/calendars/series/{made['id']}.ics",
+        "/calendars/all.ics",
+    ):
+        answers = []
+        walked = count_scanned_periods(lambda: answers.append(client.get(path)))  # noqa: B023
+        assert answers[0].status_code == 200, (path, answers[0].text)
+        assert walked < 4 * 366, path  # the year or so asked for (twice for the .ics), not 8,000 years

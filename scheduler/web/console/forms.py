@@ -15,13 +15,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from dateutil.rrule import rrulestr
 from email_validator import EmailNotValidError, validate_email
 from pydantic import ValidationError
 
 from scheduler.domain.auth import Principal
 from scheduler.domain.errors import ExschedError, RecurrenceError
-from scheduler.domain.recurrence import Timing, make_timing, zone_of
+from scheduler.domain.recurrence import SPARSE_SPAN, Timing, first_start, make_timing, zone_of
 from scheduler.domain.rules import parse_rule
 from scheduler.i18n import LOCALES, Translator, translator
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS, WEEKDAY_CODES, RuleChoice, to_rrule
@@ -266,9 +265,13 @@ def read_series_form(form: FormLike, t: Translator, principal: Principal) -> Ser
     dtstart = datetime.combine(day, at)
     try:
         if rrule:
-            first = _first_session(parse_rule(rrule, zone).dateutil_text(zone), dtstart)
+            first = first_start(parse_rule(rrule, zone).dateutil_text(zone), dtstart)
             if first is None:
-                c.fail("until" if c.rule.ends == "until" else "repeat", t("err.no_sessions"))
+                cut = c.rule.ends == "until" and c.rule.until is not None
+                cut = cut and datetime.combine(c.rule.until, at) < dtstart + SPARSE_SPAN  # type: ignore[arg-type]
+                c.fail(
+                    "until" if cut else "repeat", t("err.no_sessions" if cut else "err.no_sessions_decade")
+                )
                 return c
             dtstart = first
         c.timing = make_timing(
@@ -357,18 +360,14 @@ def _offset_list(c: Checked, t: Translator, name: str, unit: str) -> list[int]:
     return sorted({s for s in seconds if s is not None}, reverse=True)
 
 
-def _first_session(rule_text: str, start: datetime) -> datetime | None:
-    """The rule's first session on or after ``start`` (staff give a "from" date, not a session)."""
-    found = rrulestr(rule_text, dtstart=start).after(start, inc=True)  # type: ignore[union-attr]
-    return found if isinstance(found, datetime) else None
-
-
 def _recurrence_error(c: Checked, t: Translator, exc: RecurrenceError) -> None:
     name = {"dtstart": "date", "duration": "duration", "timezone": "timezone"}.get(exc.field or "", "")
     if not name:
         name = "custom" if c.values["repeat"] == "custom" else "repeat"
-    if "daylight saving" in exc.message or "DST" in exc.message:
+    if exc.code == "dst-gap":
         c.fail("time", t("err.dst_gap"))
+    elif exc.code in ("no-sessions", "too-sparse"):
+        c.fail(name, t("err.no_sessions_decade" if exc.code == "no-sessions" else "err.too_sparse"))
     elif name == "timezone":
         c.fail(name, t("err.timezone"))
     else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from scheduler.domain.holidays import HolidayCalendar
-from scheduler.domain.recurrence import Timing, expand, local_to_utc, to_local
+from scheduler.domain.recurrence import SPARSE_SPAN, Timing, expand, local_to_utc, to_local
 from schemas.names import SkipHolidays
 
 #: How far past the last raw start we look, so a session shifted over a long break is seen.
@@ -34,7 +34,8 @@ def preview_sessions(
     to the next working day, or (listed, marked ``dropped``) not held at all."""
     zone = timing.zone
     raw = []
-    for local in timing.rule_starts(after=to_local(now, zone).replace(tzinfo=None)):
+    after = to_local(now, zone).replace(tzinfo=None)
+    for local in timing.rule_starts(after=after, before=after + 2 * SPARSE_SPAN):
         raw.append(local)
         if len(raw) >= count:
             break

@@ -472,7 +472,7 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
     except ExschedError as exc:
         page.session.rollback()
         field = "time" if exc.field in ("start", "end") else "_form"
-        reason = t("err.dst_gap") if "DST" in exc.message else t("err.invalid", reason=exc.message)
+        reason = t("err.dst_gap") if exc.code == "dst-gap" else t("err.invalid", reason=exc.message)
         return _occurrence_page(page, row, occ, errors={field: reason}, values=values, status=422)
     page.commit_and_replan(series_ids=[row.id])
     log.info(
