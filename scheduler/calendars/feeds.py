@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,6 +39,8 @@ from schemas.names import (
     SeriesStatus,
     SkipHolidays,
 )
+
+log = structlog.get_logger(__name__)
 
 #: Public feeds are named in the association's language; a member's feed in the member's.
 PUBLIC_FEED_LOCALE = "zh-CN"
@@ -60,6 +65,11 @@ class FeedRequest:
 
 
 class FeedService:
+    """Renders feeds and keeps them: at most ``max_bytes`` of rendered bodies (least recently
+    served dropped first), one render at a time per feed version however many clients ask for
+    it at once (the others wait for that render), at most ``renders_at_once`` renders of
+    different feeds at a time, and no database connection held while a feed is rendered."""
+
     def __init__(
         self,
         holidays: HolidayCalendar,
@@ -69,15 +79,22 @@ class FeedService:
         ahead: timedelta = timedelta(days=365),
         refresh: timedelta = timedelta(hours=1),
         timezone: str = "Asia/Shanghai",
-        capacity: int = 4096,
+        max_bytes: int = 64 * 1024 * 1024,
+        renders_at_once: int = 2,
+        wait: float = 120.0,
     ) -> None:
         self.holidays = holidays
         self.public_url = public_url
         self.past, self.ahead, self.refresh = past, ahead, refresh
         self.timezone = timezone
-        self.capacity = capacity
+        self.max_bytes = max_bytes
+        self.wait = wait
+        self.renders = 0  # how many renders this service did (for tests and the log)
         self._cache: OrderedDict[str, RenderedFeed] = OrderedDict()
+        self._bytes = 0
+        self._flights: dict[tuple[str, str], Future[RenderedFeed]] = {}
         self._lock = threading.Lock()
+        self._rendering = threading.BoundedSemaphore(renders_at_once)
 
     # --- which feed ---------------------------------------------------------------------------
 
@@ -115,20 +132,51 @@ class FeedService:
     # --- rendering and the cache -----------------------------------------------------------------
 
     def render(self, session: Session, request: FeedRequest) -> RenderedFeed:
+        """The feed, from memory if its version is unchanged; otherwise rendered once, with
+        concurrent requests for the same version waiting for that one render."""
         now = datetime.now(UTC)
         version, changed = self._version(session, request, now)
+        flight_key = (request.key, version)
         with self._lock:
             cached = self._cache.get(request.key)
             if cached is not None and cached.version == version:
                 self._cache.move_to_end(request.key)
                 return cached
-        rendered = self._render(session, request, now, version, changed)
+            flight = self._flights.get(flight_key)
+            leading = flight is None
+            if flight is None:
+                flight = self._flights[flight_key] = Future()
+        if not leading:
+            session.commit()  # nothing more to read: no connection held while waiting
+            return flight.result(timeout=self.wait)
+        try:
+            rendered = self._render(session, request, now, version, changed)
+        except BaseException as exc:
+            with self._lock:
+                self._flights.pop(flight_key, None)
+            flight.set_exception(exc)
+            raise
         with self._lock:
-            self._cache[request.key] = rendered
-            self._cache.move_to_end(request.key)
-            while len(self._cache) > self.capacity:
-                self._cache.popitem(last=False)
+            self._keep(request.key, rendered)
+            self._flights.pop(flight_key, None)
+        flight.set_result(rendered)
         return rendered
+
+    def _keep(self, key: str, rendered: RenderedFeed) -> None:
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+        if len(rendered.body) > self.max_bytes:
+            return
+        self._cache[key] = rendered
+        self._bytes += len(rendered.body)
+        while self._bytes > self.max_bytes:
+            _, dropped = self._cache.popitem(last=False)
+            self._bytes -= len(dropped.body)
+
+    @property
+    def cached_bytes(self) -> int:
+        return self._bytes
 
     def _version(self, session: Session, request: FeedRequest, now: datetime) -> tuple[str, datetime]:
         ids = list(request.series_ids)
@@ -160,6 +208,23 @@ class FeedService:
             .options(selectinload(SeriesRow.overrides))
             .order_by(SeriesRow.id)
         ).all()
+        session.commit()  # all read: the connection goes back to the pool before the CPU work
+        with self._rendering:
+            self.renders += 1
+            began = time.perf_counter()
+            rendered = self._render_rows(rows, request, now, version, changed)
+        log.info(
+            "feed_rendered",
+            feed=request.key,
+            series=len(rows),
+            bytes=len(rendered.body),
+            ms=round((time.perf_counter() - began) * 1000),
+        )
+        return rendered
+
+    def _render_rows(
+        self, rows: Sequence[SeriesRow], request: FeedRequest, now: datetime, version: str, changed: datetime
+    ) -> RenderedFeed:
         events: list[tuple[Any, datetime, timedelta | None]] = []
         for row in rows:
             touched = {o.recurrence_id: o.updated_at for o in row.overrides}

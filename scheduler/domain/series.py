@@ -221,6 +221,13 @@ def _require_active(row: SeriesRow) -> None:
         raise Conflict(f"series {row.id} is cancelled; create a new series instead")
 
 
+def ready_to_expand(row: SeriesRow) -> SeriesRow:
+    """``row`` with everything expanding it reads loaded (its overrides), so the caller can end
+    its transaction and give the connection back before the CPU work."""
+    overrides_of(row)
+    return row
+
+
 def overrides_of(row: SeriesRow) -> list[Override]:
     return [
         Override(
@@ -242,7 +249,9 @@ def occurrences(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[Occurrence]:
-    """The series' occurrences with actual start in [start, end); naive bounds are local."""
+    """The series' occurrences with actual start in [start, end); naive bounds are local.
+
+    Needs ``row.overrides`` loaded (see :func:`ready_to_expand`)."""
     timing = timing_of(row)
     window = None
     if start is not None or end is not None:

@@ -58,6 +58,7 @@ def create_app(
         settings.public_url,
         past=timedelta(days=settings.feed_past_days),
         ahead=timedelta(days=settings.feed_ahead_days),
+        max_bytes=settings.feed_cache_mb * 1024 * 1024,
     )
     install_error_handlers(app)
     install_api(app)

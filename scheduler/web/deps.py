@@ -39,6 +39,12 @@ def get_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
         session.close()
 
 
+def release(session: Session) -> None:
+    """End the request's reading: its connection goes back to the pool while the answer is
+    computed (what was read stays usable; asking the session again starts a new transaction)."""
+    session.commit()
+
+
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 

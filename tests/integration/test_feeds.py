@@ -125,6 +125,28 @@ def test_feeds_are_rendered_once_per_change(client: TestClient, admin: dict) -> 
     assert len(renders) == 2
 
 
+def test_the_feed_cache_is_bounded_by_bytes_not_entries(client: TestClient, admin: dict) -> None:
+    """Rendered feeds are kept up to a number of bytes (EXSCHED_FEED_CACHE_MB): a few large feeds
+    cannot take the API's memory, whatever the number of entries."""
+    feeds = client.app.state.feeds  # type: ignore[attr-defined]
+    weekly(client, admin)
+    one = len(client.get("/calendars/all.ics").content)
+    feeds.max_bytes = int(one * 1.5)
+    feeds._cache.clear()
+    feeds._bytes = 0
+    for path in (
+        "/calendars/all.ics",
+        "/calendars/chapters/ningbo.ics",
+        "/calendars/kinds/tech-exchange.ics",
+    ):
+        assert client.get(path).status_code == 200
+        assert feeds.cached_bytes <= feeds.max_bytes
+    assert list(feeds._cache) == ["public:None:tech-exchange:False"]  # the newest; the others dropped
+    before = feeds.renders
+    client.get("/calendars/all.ics")
+    assert feeds.renders == before + 1  # rendered again, having been dropped
+
+
 def test_unknown_and_rotated_tokens_get_the_same_404(client: TestClient, admin: dict) -> None:
     member = create_member(client, admin)
     old = feed_path(member)

@@ -192,3 +192,37 @@ def test_a_sparse_series_stored_before_the_check_is_read_cheaply(
         walked = count_scanned_periods(lambda: answers.append(client.get(path)))  # noqa: B023
         assert answers[0].status_code == 200, (path, answers[0].text)
         assert walked < 4 * 366, path  # the year or so asked for (twice for the .ics), not 8,000 years
+
+
+def test_no_database_connection_is_held_while_an_answer_is_computed(
+    client: TestClient, admin: dict, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """45 parallel anonymous listings of a costly series used to take every pooled connection
+    (26 answered 500, an unrelated request waited 43 s): each held its connection through the
+    expansion. Now the reading ends before the CPU work starts."""
+    made = create_series(client, admin, dtstart="2026-12-10T09:00:00", rrule="FREQ=DAILY;COUNT=400")
+    held: list[tuple[str, int]] = []
+    from scheduler.calendars import feeds
+    from scheduler.domain import series as catalog
+
+    expand = catalog.expand
+    render_rows = feeds.FeedService._render_rows
+
+    def expanding(*args: object, **kwargs: object) -> object:
+        held.append(("expand", db.engine.pool.checkedout()))  # type: ignore[attr-defined]
+        return expand(*args, **kwargs)  # type: ignore[arg-type]
+
+    def rendering(self: feeds.FeedService, *args: object) -> object:
+        held.append(("render", db.engine.pool.checkedout()))  # type: ignore[attr-defined]
+        return render_rows(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(catalog, "expand", expanding)
+    monkeypatch.setattr(feeds.FeedService, "_render_rows", rendering)
+    for path in (
+        f"/api/v1/series/{made['id']}/occurrences",
+        f"/calendars/series/{made['id']}.ics",
+        "/calendars/all.ics",
+    ):
+        assert client.get(path).status_code == 200, path
+    assert {what for what, _ in held} == {"expand", "render"}
+    assert all(count == 0 for _, count in held), held

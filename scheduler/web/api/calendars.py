@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from scheduler.calendars.feeds import FeedService, RenderedFeed, series_calendar
 from scheduler.domain import members as people
 from scheduler.domain import series as catalog
-from scheduler.web.deps import CHECK_KEY, CallerDep, SessionDep, SettingsDep, StaffDep
+from scheduler.web.deps import CHECK_KEY, CallerDep, SessionDep, SettingsDep, StaffDep, release
 from schemas.api import ErrorOut, MemberOut
 from schemas.names import Chapter, Kind
 
@@ -86,7 +86,8 @@ def series_file(
 ) -> Response:
     """One series as a single recurring event (RRULE, EXDATE, RDATE, RECURRENCE-ID exceptions),
     for staff who import a series into their own calendar."""
-    row = catalog.get_series(session, series_id, caller)
+    row = catalog.ready_to_expand(catalog.get_series(session, series_id, caller))
+    release(session)
     now = datetime.now(UTC)
     window = (now - timedelta(days=settings.feed_past_days), now + timedelta(days=settings.feed_ahead_days))
     body = series_calendar(row, request.app.state.holidays, settings.public_url, window)

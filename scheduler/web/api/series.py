@@ -14,7 +14,16 @@ import structlog
 from fastapi import APIRouter, Query, Response, status
 
 from scheduler.domain import series as catalog
-from scheduler.web.deps import CHECK_KEY, CallerDep, HolidaysDep, ReplanDep, SessionDep, SettingsDep, StaffDep
+from scheduler.web.deps import (
+    CHECK_KEY,
+    CallerDep,
+    HolidaysDep,
+    ReplanDep,
+    SessionDep,
+    SettingsDep,
+    StaffDep,
+    release,
+)
 from schemas.api import ErrorOut, OccurrenceOut, OccurrenceUpdate, SeriesCreate, SeriesOut, SeriesUpdate
 from schemas.names import Chapter, Kind
 
@@ -91,7 +100,8 @@ def list_occurrences(
     start: Annotated[datetime | None, Query(description="from (inclusive); no offset = series' zone")] = None,
     end: Annotated[datetime | None, Query(description="until (exclusive); needed if endless")] = None,
 ) -> list[OccurrenceOut]:
-    row = catalog.get_series(session, series_id, caller)
+    row = catalog.ready_to_expand(catalog.get_series(session, series_id, caller))
+    release(session)
     return [catalog.occurrence_out(o, row) for o in catalog.occurrences(row, holidays, start, end)]
 
 
