@@ -304,7 +304,8 @@ class RsvpRow(Base):
 
 
 class FollowupResponseRow(Base):
-    """What a member reported after a session: docking outcomes or feedback."""
+    """What a member reported after a session: docking outcomes or feedback. One per member and
+    session: sending the form again replaces the answer (``updated_at``), it does not add one."""
 
     __tablename__ = "followup_responses"
 
@@ -315,8 +316,12 @@ class FollowupResponseRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
 
-    __table_args__ = (CheckConstraint(_in("kind", ("docking-outcome", "feedback")), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("docking-outcome", "feedback")), name="kind"),
+        UniqueConstraint("member_id", "occurrence_uid"),
+    )
 
 
 class AttemptsRow(Base):

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, case, delete, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import AttemptsRow
 from scheduler.db.types import UTCDateTime
+from scheduler.db.upsert import upsert
 
 TABLE: Table = AttemptsRow.__table__  # type: ignore[assignment]
 
@@ -51,9 +51,9 @@ def digest(key: str) -> str:
 def take(session: Session, key: str, window: Window, now: datetime) -> Taken:
     """Count one attempt for ``key``; a window that has ended starts again at one."""
     expired = TABLE.c.window_start <= now - window.length
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(TABLE)
     statement = (
-        insert.values(key=digest(key), count=1, window_start=now)
+        upsert(session, TABLE)
+        .values(key=digest(key), count=1, window_start=now)
         .on_conflict_do_update(
             index_elements=[TABLE.c.key],
             set_={

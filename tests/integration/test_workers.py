@@ -19,7 +19,7 @@ import pytest
 import recurring_ical_events
 from fastapi.testclient import TestClient
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from scheduler.bus.base import Delivery, OutboundMessage, Outcome
 from scheduler.bus.memory import InProcessBus
@@ -405,6 +405,35 @@ def test_follow_up_form_records_docking_outcomes(world: World) -> None:
             path, content="text=", headers={"Content-Type": "application/x-www-form-urlencoded"}
         ).status_code
         == 422
+    )
+
+
+def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_is_gone(world: World) -> None:
+    """300 posts of 4.9 KB in a second were all stored and all listed on the console page; now a
+    member has one answer per session, which the form shows again to be edited."""
+    subscribed(world)
+    a_session(world, kind="project-docking")
+    world.run()
+    world.run(START + timedelta(days=1, hours=2))
+    text = world.mails()[-1].get_body(preferencelist=("plain",)).get_content()
+    [url] = [w for w in text.split() if "/followup/" in w]
+    path = url.split("https://exsched.test", 1)[1]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    long = "意" * 4900
+    for i in range(30):
+        assert world.client.post(path, content=f"text={long}{i}".encode(), headers=form).status_code == 200
+    from scheduler.db.models import FollowupResponseRow, MemberRow
+
+    with world.db.session() as session:
+        [row] = session.scalars(select(FollowupResponseRow))
+        assert row.text.endswith("29") and row.updated_at is not None
+    assert f"{long}29</textarea>" in world.client.get(path).text  # shown again, to edit
+    with world.db.session() as session:
+        session.execute(delete(MemberRow))
+    gone_form, gone_post = world.client.get(path), world.client.post(path, content=b"text=x", headers=form)
+    assert gone_form.status_code == gone_post.status_code == 404
+    assert "此链接无效或已过期" in gone_form.text and gone_post.headers["content-type"].startswith(
+        "text/html"
     )
 
 

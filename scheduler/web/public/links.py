@@ -17,15 +17,16 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from scheduler.db.models import FollowupResponseRow, MemberRow, RsvpRow, SeriesRow
+from scheduler.db.models import MemberRow, RsvpRow, SeriesRow
+from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup
 from scheduler.domain.tokens import InvalidToken, verify
 from scheduler.i18n import translator
 from scheduler.web.deps import SessionDep, SettingsDep
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["member links"], include_in_schema=True)
-MAX_TEXT = 5000
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -88,45 +89,48 @@ def rsvp(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse
 @router.get("/followup/{token}", response_class=HTMLResponse)
 def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """The follow-up form: docking outcomes, or feedback after a tech exchange."""
-    claims = _claims(settings.secret_key, "followup", token)
-    series = session.get(SeriesRow, uuid.UUID(claims["s"])) if claims else None
-    if claims is None or series is None:
+    found = _followup_target(session, settings.secret_key, token)
+    if found is None:
         return _GONE
+    claims, series = found
     docking = series.kind == "project-docking"
     prompt = "<br>".join(
         escape(t("links.followup.docking" if docking else "links.followup.feedback")) for t in BOTH
     )
+    earlier = followup_of(session, uuid.UUID(claims["m"]), claims["o"])
     form = (
         f'<h1>{escape(series.title)}</h1><form method="post"><p>{prompt}</p>'
-        f'<textarea name="text" rows="8" cols="60" maxlength="{MAX_TEXT}" required></textarea>'
+        f'<textarea name="text" rows="8" cols="60" maxlength="{MAX_TEXT}" required>'
+        f"{escape(earlier)}</textarea>"
         f'<p><button type="submit">{escape(_title("links.followup.send"))}</button></p></form>'
     )
     return _page(series.title, form)
+
+
+def _followup_target(session: Session, secret: str, token: str) -> tuple[dict[str, Any], SeriesRow] | None:
+    """The link's claims and series, if the link is genuine and its series and member still exist."""
+    claims = _claims(secret, "followup", token)
+    if claims is None or session.get(MemberRow, uuid.UUID(claims["m"])) is None:
+        return None
+    series = session.get(SeriesRow, uuid.UUID(claims["s"]))
+    return None if series is None else (claims, series)
 
 
 @router.post("/followup/{token}", response_class=HTMLResponse)
 async def followup_submit(
     token: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
-    claims = _claims(settings.secret_key, "followup", token)
-    series = session.get(SeriesRow, uuid.UUID(claims["s"])) if claims else None
-    if claims is None or series is None:
+    found = _followup_target(session, settings.secret_key, token)
+    if found is None:
         return _GONE
+    claims, series = found
     body = await request.body()
     if len(body) > 4 * MAX_TEXT:
         return _page(_title("links.too_long.title"), _paragraphs("links.too_long"), 413)
     text = (parse_qs(body.decode(errors="replace")).get("text") or [""])[0].strip()
     if not text:
         return _page(_title("links.empty.title"), _paragraphs("links.empty"), 422)
-    session.add(
-        FollowupResponseRow(
-            series_id=series.id,
-            member_id=uuid.UUID(claims["m"]),
-            occurrence_uid=claims["o"],
-            kind="docking-outcome" if series.kind == "project-docking" else "feedback",
-            text=text[:MAX_TEXT],
-        )
-    )
+    record_followup(session, series, uuid.UUID(claims["m"]), claims["o"], text, datetime.now(UTC))
     session.commit()
     log.info("followup_recorded", member_id=claims["m"], occurrence_uid=claims["o"])
     return _page(series.title, _paragraphs("links.received"))
