@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from schemas.durations import IsoDuration
 from schemas.names import (
@@ -34,20 +36,43 @@ MAX_REMINDERS = 5
 MAX_NOTICE_OFFSET = timedelta(days=180)
 
 
-def _single_line(value: str) -> str:
-    if any(ch in value for ch in "\r\n\x00"):
-        raise ValueError("must be a single line (no line breaks)")
-    return value.strip()
+#: What no text may hold: C0 controls (TAB, and in multi-line text LF, excepted), DEL, the C1
+#: controls (NEL among them) and the Unicode line and paragraph separators. RFC 5545 §3.3.11 has
+#: no place for them in TEXT, and a consumer that splits lines on any of them would read what
+#: follows as properties of its own (an injected ``UID:`` or ``END:VEVENT``).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+def without_controls(value: str) -> str:
+    """``value`` with the characters no text may hold removed (for text stored before they were
+    refused on the way in)."""
+    return _CONTROL.sub("", value)
+
+
+def _controls(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise PydanticCustomError(
+            "control_character",
+            "must not contain control characters (found U+{code:04X})",
+            {"code": ord(found.group())},
+        )
     return value
 
 
+def _single_line(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise PydanticCustomError("line_break", "must be a single line (no line breaks)")
+    return _controls(value.replace("\t", " ")).strip()
+
+
+def _multi_line(value: str) -> str:
+    """Line breaks kept (as LF, however they were sent); other control characters refused."""
+    return _controls(value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 Line = Annotated[str, AfterValidator(_single_line)]
-Text = Annotated[str, AfterValidator(_no_nul)]
+Text = Annotated[str, AfterValidator(_multi_line)]
 
 
 class _Input(BaseModel):

@@ -14,6 +14,7 @@ from datetime import datetime
 from scheduler.db.models import SeriesRow
 from scheduler.domain.recurrence import Occurrence
 from scheduler.i18n import translator
+from schemas.api import without_controls
 from schemas.names import OccurrenceStatus
 
 #: Calendars name categories in the association's own language, whoever reads them.
@@ -52,11 +53,11 @@ def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
         sequence=occ.sequence,
         start=occ.start,
         end=occ.end,
-        summary=row.title,
-        location=occ.venue_or(row.venue),
-        agenda=occ.agenda or "",
-        notes=row.description,
-        organizer_name=row.organizer_name,
+        summary=without_controls(row.title),
+        location=without_controls(occ.venue_or(row.venue)),
+        agenda=without_controls(occ.agenda or ""),
+        notes=without_controls(row.description),
+        organizer_name=without_controls(row.organizer_name),
         organizer_email=row.organizer_email,
         cancelled=occ.status == OccurrenceStatus.CANCELLED,
         url=f"{public_url}/api/v1/series/{row.id}",

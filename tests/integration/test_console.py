@@ -571,6 +571,13 @@ def test_csv_import_says_what_is_wrong_with_the_file_itself(client: TestClient, 
     assert gbk.status_code == 422 and "文件不是 UTF-8 编码" in gbk.text
     headless = _upload(browser, b"full name,mail\nx,y\n")
     assert headless.status_code == 422 and "文件缺少列：name, email, chapter" in headless.text
+    # a cell longer than the csv module reads (131,072 characters) answered 500
+    long_cell = _upload(browser, b"name,email,chapter\n" + b"x" * 140_000 + b",z@example.com,ningbo\n")
+    assert long_cell.status_code == 422 and "文件第 2 行无法读取" in long_cell.text
+    controls = _upload(browser, "name,email,chapter\n张\x1b三,z@example.com,ningbo\n".encode())
+    assert controls.status_code == 422 and "不能包含控制字符" in controls.text
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(MemberRow)) == 0
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(client: TestClient, db: Database) -> None:

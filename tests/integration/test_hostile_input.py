@@ -15,7 +15,9 @@ from sqlalchemy import update
 
 from scheduler.db.models import SeriesRow
 from scheduler.db.session import Database
+from schemas.ids import recurrence_stamp
 from tests.support.api import create_series, series_body
+from tests.support.console import csrf_of, signed_in
 from tests.support.periods import count_scanned_periods
 from tests.support.services import make_key
 
@@ -226,3 +228,52 @@ def test_no_database_connection_is_held_while_an_answer_is_computed(
         assert client.get(path).status_code == 200, path
     assert {what for what, _ in held} == {"expand", "render"}
     assert all(count == 0 for _, count in held), held
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x07", "\x0b", "\x0c", "\x85", "\u2028", "\u2029", "\x00", "\x7f"])
+def test_control_characters_are_refused_in_every_text_field(
+    client: TestClient, admin: dict, char: str
+) -> None:
+    """RFC 5545 has no place for them in TEXT, and a consumer splitting lines on any of them would
+    read what follows as properties (an injected UID). Line breaks stay allowed in descriptions."""
+    for field in ("title", "venue", "description", "organizer_name"):
+        answer = client.post("/api/v1/series", json=series_body(**{field: f"a{char}UID:evil"}), headers=admin)
+        assert answer.status_code == 422, (field, repr(char))
+        assert answer.json()["errors"][0]["field"] == field
+    kept = create_series(client, admin, description="第一行\r\n第二行\r第三行\t缩进")
+    assert kept["description"] == "第一行\n第二行\n第三行\t缩进"
+
+
+def test_text_stored_before_the_check_reaches_no_calendar_with_its_control_characters(
+    client: TestClient, admin: dict, db: Database
+) -> None:
+    made = create_series(client, admin, dtstart=f"{SOON}T14:00:00", rrule=None)
+    with db.session() as session:
+        session.execute(
+            update(SeriesRow)
+            .where(SeriesRow.id == uuid.UUID(made["id"]))
+            .values(title="标题\x1b\u2028UID:evil", description="说明\x0bEND:VEVENT")
+        )
+    body = client.get("/calendars/all.ics").content.decode()
+    assert "\x1b" not in body and "\u2028" not in body and "\x0b" not in body
+    [event] = Calendar.from_ical(body).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "标题UID:evil" and str(event["UID"]).startswith(made["id"])
+
+
+def test_line_breaks_and_control_characters_in_the_session_form_are_field_errors(
+    client: TestClient, db: Database
+) -> None:
+    made = create_series(client, make_key(db), dtstart=f"{SOON}T14:00:00", rrule="FREQ=WEEKLY;COUNT=3")
+    browser = signed_in(client, db, "admin")
+    stamp = client.get(f"/api/v1/series/{made['id']}/occurrences").json()[0]["recurrence_id"]
+    path = f"/console/series/{made['id']}/occurrences/{recurrence_stamp(datetime.fromisoformat(stamp))}"
+    for venue, agenda, message in (
+        ("三号厅\r\n四号厅", "", "只能填写一行，不能换行。"),
+        ("三号厅", "议程\x00", "不能包含控制字符"),
+        ("三号\x1b厅", "", "不能包含控制字符"),
+    ):
+        page = browser.get(path).text
+        answer = browser.post(
+            path, data={"csrf": csrf_of(page), "action": "details", "venue": venue, "agenda": agenda}
+        )
+        assert answer.status_code == 422 and message in answer.text, (venue, agenda)

@@ -170,6 +170,13 @@ def _zone(c: Checked, t: Translator, name: str) -> str:
 
 def apply_validation_error(c: Checked, t: Translator, exc: ValidationError, fields: dict[str, str]) -> None:
     """pydantic's errors as messages on form fields (``fields`` maps model paths to form names)."""
+    for name, message in validation_messages(t, exc, fields).items():
+        c.fail(name, message)
+
+
+def validation_messages(t: Translator, exc: ValidationError, fields: dict[str, str]) -> dict[str, str]:
+    """pydantic's errors as a message per form field, in the reader's language."""
+    messages: dict[str, str] = {}
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         name = next(
@@ -188,9 +195,12 @@ def apply_validation_error(c: Checked, t: Translator, exc: ValidationError, fiel
             message = t("err.number")
         elif kind in ("enum", "literal_error"):
             message = t("err.choice")
+        elif kind in ("line_break", "control_character"):
+            message = t(f"err.{kind}")
         else:
             message = t("err.invalid", reason=str(err.get("msg", "")).removeprefix("Value error, "))
-        c.fail(name, message)
+        messages.setdefault(name, message)
+    return messages
 
 
 # --- series ----------------------------------------------------------------------------------

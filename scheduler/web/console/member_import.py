@@ -53,16 +53,20 @@ def decode(data: bytes, t: Translator) -> tuple[str | None, str | None]:
 
 def check_csv(session: Session, content: str, t: Translator, principal: Principal) -> ImportCheck:
     result = ImportCheck()
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = [h.strip().lower() for h in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(content, newline=""))
+    try:
+        lines = [line for line in reader if line]
+    except csv.Error:  # a cell longer than csv's limit (131,072 characters), a stray NUL, …
+        result.file_error = t("members.import.unreadable", line=reader.line_num)
+        return result
+    header = [h.strip().lower() for h in lines[0]] if lines else []
     missing = [c for c in REQUIRED if c not in header]
     if principal.chapter is None and "chapter" not in header:
         missing.append("chapter")
     if missing:
         result.file_error = t("members.import.no_header", columns=", ".join(missing))
         return result
-    reader.fieldnames = header
-    rows = list(reader)
+    rows = [dict(zip(header, line, strict=False)) for line in lines[1:]]
     if len(rows) > MAX_ROWS:
         result.file_error = t("members.import.too_many", n=MAX_ROWS)
         return result

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -39,6 +40,7 @@ from scheduler.web.console.forms import (
     read_date,
     read_series_form,
     read_time,
+    validation_messages,
 )
 from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.preview import preview_sessions
@@ -461,7 +463,10 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
         # the series' venue typed back means "as the series" (a later change of it applies here too);
         # an empty one means this session's venue is not known yet
         venue = None if values["venue"] == row.venue else values["venue"]
-        patch = None if errors else OccurrenceUpdate(venue=venue, agenda=values["agenda"] or None)
+        try:
+            patch = None if errors else OccurrenceUpdate(venue=venue, agenda=values["agenda"] or None)
+        except ValidationError as exc:
+            patch, errors = None, validation_messages(t, exc, {"venue": "venue", "agenda": "agenda"})
         done = "occ.details_done"
     else:
         raise ConsoleError(400, t("err.choice"))
