@@ -195,8 +195,10 @@ def validation_messages(t: Translator, exc: ValidationError, fields: dict[str, s
             message = t("err.number")
         elif kind in ("enum", "literal_error"):
             message = t("err.choice")
-        elif kind in ("line_break", "control_character"):
-            message = t(f"err.{kind}")
+        elif kind == "line_break":
+            message = t("err.line_break")
+        elif kind == "control_character":
+            message = t("err.control_character")
         else:
             message = t("err.invalid", reason=str(err.get("msg", "")).removeprefix("Value error, "))
         messages.setdefault(name, message)
