@@ -253,12 +253,15 @@ def webhook_add(
     """Post new sessions, changes and cancellations (and reminders) of a chapter to a chat group."""
     from pydantic import ValidationError
 
-    db = _database(_settings())
+    settings = _settings()
+    db = _database(settings)
     _require_migrated(db)
     try:
         body = WebhookCreate(format=format, url=url, secret=secret, reminders=reminders)
         with db.session() as session:
-            row = webhooks.create_webhook(session, ADMIN, chapter, body)
+            row = webhooks.create_webhook(
+                session, ADMIN, chapter, body, local_ok=settings.robot_local_targets
+            )
             request_plan(session, chapters=[chapter])
             hook_id = row.id
     except ValidationError as exc:
@@ -318,7 +321,12 @@ def _run_api(settings: Settings, db: Database, plan_signal: Callable[[], None] |
 
     if settings.uses_dev_secret:
         log.warning("dev_secret_key", hint="set EXSCHED_SECRET_KEY to a long random value in production")
-    app = create_app(settings, db, plan_signal=plan_signal, robot_tester=ChatGroupChannel().test_robot)
+    app = create_app(
+        settings,
+        db,
+        plan_signal=plan_signal,
+        robot_tester=ChatGroupChannel(local_ok=settings.robot_local_targets).test_robot,
+    )
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
 
 

@@ -43,6 +43,7 @@ class ReasonCode(StrEnum):
     WEBHOOK_HTTP = "webhook-http"  # {format, status}
     WEBHOOK_UNREACHABLE = "webhook-unreachable"  # {format, error}
     WEBHOOK_ERROR = "webhook-error"  # {format, code, body}: an error code in a 200 answer
+    WEBHOOK_LOCAL_TARGET = "webhook-local-target"  # {format, address}: refused, not sent
     # ends and restarts
     GAVE_UP = "gave-up"  # {attempts, last: {code, params}}
     POISON = "poison"  # {detail}: a message no worker can read

@@ -89,13 +89,14 @@ def settings(tmp_path: Path, db: Database) -> Settings:
         public_url=PUBLIC_URL,
         outbox_dir=tmp_path / "outbox",
         secret_key="test-secret-key-0123456789abcdef",
+        robot_local_targets=True,  # the tests' chat robots answer on loopback ports
     )
 
 
 @pytest.fixture
 def client(settings: Settings, db: Database) -> Iterator[TestClient]:
     """The app as ``exsched serve api`` builds it (chat robots tested through the real channel)."""
-    app = create_app(settings, db, robot_tester=ChatGroupChannel().test_robot)
+    app = create_app(settings, db, robot_tester=ChatGroupChannel(local_ok=True).test_robot)
     with TestClient(app) as test_client:
         yield test_client
 

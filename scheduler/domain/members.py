@@ -38,17 +38,23 @@ def _check_zone(name: str) -> None:
         raise InvalidInput(exc.message, field="timezone") from exc
 
 
-def _email_free(session: Session, email: str, but: uuid.UUID | None = None) -> None:
-    query = select(MemberRow.id).where(MemberRow.email == email)
-    other = session.scalar(query)
-    if other is not None and other != but:
-        raise Conflict(f"a member with email {email} already exists (id {other})", field="email")
+def _email_free(session: Session, email: str, principal: Principal, but: uuid.UUID | None = None) -> None:
+    """Refuse an email another member has; name that member only to a caller who may see them."""
+    other = session.execute(select(MemberRow.id, MemberRow.chapter).where(MemberRow.email == email)).first()
+    if other is None or other.id == but:
+        return
+    if principal.may_touch(other.chapter):
+        raise Conflict(f"a member with email {email} already exists (id {other.id})", field="email")
+    raise Conflict(
+        f"a member with email {email} already exists in another chapter; the province office can move them",
+        field="email",
+    )
 
 
 def create_member(session: Session, data: MemberCreate, principal: Principal) -> MemberRow:
     principal.require_chapter(data.chapter, "members")
     _check_zone(data.timezone)
-    _email_free(session, data.email)
+    _email_free(session, data.email, principal)
     row = MemberRow(
         id=uuid.uuid4(),
         name=data.name,
@@ -93,7 +99,7 @@ def update_member(session: Session, row: MemberRow, patch: MemberUpdate, princip
     if "timezone" in changes:
         _check_zone(changes["timezone"])
     if "email" in changes:
-        _email_free(session, changes["email"], but=row.id)
+        _email_free(session, changes["email"], principal, but=row.id)
     for name, value in changes.items():
         setattr(row, name, value.value if hasattr(value, "value") else value)
     _flush_or_conflict(session, "the change conflicts with another member")

@@ -1,6 +1,7 @@
 """Signed, expiring tokens for links in emails (RSVP, follow-up forms).
 
-``payload.signature``, both base64url: the payload is compact JSON, the signature an
+``payload.signature``, both unpadded base64url, each in its one canonical spelling: the payload
+is compact JSON, the signature an
 HMAC-SHA256 under ``EXSCHED_SECRET_KEY`` with a purpose prefix, so a token made for one purpose
 is never accepted for another. 256-bit signatures make them unguessable.
 """
@@ -37,7 +38,9 @@ def verify(secret: str, purpose: str, token: str, now: datetime | None = None) -
     try:
         body, mac = token.split(".")
         expected = hmac.new(secret.encode(), f"{purpose}.{body}".encode(), hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, _unb64(mac)):
+        # compared as text: one token has one spelling (a decoder would also take padding, stray
+        # characters and other values in the last character's unused bits)
+        if not hmac.compare_digest(_b64(expected), mac):
             raise InvalidToken("bad signature")
         payload: dict[str, Any] = json.loads(_unb64(body))
     except (ValueError, json.JSONDecodeError) as exc:

@@ -9,6 +9,8 @@ re-planned (:func:`scheduler.notices.planner.request_plan`).
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,25 +30,50 @@ EVENTS_WITH_REMINDERS = ["new-session", "reminder"]
 EVENTS_WITHOUT = ["new-session"]
 
 
-def check_url(url: str) -> str:
-    """An http(s) URL with a host, as the platforms give them; the reason if not."""
+def check_url(url: str, *, local_ok: bool = False) -> str:
+    """An http(s) URL with a host, as the platforms give them; the reason if not. A host that is
+    (or names) a loopback, link-local, unspecified or multicast address is refused unless
+    ``local_ok`` (``EXSCHED_ROBOT_LOCAL_TARGETS``): a robot URL must not make exsched post to
+    itself or to a cloud's metadata service (169.254.169.254)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise InvalidInput(
             "the robot's URL must be an http(s) address, e.g. https://qyapi.weixin.qq.com/…", field="url"
         )
+    if not local_ok and (near := local_address(parts.hostname)) is not None:
+        raise InvalidInput(
+            f"the robot's URL points at {near}, an address on this machine or its local link; "
+            "give the address the chat platform gave",
+            field="url",
+            code="local-target",
+        )
     return url.strip()
 
 
+def local_address(host: str) -> str | None:
+    """The loopback, link-local, unspecified or multicast address ``host`` is or resolves to, if
+    any (None also when the name does not resolve: that is the send's problem, not a target)."""
+    try:
+        found = {str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return None
+    for text in sorted(found):
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        mapped = getattr(address, "ipv4_mapped", None) or address
+        if mapped.is_loopback or mapped.is_link_local or mapped.is_unspecified or mapped.is_multicast:
+            return text
+    return None
+
+
 def create_webhook(
-    session: Session, principal: Principal, chapter: Chapter, data: WebhookCreate
+    session: Session, principal: Principal, chapter: Chapter, data: WebhookCreate, *, local_ok: bool = False
 ) -> ChapterWebhookRow:
     principal.require_chapter(chapter, "chat robots")
     row = ChapterWebhookRow(
         id=uuid.uuid4(),
         chapter=chapter.value,
         format=data.format.value,
-        url=check_url(data.url),
+        url=check_url(data.url, local_ok=local_ok),
         secret=data.secret or None,
         events=list(EVENTS_WITH_REMINDERS if data.reminders else EVENTS_WITHOUT),
         enabled=True,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")
     feed_past_days: int = Field(90, ge=0, le=3650, description="how far back calendar feeds reach")
     feed_ahead_days: int = Field(365, ge=1, le=3650, description="how far ahead calendar feeds reach")
+    robot_local_targets: bool = Field(
+        False, description="let chat robots post to loopback or link-local addresses (a relay on this host)"
+    )
     feed_cache_mb: int = Field(64, ge=0, le=65536, description="memory the API keeps rendered feeds in")
     metrics_port: int | None = Field(
         None, ge=1, le=65535, description="port for /metrics, /healthz, /readyz of serve scheduler|worker"

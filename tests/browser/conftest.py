@@ -54,6 +54,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     env.update(
         EXSCHED_DATABASE_URL=f"sqlite:///{home / 'exsched.db'}",
         EXSCHED_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        EXSCHED_ROBOT_LOCAL_TARGETS="true",  # the test's chat robot answers on a loopback port
         EXSCHED_OUTBOX_DIR=str(home / "outbox"),
         EXSCHED_AMQP_URL="",
         EXSCHED_SMTP_URL="",

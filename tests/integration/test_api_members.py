@@ -63,6 +63,29 @@ def test_duplicate_email_is_a_conflict(client: TestClient, admin: dict) -> None:
     assert clash.status_code == 409
 
 
+def test_a_duplicate_email_does_not_tell_another_chapter_who_has_it(
+    client: TestClient, admin: dict, db: Database
+) -> None:
+    wenzhou = create_member(client, admin, chapter="wenzhou")
+    ningbo_key = make_key(db, "chapter", "ningbo")
+    for answer in (
+        client.post("/api/v1/members", json=member_body(email=wenzhou["email"]), headers=ningbo_key),
+        client.patch(
+            f"/api/v1/members/{create_member(client, ningbo_key, email='li@oujia.example')['id']}",
+            json={"email": wenzhou["email"]},
+            headers=ningbo_key,
+        ),
+    ):
+        assert answer.status_code == 409 and "another chapter" in answer.json()["detail"]
+        assert wenzhou["id"] not in answer.text
+    own = client.post(
+        "/api/v1/members",
+        json=member_body(email=wenzhou["email"], chapter="wenzhou"),
+        headers=make_key(db, "chapter", "wenzhou"),
+    )
+    assert own.status_code == 409 and wenzhou["id"] in own.json()["detail"]
+
+
 def test_subscriptions_to_series_chapter_and_kind(client: TestClient, admin: dict) -> None:
     member = create_member(client, admin)
     series = create_series(client, admin)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,11 +13,16 @@ from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.notices.planner import Planner
+from scheduler.ops.config import Settings
+from scheduler.web.app import create_app
 from tests.support.api import create_series
 from tests.support.clock import Clock
 from tests.support.console import csrf_of, signed_in
 from tests.support.robot import Robot
 from tests.support.services import make_key
+from workers.channels.base import PermanentSendError
+from workers.channels.chat import ChatGroupChannel
+from workers.letters import Robot as RobotTarget
 
 URL = "/api/v1/chapters/ningbo/webhooks"
 
@@ -70,6 +76,45 @@ def test_bad_robots_are_refused_naming_the_field(client: TestClient, admin: dict
         assert answer.status_code == 422, body
         assert [e["field"] for e in answer.json()["errors"]] == [field], answer.json()
     assert client.post("/api/v1/chapters/beijing/webhooks", json={}, headers=admin).status_code == 422
+
+
+def test_a_robot_on_this_machine_or_its_local_link_is_refused_unless_allowed(
+    settings: Settings, db: Database, admin: dict, robot: Robot
+) -> None:
+    """A robot URL could make exsched post to itself or to a cloud's metadata service."""
+    strict = Settings(**(settings.model_dump() | {"robot_local_targets": False}))
+    with TestClient(create_app(strict, db, robot_tester=ChatGroupChannel().test_robot)) as client:
+        for url in (
+            "http://169.254.169.254/latest/meta-data/",
+            "http://127.0.0.1:9/x",
+            "http://localhost/x",
+            "http://[::1]/x",
+            "http://[fe80::1]/x",
+            "http://0.0.0.0/x",
+            robot.url,
+        ):
+            answer = client.post(URL, json={"format": "generic", "url": url}, headers=admin)
+            assert answer.status_code == 422, url
+            assert answer.json()["errors"][0]["field"] == "url" and "local link" in answer.json()["detail"]
+    # and at send time, for a robot added while allowed, or a name that came to point here later
+    with pytest.raises(PermanentSendError) as refused:
+        ChatGroupChannel().send_test(RobotTarget("wecom", robot.url), chapter="ningbo")
+    assert refused.value.reason.code == "webhook-local-target" and robot.hits == 0
+
+
+def test_a_robot_answering_with_a_redirect_is_not_followed_and_its_body_not_kept(robot: Robot) -> None:
+    elsewhere = Robot()
+    try:
+        robot.redirect_to = elsewhere.url
+        with pytest.raises(PermanentSendError) as refused:
+            ChatGroupChannel(local_ok=True).send_test(RobotTarget("wecom", robot.url), chapter="ningbo")
+    finally:
+        elsewhere.stop()
+    assert (refused.value.reason.code, refused.value.reason.params) == (
+        "webhook-http",
+        {"format": "wecom", "status": 302},
+    )
+    assert robot.hits == 1 and elsewhere.hits == 0
 
 
 def test_a_test_message_reaches_the_group_or_says_why_not(

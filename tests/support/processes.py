@@ -154,6 +154,7 @@ def env(pg: Database, amqp_url: str, tmp_path: Path) -> dict[str, str]:
         EXSCHED_DATABASE_URL=pg.url,
         EXSCHED_AMQP_URL=amqp_url,
         EXSCHED_PUBLIC_URL="https://exsched.test",
+        EXSCHED_ROBOT_LOCAL_TARGETS="true",  # the tests' chat robots answer on loopback ports
         EXSCHED_LOG_FORMAT="json",
         EXSCHED_OUTBOX_DIR=str(tmp_path / "outbox"),
     )

@@ -16,18 +16,29 @@ class Robot:
         self.posts: list[tuple[str, dict]] = []
         self.answers: list[tuple[int, str]] = []  # for the next posts, whatever they say
         self.refusals: list[tuple[str, int, str]] = []  # for the next post whose body holds the text
+        self.redirect_to: str | None = None  # answer every post with a 302 to there
+        self.hits = 0  # every request, whatever its answer
         self._lock = threading.Lock()
         robot = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                robot.hits += 1
+                if robot.redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("Location", robot.redirect_to)
+                    self.end_headers()
+                    self.wfile.write(b"instance-id: i-secret-metadata")
+                    return
                 status, text = robot._answer(body.decode())
                 if status == 200 and '"errcode":0' in text:
                     robot.posts.append((self.path, json.loads(body)))
                 self.send_response(status)
                 self.end_headers()
                 self.wfile.write(text.encode())
+
+            do_GET = do_POST
 
             def log_message(self, *_args: object) -> None:
                 return

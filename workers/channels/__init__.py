@@ -31,5 +31,8 @@ def mail_channel(settings: Settings) -> MailChannel:
 
 def make_channels(settings: Settings, *, mail: MailChannel | None = None) -> dict[str, Channel]:
     """Every channel a notice can go out on, by the name the notices table stores."""
-    channels: list[Channel] = [mail or mail_channel(settings), ChatGroupChannel()]
+    channels: list[Channel] = [
+        mail or mail_channel(settings),
+        ChatGroupChannel(local_ok=settings.robot_local_targets),
+    ]
     return {channel.name: channel for channel in channels}

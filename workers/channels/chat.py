@@ -4,7 +4,8 @@ Feishu or a generic signed webhook; :mod:`workers.channels.robots`).
 The group hears of new sessions, changes and cancellations, and gets one reminder per session.
 HTTP 429, 5xx, timeouts and the platforms' rate-limit codes are tried again later; other 4xx
 answers and error codes fail the notice. Robots must answer directly: a redirect is not
-followed.
+followed (nor its body kept). A robot whose host is or resolves to a loopback or link-local
+address is not posted to unless ``EXSCHED_ROBOT_LOCAL_TARGETS`` allows it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from scheduler.db.models import ChapterWebhookRow
-from scheduler.domain.webhooks import RobotTest
+from scheduler.domain.webhooks import RobotTest, local_address
 from scheduler.i18n import translator
 from schemas.reasons import ReasonCode, reason
 from workers.channels.base import PermanentSendError, SendError, TransientSendError
@@ -44,10 +46,12 @@ class ChatGroupChannel:
         renderer: Renderer | None = None,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        local_ok: bool = False,
     ) -> None:
         self.renderer = renderer or Renderer()
         self.timeout = timeout
         self.clock = clock
+        self.local_ok = local_ok
         self._opener = urllib.request.build_opener(_NoRedirect)
 
     def compose(self, letter: Letter) -> RobotPost:
@@ -72,6 +76,11 @@ class ChatGroupChannel:
     def send(self, outgoing: RobotPost) -> str:
         platform, post = outgoing.platform, outgoing.post
         http = platform.request(post, self.clock())
+        near = None if self.local_ok else local_address(urlsplit(http.url).hostname or "")
+        if near is not None:  # a name may have come to point here since the robot was added
+            raise PermanentSendError(
+                reason(ReasonCode.WEBHOOK_LOCAL_TARGET, format=platform.name, address=near)
+            )
         request = urllib.request.Request(http.url, data=http.body, headers=http.headers, method="POST")  # noqa: S310
         try:
             with self._opener.open(request, timeout=self.timeout) as response:

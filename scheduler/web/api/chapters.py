@@ -14,7 +14,7 @@ from scheduler.domain import webhooks
 from scheduler.domain.errors import Unavailable
 from scheduler.i18n import translator
 from scheduler.notices import store
-from scheduler.web.deps import CHECK_KEY, ReplanDep, SessionDep, StaffDep, TesterDep
+from scheduler.web.deps import CHECK_KEY, ReplanDep, SessionDep, SettingsDep, StaffDep, TesterDep
 from schemas.api import ErrorOut, ReasonOut, WebhookCreate, WebhookOut, WebhookTestOut
 from schemas.names import Chapter
 
@@ -39,10 +39,15 @@ def list_webhooks(chapter: Chapter, session: SessionDep, staff: StaffDep) -> lis
     "/{chapter}/webhooks", status_code=status.HTTP_201_CREATED, response_model=WebhookOut, responses=_ERRORS
 )
 def add_webhook(
-    chapter: Chapter, body: WebhookCreate, session: SessionDep, staff: StaffDep, replan: ReplanDep
+    chapter: Chapter,
+    body: WebhookCreate,
+    session: SessionDep,
+    staff: StaffDep,
+    replan: ReplanDep,
+    settings: SettingsDep,
 ) -> WebhookOut:
     """Post the chapter's new sessions, changes and cancellations (and reminders) to a chat group."""
-    row = webhooks.create_webhook(session, staff, chapter, body)
+    row = webhooks.create_webhook(session, staff, chapter, body, local_ok=settings.robot_local_targets)
     out = webhooks.webhook_out(row)
     replan.commit(chapters=[chapter])
     log.info("webhook_added", webhook_id=str(row.id), chapter=chapter.value, format=row.format)

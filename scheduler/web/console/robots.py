@@ -81,7 +81,13 @@ def add_robot(page: PostDep) -> Response:
     if errors:
         return _robots_page(page, values=values, errors=errors, status=422)
     try:
-        row = webhooks.create_webhook(page.session, page.principal, Chapter(values["chapter"]), body)
+        row = webhooks.create_webhook(
+            page.session,
+            page.principal,
+            Chapter(values["chapter"]),
+            body,
+            local_ok=page.settings.robot_local_targets,
+        )
     except ExschedError as exc:
         page.session.rollback()
         field = exc.field if exc.field in FIELDS else "url"
