@@ -19,6 +19,7 @@ from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name, role_of
 from schemas.names import NoticeKind
 from workers.channels import Channel, MailChannel, make_channels
+from workers.leases import Leases
 from workers.runtime import DeadLetterHandler, NoticeHandler
 
 log = structlog.get_logger(__name__)
@@ -47,17 +48,13 @@ class WorkerService:
         self.concurrency = settings.worker_concurrency
         self.channels: list[Channel] = []
         self.handlers = []
+        self.leases = Leases(db, timedelta(seconds=settings.send_lease_seconds))
         for _ in self.roles:  # each role its own channels (and SMTP connections)
             made = make_channels(settings, mail=mail)
             self.channels.extend(made.values())
             self.handlers.append(
                 NoticeHandler(
-                    settings,
-                    db,
-                    made,
-                    holidays,
-                    max_attempts=settings.max_attempts,
-                    send_lease=timedelta(seconds=settings.lease_seconds),
+                    settings, db, made, holidays, max_attempts=settings.max_attempts, leases=self.leases
                 )
             )
         self.dead_letters = DeadLetterHandler(db)
@@ -88,4 +85,5 @@ class WorkerService:
             thread.join(timeout=60)
         for channel in self.channels:
             channel.close()
+        self.leases.stop()
         log.info("workers_stopped")

@@ -58,6 +58,7 @@ from schemas.bus import ENVELOPE_VERSION, SCHEMA_HEADER, NoticeEnvelope
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
 from schemas.reasons import Reason, ReasonCode, reason
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
+from workers.leases import Leases
 from workers.letters import Letter, Recipient, Robot
 
 log = structlog.get_logger(__name__)
@@ -86,7 +87,7 @@ class NoticeHandler:
         holidays: HolidayCalendar,
         *,
         max_attempts: int = 8,
-        send_lease: timedelta = timedelta(minutes=5),
+        leases: Leases | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
@@ -94,7 +95,7 @@ class NoticeHandler:
         self.channels = channels
         self.holidays = holidays
         self.max_attempts = max_attempts
-        self.send_lease = send_lease
+        self.leases = leases or Leases(db, timedelta(seconds=settings.send_lease_seconds), clock=clock)
         self.clock = clock
 
     def __call__(self, delivery: Delivery) -> Outcome:
@@ -147,17 +148,31 @@ class NoticeHandler:
 
     def _claim(self, notice_id: uuid.UUID, now: datetime, bound: Any) -> bool:
         """``published → sending`` with a lease; False (and logged) for a duplicate or stale message."""
+        leases = self.leases
         with self.db.session() as session:
-            if store.take(session, notice_id, now, self.send_lease):
+            if store.take(session, notice_id, now, leases.lease, holder=leases.holder):
+                leases.hold(notice_id)
                 return True
-            status = store.status_of(session, notice_id)
-        bound.info("notice_dropped", reason="duplicate or stale message", status=status or "missing")
+            found = store.holder_of(session, notice_id)
+        status, holder = found or (None, None)
+        bound.info(
+            "notice_dropped",
+            reason="duplicate or stale message",
+            status=status.value if status else "missing",
+            holder=holder,  # a live holder renews its lease; a dead one's runs out, then it is sent again
+        )
         return False
 
     def _handle(self, envelope: NoticeEnvelope, bound: Any) -> Outcome:
         now = self.clock()
         if not self._claim(envelope.notice_id, now, bound):
             return Outcome.ACK
+        try:
+            return self._send_held(envelope, now, bound)
+        finally:
+            self.leases.release(envelope.notice_id)
+
+    def _send_held(self, envelope: NoticeEnvelope, now: datetime, bound: Any) -> Outcome:
         try:
             with self.db.session() as session:
                 plan = self._decide(session, envelope.notice_id, now)

@@ -422,9 +422,28 @@ class _Consumer:
         self.in_flight += 1
         future = pool.submit(self._call, delivery)
         tag = method.delivery_tag
-        future.add_done_callback(
-            lambda done: connection.add_callback_threadsafe(partial(self._settle, channel, tag, done))
-        )
+        future.add_done_callback(partial(self._hand_back, connection, channel, tag, delivery.message_id))
+
+    def _hand_back(
+        self,
+        connection: pika.BlockingConnection,
+        channel: BlockingChannel,
+        tag: int,
+        message_id: str | None,
+        done: Future[Outcome],
+    ) -> None:
+        """From the handler's thread: have the connection's thread settle the delivery. A connection
+        lost meanwhile (a broker restart, ``close_all_connections``) is expected: the broker has
+        put the delivery back in its queue, and says so in one line, not a traceback."""
+        try:
+            connection.add_callback_threadsafe(partial(self._settle, channel, tag, done))
+        except (pika.exceptions.AMQPError, RuntimeError):
+            log.warning(
+                "amqp_settle_lost",
+                message_id=message_id,
+                outcome=done.result().value,
+                next="RabbitMQ delivers it again; a notice already sent or being sent is then dropped",
+            )
 
     def _call(self, delivery: Delivery) -> Outcome:
         try:
@@ -438,9 +457,16 @@ class _Consumer:
         if not channel.is_open:
             return  # the broker requeues unacked deliveries of a closed channel
         outcome = done.result()
-        if outcome is Outcome.ACK:
-            channel.basic_ack(tag)
-        elif outcome is Outcome.REQUEUE:
-            channel.basic_nack(tag, requeue=True)
-        else:
-            channel.basic_reject(tag, requeue=False)
+        try:
+            if outcome is Outcome.ACK:
+                channel.basic_ack(tag)
+            elif outcome is Outcome.REQUEUE:
+                channel.basic_nack(tag, requeue=True)
+            else:
+                channel.basic_reject(tag, requeue=False)
+        except pika.exceptions.AMQPError:  # closed between the check and the call
+            log.warning(
+                "amqp_settle_lost",
+                outcome=outcome.value,
+                next="RabbitMQ delivers it again; a notice already sent or being sent is then dropped",
+            )

@@ -244,6 +244,8 @@ class NoticeRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None]
+    #: Which worker process is sending it (while ``sending``): its heartbeat renews the lease.
+    holder: Mapped[str | None] = mapped_column(String(64))
     reason_code: Mapped[str | None] = mapped_column(String(48))  # schemas.reasons.ReasonCode
     reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     message_id: Mapped[str | None] = mapped_column(String(255))

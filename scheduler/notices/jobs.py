@@ -60,6 +60,7 @@ class SchedulerService:
         self.clock = clock
         self.planner = Planner(db, holidays, horizon=timedelta(days=settings.horizon_days), clock=clock)
         self.lease = timedelta(seconds=settings.lease_seconds)
+        self.send_lease = timedelta(seconds=settings.send_lease_seconds)
         self.dispatcher = Dispatcher(
             db,
             bus,
@@ -91,7 +92,7 @@ class SchedulerService:
         self.scheduler.add_job(
             self._plan_horizon, "interval", id="plan-horizon", minutes=10, next_run_time=now
         )
-        reap_every = max(1.0, min(30.0, self.lease.total_seconds() / 2))
+        reap_every = max(1.0, min(30.0, self.lease.total_seconds() / 2, self.send_lease.total_seconds() / 6))
         self.scheduler.add_job(self._reap, "interval", id="reap-leases", seconds=reap_every)
         self.scheduler.add_job(self._holidays, "interval", id="holidays", hours=24)
         self.scheduler.start()

@@ -82,6 +82,9 @@ TRANSITIONS: dict[str, Transition] = {
     "unconfirmed": _t({S.PUBLISHED}, {S.PENDING}, "dispatcher", "the broker did not confirm it"),
     "lease_expired": _t({S.PUBLISHED, S.SENDING}, {S.PENDING}, "reaper", "no worker answered in time"),
     "take": _t({S.PUBLISHED, S.PENDING}, {S.SENDING}, "worker", "claimed for sending (pending: if due)"),
+    "renew": _t(
+        {S.SENDING}, {S.SENDING}, "worker", "still sending: its holder's heartbeat extends the lease"
+    ),
     "deliver": _t({S.SENDING}, {S.SENT}, "worker", "the channel accepted it"),
     "settle": _t({S.SENDING}, {S.CANCELLED, S.SKIPPED, S.FAILED}, "worker", "not sent, for a reason"),
     "defer": _t({S.SENDING}, {S.PENDING}, "worker", "a transient failure: again later"),
@@ -94,6 +97,10 @@ TRANSITIONS: dict[str, Transition] = {
 def _from(name: str) -> ColumnElement[bool]:
     """``status`` is one of the transition's sources (plain comparisons: fine for executemany)."""
     return or_(*(NOTICES.c.status == status.value for status in sorted(TRANSITIONS[name].sources)))
+
+
+#: A notice no longer in a worker's hands: no lease, no holder.
+_RELEASED: dict[str, Any] = {"lease_until": None, "holder": None}
 
 
 def _reason_values(why: Reason | None) -> dict[str, Any]:
@@ -349,7 +356,7 @@ def reap_expired_leases(session: Session, now: datetime) -> list[uuid.UUID]:
         session.scalars(
             update(NOTICES)
             .where(_from("lease_expired"), NOTICES.c.lease_until < now)
-            .values(status=S.PENDING.value, lease_until=None, updated_at=now, **_reason_values(why))
+            .values(status=S.PENDING.value, **_RELEASED, updated_at=now, **_reason_values(why))
             .returning(NOTICES.c.id)
         )
     )
@@ -358,9 +365,9 @@ def reap_expired_leases(session: Session, now: datetime) -> list[uuid.UUID]:
 # --- the workers ---------------------------------------------------------------------------------
 
 
-def take(session: Session, notice_id: uuid.UUID, now: datetime, lease: timedelta) -> bool:
-    """Claim a notice for sending (``sending``, leased); False if it is not ours to send: finished,
-    held by another worker, or pending and not due (a stale message)."""
+def take(session: Session, notice_id: uuid.UUID, now: datetime, lease: timedelta, *, holder: str) -> bool:
+    """Claim a notice for sending (``sending``, leased to ``holder``); False if it is not ours to
+    send: finished, held by another worker, or pending and not due (a stale message)."""
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(NOTICES)
         .where(
@@ -368,9 +375,33 @@ def take(session: Session, notice_id: uuid.UUID, now: datetime, lease: timedelta
             (NOTICES.c.status == S.PUBLISHED.value)
             | ((NOTICES.c.status == S.PENDING.value) & (NOTICES.c.due_at <= now)),
         )
-        .values(status=S.SENDING.value, lease_until=now + lease, updated_at=now)
+        .values(status=S.SENDING.value, lease_until=now + lease, holder=holder, updated_at=now)
     )
     return bool(result.rowcount)
+
+
+def renew(
+    session: Session, notice_ids: Iterable[uuid.UUID], holder: str, now: datetime, lease: timedelta
+) -> int:
+    """Extend the leases of notices ``holder`` is still sending (its heartbeat): a holder that
+    died stops renewing, and its notices are pending again within one lease."""
+    ids = list(notice_ids)
+    if not ids:
+        return 0
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(NOTICES)
+        .where(NOTICES.c.id.in_(ids), _from("renew"), NOTICES.c.holder == holder)
+        .values(lease_until=now + lease)
+    )
+    return int(result.rowcount)
+
+
+def holder_of(session: Session, notice_id: uuid.UUID) -> tuple[NoticeStatus, str | None] | None:
+    """The notice's status and, while it is being sent, who holds it."""
+    found = session.execute(
+        select(NOTICES.c.status, NOTICES.c.holder).where(NOTICES.c.id == notice_id)
+    ).first()
+    return (NoticeStatus(found.status), found.holder) if found else None
 
 
 def deliver(session: Session, notice_id: uuid.UUID, now: datetime, *, message_id: str, sequence: int) -> bool:
@@ -383,7 +414,7 @@ def deliver(session: Session, notice_id: uuid.UUID, now: datetime, *, message_id
             sent_at=now,
             message_id=message_id,
             sequence=sequence,
-            lease_until=None,
+            **_RELEASED,
             reason_code=None,
             reason_params=None,
             updated_at=now,
@@ -399,7 +430,7 @@ def settle(session: Session, notice_id: uuid.UUID, status: NoticeStatus, why: Re
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(NOTICES)
         .where(NOTICES.c.id == notice_id, _from("settle"))
-        .values(status=status.value, lease_until=None, updated_at=now, **_reason_values(why))
+        .values(status=status.value, **_RELEASED, updated_at=now, **_reason_values(why))
     )
     return bool(result.rowcount)
 
@@ -419,7 +450,7 @@ def defer(
     """A transient failure: ``pending`` again after a backoff, or ``failed`` once the notice has
     been tried ``max_attempts`` times (the reason then says how often, and what happened last)."""
     attempts = session.scalar(select(NOTICES.c.attempts).where(NOTICES.c.id == notice_id)) or 0
-    values: dict[str, Any] = {"lease_until": None, "updated_at": now}
+    values: dict[str, Any] = {**_RELEASED, "updated_at": now}
     if attempts >= max_attempts:
         outcome = Deferral(S.FAILED, reason(ReasonCode.GAVE_UP, attempts=attempts, last=why.as_param()), None)
         source = _from("give_up")
@@ -441,7 +472,7 @@ def fail(session: Session, notice_id: uuid.UUID, why: Reason, now: datetime) -> 
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(NOTICES)
         .where(NOTICES.c.id == notice_id, _from("fail"))
-        .values(status=S.FAILED.value, lease_until=None, updated_at=now, **_reason_values(why))
+        .values(status=S.FAILED.value, **_RELEASED, updated_at=now, **_reason_values(why))
     )
     return bool(result.rowcount)
 

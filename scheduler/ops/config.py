@@ -39,7 +39,14 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, description="port `serve api` listens on")
     horizon_days: int = Field(60, ge=1, le=730, description="how far ahead notices are planned")
     lease_seconds: int = Field(
-        600, ge=2, description="how long a published or sending notice waits for a worker's answer"
+        600, ge=2, description="how long a published notice waits in the queue for a worker to take it"
+    )
+    send_lease_seconds: int = Field(
+        30,
+        ge=3,
+        le=3600,
+        description="how long a worker's claim on a notice lasts unless its heartbeat renews it "
+        "(every third of it): a dead worker's notices go out again within about this much",
     )
     dispatch_batch: int = Field(1000, ge=1, le=10000, description="notices claimed per transaction")
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")

@@ -37,8 +37,8 @@ def test_a_notice_goes_from_due_to_sent_and_a_second_hand_changes_nothing(db: Da
         [claimed] = store.publish_due(session, NOW, limit=10, lease=timedelta(minutes=10))
     assert claimed.id == notice.id and claimed.attempts == 1
     with db.session() as session:
-        assert store.take(session, notice.id, NOW, timedelta(minutes=5))
-        assert not store.take(session, notice.id, NOW, timedelta(minutes=5))  # another worker
+        assert store.take(session, notice.id, NOW, timedelta(minutes=5), holder="w1")
+        assert not store.take(session, notice.id, NOW, timedelta(minutes=5), holder="w2")  # another worker
     with db.session() as session:
         assert store.deliver(session, notice.id, NOW, message_id="<m@x>", sequence=0)
         assert not store.deliver(session, notice.id, NOW, message_id="<m@x>", sequence=0)
@@ -55,7 +55,7 @@ def test_a_deferred_send_waits_its_backoff_and_gives_up_with_the_last_reason(db:
     for attempt in (1, 2):
         with db.session() as session:
             store.publish_due(session, NOW + timedelta(days=attempt), limit=1, lease=timedelta(minutes=1))
-            assert store.take(session, notice.id, NOW, timedelta(minutes=1))
+            assert store.take(session, notice.id, NOW, timedelta(minutes=1), holder="w1")
             outcome = store.defer(session, notice.id, deferred, NOW, max_attempts=2)
         row = status(db, notice)
         if attempt == 1:
@@ -92,3 +92,28 @@ def test_expired_leases_come_back_pending_with_their_reason(db: Database) -> Non
         assert store.reap_expired_leases(session, NOW + timedelta(seconds=31)) == [notice.id]
     row = status(db, notice)
     assert (row.status, row.reason_code, row.lease_until) == ("pending", "lease-expired", None)
+
+
+def test_a_holders_heartbeat_keeps_its_notice_and_a_silent_holder_loses_it_within_a_lease(
+    db: Database,
+) -> None:
+    lease = timedelta(seconds=30)
+    insert_due_notices(db, 2, NOW)
+    with db.session() as session:
+        alive, dead = session.scalars(select(NoticeRow).order_by(NoticeRow.id)).all()
+    with db.session() as session:
+        store.publish_due(session, NOW, limit=10, lease=timedelta(minutes=10))
+        assert store.take(session, alive.id, NOW, lease, holder="host:1:aaaa")
+        assert store.take(session, dead.id, NOW, lease, holder="host:2:bbbb")
+    for beat in range(1, 7):  # three minutes of beats every 10 s from the live holder only
+        at = NOW + timedelta(seconds=10 * beat)
+        with db.session() as session:
+            assert store.renew(session, [alive.id, dead.id], "host:1:aaaa", at, lease) == 1
+            reaped = store.reap_expired_leases(session, at)
+        assert reaped == ([dead.id] if beat == 4 else [])  # 30 s after its last word, not 600
+    assert (status(db, alive).status, status(db, alive).holder) == ("sending", "host:1:aaaa")
+    assert (status(db, dead).status, status(db, dead).holder) == ("pending", None)
+    with db.session() as session:  # another holder cannot renew a notice it does not hold
+        assert store.renew(session, [alive.id], "host:2:bbbb", NOW + timedelta(minutes=5), lease) == 0
+        assert store.deliver(session, alive.id, NOW + timedelta(minutes=1), message_id="<m@x>", sequence=0)
+    assert status(db, alive).holder is None

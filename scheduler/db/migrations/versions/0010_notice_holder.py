@@ -1,0 +1,26 @@
+"""A notice being sent records which worker process holds it, whose heartbeat renews its lease.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("notices") as batch:
+        batch.add_column(sa.Column("holder", sa.String(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("notices") as batch:
+        batch.drop_column("holder")
