@@ -13,6 +13,8 @@ status changes themselves are the notice store's (:mod:`scheduler.notices.store`
 from __future__ import annotations
 
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,15 +55,21 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=10),
         publish_timeout: float = 30.0,
         followup_grace: timedelta = FOLLOWUP_GRACE,
+        send_lease: timedelta = timedelta(seconds=30),
         clock: Clock = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.bus = bus
         self.batch_size = batch_size
         self.lease = lease
+        self.send_lease = send_lease
         self.publish_timeout = publish_timeout
         self.followup_grace = followup_grace
         self.clock = clock
+        self.monotonic = monotonic
+        #: each notice being sent: its lease as last seen, and since when (monotonic) it is so
+        self._seen: dict[uuid.UUID, tuple[datetime | None, float]] = {}
 
     def dispatch_once(self) -> DispatchReport:
         """One batch of due notices; ``claimed < batch_size`` means nothing more is due now."""
@@ -152,9 +160,28 @@ class Dispatcher:
             return store.next_due(session)
 
     def reap_leases(self) -> int:
-        """Put notices whose lease ran out without a worker's answer back to ``pending``."""
+        """Put back to ``pending`` the notices no worker took before their lease ran out, and those
+        whose holder fell silent.
+
+        A holder's silence is judged without the wall clock: a notice being sent is reaped when
+        its lease has stayed the same value for a whole ``send_lease`` of this process's
+        monotonic time (a live holder renews it every third of that). A clock that jumps forward
+        therefore reaps nothing that is still being sent, and one that jumps back delays nothing."""
+        now, tick = self.clock(), self.monotonic()
         with self.db.session() as session:
-            expired = store.reap_expired_leases(session, self.clock())
+            expired = store.reap_expired_leases(session, now)
+            current = store.sending_leases(session)
+            seen: dict[uuid.UUID, tuple[datetime | None, float]] = {}
+            for notice_id, lease in current.items():
+                before = self._seen.get(notice_id)
+                seen[notice_id] = before if before is not None and before[0] == lease else (lease, tick)
+            self._seen = seen
+            silent = [
+                (notice_id, lease)
+                for notice_id, (lease, since) in self._seen.items()
+                if tick - since >= self.send_lease.total_seconds()
+            ]
+            expired += store.reap_silent(session, silent, now)
         for notice in expired:
             log.warning("notice_lease_expired", notice_id=str(notice))
         return len(expired)

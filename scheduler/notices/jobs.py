@@ -66,6 +66,7 @@ class SchedulerService:
             bus,
             batch_size=settings.dispatch_batch,
             lease=timedelta(seconds=settings.lease_seconds),
+            send_lease=timedelta(seconds=settings.send_lease_seconds),
             clock=clock,
         )
         self.scheduler = BackgroundScheduler(

@@ -80,7 +80,12 @@ TRANSITIONS: dict[str, Transition] = {
     "publish": _t({S.PENDING}, {S.PUBLISHED}, "dispatcher", "due: on the bus, with a lease"),
     "skip_late": _t({S.PUBLISHED}, {S.SKIPPED}, "dispatcher", "due, but too late to make sense"),
     "unconfirmed": _t({S.PUBLISHED}, {S.PENDING}, "dispatcher", "the broker did not confirm it"),
-    "lease_expired": _t({S.PUBLISHED, S.SENDING}, {S.PENDING}, "reaper", "no worker answered in time"),
+    "lease_expired": _t(
+        {S.PUBLISHED, S.SENDING},
+        {S.PENDING},
+        "reaper",
+        "no worker took it in time, or its holder fell silent",
+    ),
     "take": _t({S.PUBLISHED, S.PENDING}, {S.SENDING}, "worker", "claimed for sending (pending: if due)"),
     "renew": _t(
         {S.SENDING}, {S.SENDING}, "worker", "still sending: its holder's heartbeat extends the lease"
@@ -350,16 +355,43 @@ def unconfirmed(session: Session, items: Sequence[tuple[Row[Any], Reason]], now:
 
 
 def reap_expired_leases(session: Session, now: datetime) -> list[uuid.UUID]:
-    """Published or sending notices whose lease ran out with no worker's answer: ``pending`` again."""
+    """Published notices whose lease ran out with no worker taking them: ``pending`` again."""
     why = reason(ReasonCode.LEASE_EXPIRED)
     return list(
         session.scalars(
             update(NOTICES)
-            .where(_from("lease_expired"), NOTICES.c.lease_until < now)
+            .where(NOTICES.c.status == S.PUBLISHED.value, NOTICES.c.lease_until < now)
             .values(status=S.PENDING.value, **_RELEASED, updated_at=now, **_reason_values(why))
             .returning(NOTICES.c.id)
         )
     )
+
+
+def sending_leases(session: Session) -> dict[uuid.UUID, datetime | None]:
+    """Every notice being sent, with its lease as it stands (a live holder keeps changing it)."""
+    rows = session.execute(
+        select(NOTICES.c.id, NOTICES.c.lease_until).where(NOTICES.c.status == S.SENDING.value)
+    )
+    return {row.id: row.lease_until for row in rows}
+
+
+def reap_silent(
+    session: Session, silent: Sequence[tuple[uuid.UUID, datetime | None]], now: datetime
+) -> list[uuid.UUID]:
+    """Notices whose holder stopped renewing: ``pending`` again — each only if its lease is still
+    the one seen unchanged (a renewal in between keeps it with its holder)."""
+    why = reason(ReasonCode.LEASE_EXPIRED)
+    reaped = []
+    for notice_id, seen in silent:
+        same = NOTICES.c.lease_until.is_(None) if seen is None else NOTICES.c.lease_until == seen
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(NOTICES)
+            .where(NOTICES.c.id == notice_id, NOTICES.c.status == S.SENDING.value, same)
+            .values(status=S.PENDING.value, **_RELEASED, updated_at=now, **_reason_values(why))
+        )
+        if result.rowcount:
+            reaped.append(notice_id)
+    return reaped
 
 
 # --- the workers ---------------------------------------------------------------------------------

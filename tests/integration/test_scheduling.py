@@ -214,6 +214,35 @@ def test_unconfirmed_publishes_stay_pending_and_retry_later(
     assert clock.now < invitation.due_at <= clock.now + store.RETRY_BASE  # the first step of the backoff
 
 
+def test_a_silent_holder_is_found_by_the_monotonic_clock_whatever_the_wall_clock_does(
+    db: Database, inproc: InProcessBus, clock: Clock
+) -> None:
+    """A notice being sent is reaped when its lease has not changed for a whole send lease of
+    the reaper's monotonic time: a wall clock jumping forward reaps nothing a live holder still
+    renews, one jumping back delays nothing."""
+    tick = [0.0]
+    dispatcher = Dispatcher(
+        db, inproc, clock=clock, send_lease=timedelta(seconds=30), monotonic=lambda: tick[0]
+    )
+    insert_due_notices(db, 2, clock.now)
+    dispatcher.dispatch_once()
+    with db.session() as session:
+        alive, dead = sorted(session.scalars(select(NoticeRow.id)).all())
+        assert store.take(session, alive, clock.now, timedelta(seconds=30), holder="live")
+        assert store.take(session, dead, clock.now, timedelta(seconds=30), holder="gone")
+    for step in range(1, 9):  # 5 s a step; the live holder renews every 10 s, the dead never
+        tick[0] += 5
+        clock.advance(hours=1 if step == 2 else -2 if step == 5 else 0, seconds=5)  # jumps, both ways
+        if step % 2 == 0:
+            with db.session() as session:
+                store.renew(session, [alive], "live", clock.now, timedelta(seconds=30))
+        reaped = dispatcher.reap_leases()
+        assert reaped == (1 if step == 7 else 0), step  # 30 monotonic s after it was first seen unchanged
+    with db.session() as session:
+        assert session.get(NoticeRow, alive).status == "sending"  # type: ignore[union-attr]
+        assert session.get(NoticeRow, dead).status == "pending"  # type: ignore[union-attr]
+
+
 def test_expired_leases_are_published_again_with_the_same_message_id(
     client: TestClient,
     admin: dict,
