@@ -15,6 +15,7 @@ import structlog
 from scheduler.bus.base import Bus
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
+from scheduler.ops.clock import Clock, utcnow
 from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name, role_of
 from schemas.names import NoticeKind
@@ -42,19 +43,26 @@ class WorkerService:
         *,
         roles: Sequence[str] | None = None,
         mail: MailChannel | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.bus = bus
         self.roles = list(roles or ROLES)
         self.concurrency = settings.worker_concurrency
         self.channels: list[Channel] = []
         self.handlers = []
-        self.leases = Leases(db, timedelta(seconds=settings.send_lease_seconds))
+        self.leases = Leases(db, timedelta(seconds=settings.send_lease_seconds), clock=clock)
         for _ in self.roles:  # each role its own channels (and SMTP connections)
             made = make_channels(settings, mail=mail)
             self.channels.extend(made.values())
             self.handlers.append(
                 NoticeHandler(
-                    settings, db, made, holidays, max_attempts=settings.max_attempts, leases=self.leases
+                    settings,
+                    db,
+                    made,
+                    holidays,
+                    max_attempts=settings.max_attempts,
+                    leases=self.leases,
+                    clock=clock,
                 )
             )
         self.dead_letters = DeadLetterHandler(db)

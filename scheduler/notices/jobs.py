@@ -83,7 +83,7 @@ class SchedulerService:
 
     def start(self) -> None:
         self.bus.declare()
-        now = self.clock()
+        now = datetime.now(UTC)  # APScheduler's own time: jobs are timed by delays, see _reschedule
         self.scheduler.add_job(
             self._dispatch, "interval", id="dispatch", seconds=IDLE_CHECK.total_seconds(), next_run_time=now
         )
@@ -122,9 +122,12 @@ class SchedulerService:
         self._reschedule("plan-requested", self.clock())
 
     def _reschedule(self, job_id: str, at: datetime) -> None:
+        """Run a job when our clock reaches ``at``: after that delay by APScheduler's own clock (the
+        same clock in production; an injected or jumping one moves due times, not the wait)."""
+        delay = max((at - self.clock()).total_seconds(), 0.0)
         if self.scheduler.running:
             try:
-                self.scheduler.modify_job(job_id, next_run_time=at)
+                self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC) + timedelta(seconds=delay))
             except LookupError:  # shutting down
                 pass
 
