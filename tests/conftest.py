@@ -41,7 +41,7 @@ def postgres_url() -> Iterator[str]:
     admin_url = normalize_url(PG_URL)
     name = f"exsched_test_{uuid.uuid4().hex[:10]}"
     try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:

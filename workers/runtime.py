@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -51,6 +51,7 @@ from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import sign
 from scheduler.notices import store
 from scheduler.notices.policy import reason_not_to_send
+from scheduler.ops.backoff import Backoff
 from scheduler.ops.clock import Clock, utcnow
 from scheduler.ops.config import Settings
 from scheduler.ops.metrics import SEND_FAILURES, SEND_SECONDS, SENT
@@ -62,6 +63,10 @@ from workers.leases import Leases
 from workers.letters import Letter, Recipient, Robot
 
 log = structlog.get_logger(__name__)
+
+#: How long a worker waits for the database to come back, message in hand, before handing the
+#: message back to the queue.
+DB_WAIT = 120.0
 
 
 class Poison(Exception):
@@ -113,9 +118,36 @@ class NoticeHandler:
         )
         try:
             return self._handle(envelope, bound)
-        except OperationalError as exc:  # the database is away: let the bus bring it back later
-            bound.warning("database_unavailable", error=str(exc.orig))
+        except OperationalError as exc:
+            # The database is away (a restart, a failover): wait for it with this message in hand
+            # rather than hand it back at once — every redelivery counts towards the queue's
+            # delivery limit, and a few seconds' outage must not dead-letter notices.
+            bound.warning(
+                "database_unavailable", error=str(exc.orig), next=f"waiting up to {DB_WAIT:.0f} s for it"
+            )
+            if self._database_back(bound):
+                try:
+                    return self._handle(envelope, bound)
+                except OperationalError as again:
+                    bound.warning(
+                        "database_unavailable", error=str(again.orig), next="handed back to the queue"
+                    )
             return Outcome.REQUEUE
+
+    def _database_back(self, bound: Any) -> bool:
+        """Whether the database answers again within :data:`DB_WAIT` (tried with backoff)."""
+        backoff = Backoff(base=0.5, cap=8.0)
+        deadline = time.monotonic() + DB_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(min(backoff.next(), max(deadline - time.monotonic(), 0)))
+            try:
+                with self.db.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+                bound.info("database_back")
+                return True
+            except OperationalError:
+                continue
+        return False
 
     # --- steps ------------------------------------------------------------------------------------
 
@@ -155,6 +187,9 @@ class NoticeHandler:
                 return True
             found = store.holder_of(session, notice_id)
         status, holder = found or (None, None)
+        if status == NoticeStatus.SENDING and holder == leases.holder:  # ours: a retry after an outage
+            leases.hold(notice_id)
+            return True
         bound.info(
             "notice_dropped",
             reason="duplicate or stale message",
@@ -319,8 +354,17 @@ class NoticeHandler:
         bound.info(f"notice_{outcome.status.value}", **store.log_fields(outcome.reason))
 
     def _record_sent(self, notice_id: uuid.UUID, channel_id: str, sequence: int, bound: Any) -> None:
-        with self.db.session() as session:
-            store.deliver(session, notice_id, self.clock(), message_id=channel_id, sequence=sequence)
+        """``sent``, once the channel took it. The database may be away just now: then wait for it
+        and record (handling the message again would send it a second time)."""
+        while True:
+            try:
+                with self.db.session() as session:
+                    store.deliver(session, notice_id, self.clock(), message_id=channel_id, sequence=sequence)
+                break
+            except OperationalError as exc:
+                bound.warning("database_unavailable", error=str(exc.orig), next="waiting to record the send")
+                if not self._database_back(bound):
+                    raise
         bound.info("notice_sent", channel_message_id=channel_id)
 
     def _retry(self, notice_id: uuid.UUID, why: Reason, bound: Any) -> None:

@@ -12,16 +12,20 @@ pika is not thread-safe, so every connection here belongs to one thread:
   worker pool so heartbeats keep flowing, and their acks go back to the I/O thread through
   ``add_callback_threadsafe``.
 
-Both reconnect with exponential backoff and jitter.
+Both reconnect with exponential backoff and jitter. ``EXSCHED_AMQP_URL`` may name several
+brokers (the nodes of a cluster, comma-separated): each connection starts from the next one in
+turn and passes over a node that does not answer, so losing a node costs one reconnection.
 """
 
 from __future__ import annotations
 
+import itertools
 import queue as queue_module
+import random
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -38,6 +42,7 @@ from pika.spec import Basic, BasicProperties
 
 from scheduler.bus.base import Delivery, Handler, OutboundMessage, Outcome, PublishReport
 from scheduler.ops.backoff import Backoff
+from scheduler.ops.config import amqp_endpoints
 from schemas.bus import DEAD_EXCHANGE, DEAD_QUEUE, DELIVERY_LIMIT, EXCHANGE, ROLES, bindings, queue_name
 
 log = structlog.get_logger(__name__)
@@ -65,13 +70,22 @@ class RabbitBus:
 
     def __init__(self, url: str, *, window: int = 1000, name: str = "exsched") -> None:
         self.url = url
+        self.urls = amqp_endpoints(url)
         self.name = name
         self.window = window
         self._publisher: _Publisher | None = None
         self._lock = threading.Lock()
+        self._turn = itertools.count(random.randrange(len(self.urls)))  # noqa: S311 (spreading, not secrecy)
+
+    def endpoints_in_turn(self, purpose: str) -> list[pika.URLParameters]:
+        """Every broker address, starting from the next one in turn: connections spread over a
+        cluster's nodes, and one that is down is passed over for the others."""
+        first = next(self._turn) % len(self.urls)
+        order = self.urls[first:] + self.urls[:first]
+        return [connection_parameters(url, name=f"{self.name}:{purpose}") for url in order]
 
     def _blocking(self, purpose: str) -> pika.BlockingConnection:
-        return pika.BlockingConnection(connection_parameters(self.url, name=f"{self.name}:{purpose}"))
+        return pika.BlockingConnection(self.endpoints_in_turn(purpose))
 
     def declare(self) -> None:
         connection = self._blocking("declare")
@@ -91,9 +105,7 @@ class RabbitBus:
     def publish(self, messages: Sequence[OutboundMessage], *, timeout: float = 30.0) -> PublishReport:
         with self._lock:
             if self._publisher is None:
-                self._publisher = _Publisher(
-                    connection_parameters(self.url, name=f"{self.name}:publisher"), self.window
-                )
+                self._publisher = _Publisher(lambda: self.endpoints_in_turn("publisher")[0], self.window)
                 self._publisher.start()
             publisher = self._publisher
         return publisher.publish(messages, timeout=timeout)
@@ -181,8 +193,8 @@ class _PublisherState:
 
 
 class _Publisher:
-    def __init__(self, params: pika.URLParameters, window: int) -> None:
-        self.params = params
+    def __init__(self, params: Callable[[], pika.URLParameters], window: int) -> None:
+        self.params = params  # the next broker address to try, at each (re)connection
         self.window = window
         self.inbox: queue_module.SimpleQueue[_Batch] = queue_module.SimpleQueue()
         self.state = _PublisherState()
@@ -230,7 +242,7 @@ class _Publisher:
         while not self.stopping.is_set():
             self.ready.clear()
             self.connection = pika.SelectConnection(
-                self.params,
+                self.params(),
                 on_open_callback=self._on_connection_open,
                 on_open_error_callback=self._on_connection_error,
                 on_close_callback=self._on_connection_closed,
@@ -246,6 +258,7 @@ class _Publisher:
         self._fail_waiting("publisher stopped")
 
     def _on_connection_open(self, connection: pika.SelectConnection) -> None:
+        log.info("amqp_publisher_connected", broker=_where(connection.params))
         connection.channel(on_open_callback=self._on_channel_open)
 
     def _on_connection_error(self, connection: pika.SelectConnection, error: BaseException) -> None:
@@ -387,7 +400,11 @@ class _Consumer:
                     for queue in self.queues
                 ]
                 log.info(
-                    "amqp_consuming", queues=self.queues, prefetch=self.prefetch, concurrency=self.concurrency
+                    "amqp_consuming",
+                    queues=self.queues,
+                    prefetch=self.prefetch,
+                    concurrency=self.concurrency,
+                    broker=_where(connection._impl.params),
                 )
                 while not stop.is_set():
                     connection.process_data_events(time_limit=0.5)
@@ -470,3 +487,7 @@ class _Consumer:
                 outcome=outcome.value,
                 next="RabbitMQ delivers it again; a notice already sent or being sent is then dropped",
             )
+
+
+def _where(params: pika.ConnectionParameters) -> str:
+    return f"{params.host}:{params.port}"

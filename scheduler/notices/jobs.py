@@ -26,6 +26,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from scheduler.bus.base import Bus
 from scheduler.db.models import SeriesRow
@@ -88,14 +89,24 @@ class SchedulerService:
             self._dispatch, "interval", id="dispatch", seconds=IDLE_CHECK.total_seconds(), next_run_time=now
         )
         self.scheduler.add_job(
-            self._plan_requested, "interval", id="plan-requested", seconds=2, next_run_time=now
+            _guarded("plan-requested", self._plan_requested),
+            "interval",
+            id="plan-requested",
+            seconds=2,
+            next_run_time=now,
         )
         self.scheduler.add_job(
-            self._plan_horizon, "interval", id="plan-horizon", minutes=10, next_run_time=now
+            _guarded("plan-horizon", self._plan_horizon),
+            "interval",
+            id="plan-horizon",
+            minutes=10,
+            next_run_time=now,
         )
         reap_every = max(1.0, min(30.0, self.lease.total_seconds() / 2, self.send_lease.total_seconds() / 6))
-        self.scheduler.add_job(self._reap, "interval", id="reap-leases", seconds=reap_every)
-        self.scheduler.add_job(self._holidays, "interval", id="holidays", hours=24)
+        self.scheduler.add_job(
+            _guarded("reap-leases", self._reap), "interval", id="reap-leases", seconds=reap_every
+        )
+        self.scheduler.add_job(_guarded("holidays", self._holidays), "interval", id="holidays", hours=24)
         self.scheduler.start()
         if self._listener is not None:
             self._listener.start()
@@ -145,6 +156,9 @@ class SchedulerService:
             due = self.dispatcher.next_due()
             if due is not None:
                 at = min(at, max(due, self.clock()))
+        except OperationalError as exc:  # the database is away (a restart, a failover): expected
+            log.warning("database_unavailable", job="dispatch", error=str(exc.orig), next="again in 5 s")
+            at = self.clock() + timedelta(seconds=5)
         except Exception:
             log.exception("dispatch_failed")
             at = self.clock() + timedelta(seconds=5)
@@ -182,6 +196,19 @@ class SchedulerService:
             ).all()
             request_plan(session, series_ids=ids, now=self.clock())
         self.wake_planner()
+
+
+def _guarded(name: str, job: Callable[[], None]) -> Callable[[], None]:
+    """``job``, with the database being away logged as one warning line (the job runs again at
+    its next turn) instead of APScheduler's traceback."""
+
+    def run() -> None:
+        try:
+            job()
+        except OperationalError as exc:
+            log.warning("database_unavailable", job=name, error=str(exc.orig), next="again at its next turn")
+
+    return run
 
 
 class PlanListener:

@@ -16,6 +16,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_SECRET_KEY = "exsched-development-only-secret-change-me"  # noqa: S105 (flagged at start-up)
 
 
+def amqp_endpoints(url: str) -> list[str]:
+    """The brokers ``EXSCHED_AMQP_URL`` names: one AMQP URL, or several separated by commas (the
+    nodes of a cluster, tried in turn)."""
+    found = [part.strip() for part in url.split(",") if part.strip()]
+    if not found:
+        raise ValueError("EXSCHED_AMQP_URL names no broker")
+    return found
+
+
 class Settings(BaseSettings):
     """Runtime configuration; see the README's configuration reference."""
 
@@ -25,7 +34,10 @@ class Settings(BaseSettings):
         "sqlite:///var/exsched.db",
         description="SQLAlchemy URL: sqlite:///path or postgresql://user@host/db",
     )
-    amqp_url: str | None = Field(None, description="RabbitMQ URL; unset = in-process bus")
+    amqp_url: str | None = Field(
+        None,
+        description="RabbitMQ URL, or several separated by commas (a cluster's nodes); unset: in-process",
+    )
     smtp_url: str | None = Field(None, description="SMTP relay URL; unset = file outbox")
     outbox_dir: Path = Field(Path("var/outbox"), description="where the file outbox writes .eml")
     mail_from: str = Field("exsched <noreply@exsched.invalid>", description="From: of all mail")

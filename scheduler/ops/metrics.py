@@ -26,6 +26,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
+from scheduler.ops.config import amqp_endpoints
+
 log = structlog.get_logger(__name__)
 
 DISPATCH_LATENESS = Histogram(
@@ -99,19 +101,22 @@ def database_ready(engine: Engine) -> str | None:
 
 
 def broker_ready(amqp_url: str | None) -> str | None:
-    """None when no broker is configured or it accepts a connection, else why not."""
+    """None when no broker is configured or one of its nodes accepts a connection, else why not."""
     if not amqp_url:
         return None
     import pika
 
-    try:
-        params = pika.URLParameters(amqp_url)
-        params.socket_timeout = 2
-        params.connection_attempts = 1
-        pika.BlockingConnection(params).close()
-        return None
-    except Exception as exc:
-        return f"broker: {exc.__class__.__name__}"
+    problems = []
+    for url in amqp_endpoints(amqp_url):
+        try:
+            params = pika.URLParameters(url)
+            params.socket_timeout = 2
+            params.connection_attempts = 1
+            pika.BlockingConnection(params).close()
+            return None
+        except Exception as exc:
+            problems.append(f"{params.host}:{params.port} {exc.__class__.__name__}")
+    return "broker: " + "; ".join(problems)
 
 
 def serve_process_endpoint(

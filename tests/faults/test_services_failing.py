@@ -7,6 +7,8 @@ send→record window), and nothing is left ``pending``, ``published`` or ``sendi
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import time
 from collections import Counter
@@ -130,6 +132,29 @@ def test_database_connections_terminated_mid_flow(
 
     duplicates = run_with_fault(env, pg, smtp_sink, tmp_path, terminate, 60)
     print(f"pg_terminate_backend: {duplicates} duplicate(s)")
+
+
+def restart_postgresql() -> None:
+    """Restart the PostgreSQL server itself (every connection dropped, the port closed a while)."""
+    versions = sorted(os.listdir("/etc/postgresql"), key=float) if os.path.isdir("/etc/postgresql") else []
+    if not versions or shutil.which("pg_ctlcluster") is None:
+        pytest.fail("pg_ctlcluster is needed to restart the PostgreSQL server under test")
+    done = subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart", "-m", "fast"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_postgresql_server_restarted_mid_flow(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    duplicates = run_with_fault(env, pg, smtp_sink, tmp_path, restart_postgresql, 60)
+    print(f"PostgreSQL server restarted: {duplicates} duplicate(s)")
+    logs = (tmp_path / "worker.log").read_text() + (tmp_path / "scheduler.log").read_text()
+    assert "Traceback" not in logs
 
 
 def test_scheduler_down_across_due_times_applies_the_lateness_policy(

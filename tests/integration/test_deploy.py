@@ -151,3 +151,22 @@ def test_systemd_units_start_commands_the_cli_has() -> None:
     assert {"EXSCHED_DATABASE_URL", "EXSCHED_AMQP_URL", "EXSCHED_SMTP_URL", "EXSCHED_SECRET_KEY"} <= {
         line.split("=", 1)[0] for line in example.splitlines() if "=" in line and not line.startswith("#")
     }
+
+
+def test_the_cluster_override_gives_every_process_all_three_nodes() -> None:
+    cluster = yaml.safe_load((DEPLOY / "docker-compose.cluster.yml").read_text())
+    nodes = {"rabbitmq", "rabbitmq-2", "rabbitmq-3"}
+    assert nodes <= set(cluster["services"])
+    conf = (DEPLOY / "rabbitmq" / "cluster.conf").read_text()
+    assert all(f"rabbit@{node}" in conf for node in nodes)
+    for node in nodes:
+        mounted = [v.split(":")[1] for v in cluster["services"][node]["volumes"]]
+        assert "/etc/rabbitmq/conf.d/30-cluster.conf" in mounted, node
+        assert (
+            cluster["services"][node].get("environment", {}).get("RABBITMQ_ERLANG_COOKIE")
+            or node != "rabbitmq"
+        )
+    for name in ("migrate", "api", "scheduler", "worker"):
+        url = cluster["services"][name]["environment"]["EXSCHED_AMQP_URL"]
+        assert {u.split("@")[1].split(":")[0] for u in url.split(",")} == nodes, name
+        assert all(u.endswith(f"/{DEFINITIONS['vhosts'][0]['name']}") for u in url.split(","))
