@@ -122,11 +122,16 @@ class RabbitBus:
         backoff = Backoff()
         while not stop.is_set():
             try:
+                self.declare()  # a worker may start before any scheduler has declared the queues
                 _Consumer(self, queues, handler, prefetch, concurrency).run(stop)
                 backoff.reset()
             except (pika.exceptions.AMQPConnectionError, pika.exceptions.StreamLostError) as exc:
                 delay = backoff.next()
                 log.warning("amqp_consumer_reconnect", error=repr(exc), retry_in=round(delay, 2))
+                stop.wait(delay)
+            except pika.exceptions.AMQPChannelError as exc:  # e.g. a queue deleted under us
+                delay = backoff.next()
+                log.warning("amqp_consumer_channel_closed", error=repr(exc), retry_in=round(delay, 2))
                 stop.wait(delay)
 
     def queue_depth(self, queue: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import signal
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -240,3 +241,33 @@ def test_one_notice_can_be_followed_through_the_json_logs_and_the_metrics_move(
         sent["occurrence_uid"]
         == next(e for e in scheduler_events if e.get("notice_id") == notice_id)["occurrence_uid"]
     )
+
+
+def test_a_worker_started_before_any_scheduler_on_an_empty_broker_declares_the_queues_and_works(
+    env: dict[str, str], pg: Database, smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    """A fresh deployment, or a broker that lost its queues: the worker's consumers found no
+    queue, died with a 404, and the process went on consuming nothing."""
+    import pika
+
+    from schemas.bus import DEAD_QUEUE, ROLES, queue_name
+
+    connection = pika.BlockingConnection(pika.URLParameters(env["EXSCHED_AMQP_URL"]))
+    channel = connection.channel()
+    for queue in [DEAD_QUEUE, *(queue_name(role) for role in ROLES)]:
+        channel.queue_delete(queue)
+    connection.close()
+    add_subscribers(pg, 5)
+    create_series_in_db(pg, datetime.now(UTC) + timedelta(hours=3))
+    env = env | {"EXSCHED_SMTP_URL": smtp_sink.url}
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        time.sleep(3)  # the worker alone on a broker without exsched's queues
+        scheduler = start_scheduler(env, tmp_path / "scheduler.log")
+        try:
+            wait_until(lambda: statuses(pg).get("sent") == 5, 60, lambda: f"delivered: {statuses(pg)}")
+        finally:
+            stop_process(scheduler)
+    finally:
+        stop_process(worker)
+    assert "Traceback" not in (tmp_path / "worker.log").read_text()
