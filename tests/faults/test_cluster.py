@@ -11,7 +11,6 @@ processes in one comma-separated ``EXSCHED_AMQP_URL``.
 from __future__ import annotations
 
 import os
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from scheduler.db.session import Database
 from schemas.bus import DEAD_QUEUE, ROLES, queue_name
 from tests.support.factories import add_subscribers, create_series_in_db
 from tests.support.processes import (
-    message_ids,
+    check_ledger,
     start_scheduler,
     start_worker,
     statuses,
@@ -92,14 +91,8 @@ def test_losing_the_node_that_leads_the_work_queues_mid_burst_loses_nothing(
             stop_process(worker)
         stop_process(scheduler)
     with pg.session() as session:
-        owed = {str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))}
         last = session.scalar(select(func.max(NoticeRow.sent_at)))
-    ids = message_ids(smtp_sink)
-    assert set(ids) == owed, f"missing at the SMTP server: {len(owed - set(ids))}"
-    duplicates = sum(count - 1 for count in Counter(ids).values())
-    left = {k: v for k, v in statuses(pg).items() if k in ("pending", "published", "sending")}
-    assert not left, f"left unfinished: {left}"
-    assert duplicates <= WORKERS * CONCURRENCY, f"{duplicates} duplicates"
+    duplicates = check_ledger(pg, smtp_sink, WORKERS * CONCURRENCY)
     assert new_leader.name != leader.name
     logs = "".join(
         (tmp_path / name).read_text() for name in ("scheduler.log", "worker-0.log", "worker-1.log")

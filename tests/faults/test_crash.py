@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
 from tests.support.factories import add_subscribers, create_series_in_db
 from tests.support.processes import (
-    message_ids,
+    check_ledger,
     start_scheduler,
     start_worker,
     statuses,
@@ -47,18 +46,6 @@ def last_sent(db: Database) -> datetime:
         found = session.scalar(select(func.max(NoticeRow.sent_at)))
     assert found is not None
     return found
-
-
-def delivered_once_but_in_flight(db: Database, sink: SmtpSink, in_flight: int) -> int:
-    with db.session() as session:
-        owed = {str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))}
-    ids = message_ids(sink)
-    assert set(ids) == owed, f"missing at the SMTP server: {len(owed - set(ids))}"
-    duplicates = sum(count - 1 for count in Counter(ids).values())
-    assert duplicates <= in_flight, f"{duplicates} duplicates for {in_flight} sends in flight"
-    left = {k: v for k, v in statuses(db).items() if k in ("pending", "published", "sending")}
-    assert not left, f"left unfinished: {left}"
-    return duplicates
 
 
 def test_a_worker_killed_during_sends_has_its_notices_out_within_a_minute(
@@ -88,7 +75,7 @@ def test_a_worker_killed_during_sends_has_its_notices_out_within_a_minute(
         rows = session.scalars(select(NoticeRow).where(NoticeRow.id.in_(holding))).all()
     late = max(row.sent_at for row in rows if row.sent_at) - killed
     everything = last_sent(pg) - killed
-    duplicates = delivered_once_but_in_flight(pg, smtp_sink, len(holding))
+    duplicates = check_ledger(pg, smtp_sink, len(holding))
     print(
         f"\nworker SIGKILL holding {len(holding)} notices: the last of them delivered "
         f"{late.total_seconds():.1f} s after the kill, everything {everything.total_seconds():.1f} s after; "
@@ -159,7 +146,7 @@ def test_a_scheduler_killed_during_a_batch_loses_nothing_and_recovers_within_a_m
     finally:
         stop_process(worker)
     everything = last_sent(pg) - killed
-    duplicates = delivered_once_but_in_flight(pg, smtp_sink, 0)
+    duplicates = check_ledger(pg, smtp_sink, 0)
     print(
         f"\nscheduler SIGKILL in the middle of a batch (after it: {at_kill}): everything delivered "
         f"{everything.total_seconds():.1f} s after the kill; {duplicates} duplicate(s)"

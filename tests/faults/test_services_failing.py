@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from scheduler.db.session import Database
 from tests.support.factories import add_subscribers, create_series_in_db
 from tests.support.ledger import reason_text
 from tests.support.processes import (
-    message_ids,
+    check_ledger,
     start_scheduler,
     start_worker,
     statuses,
@@ -35,18 +34,6 @@ from tests.support.smtp import SmtpSink
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
 MEMBERS = 300
 CONCURRENCY = 4
-
-
-def check_ledger(db: Database, sink: SmtpSink, allowed_duplicates: int) -> int:
-    with db.session() as session:
-        owed = {str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))}
-    ids = message_ids(sink)
-    assert set(ids) == owed, f"missing at the SMTP server: {len(owed - set(ids))}"
-    duplicates = sum(count - 1 for count in Counter(ids).values())
-    assert duplicates <= allowed_duplicates, f"{duplicates} duplicates"
-    left = {k: v for k, v in statuses(db).items() if k in ("pending", "published", "sending")}
-    assert not left, f"left unfinished: {left}"
-    return duplicates
 
 
 def run_with_fault(

@@ -380,14 +380,20 @@ def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: Wor
     assert all("accepted" in reason_text(n) for n in skipped)
 
 
-def test_follow_up_form_records_docking_outcomes(world: World) -> None:
+def followed_up(world: World) -> str:
+    """A member invited to a project-docking session, which took place: the path of the
+    follow-up link in the email they got after it."""
     subscribed(world)
     a_session(world, kind="project-docking")
     world.run()
     world.run(START + timedelta(days=1, hours=2))
     text = world.mails()[-1].get_body(preferencelist=("plain",)).get_content()
     [url] = [w for w in text.split() if "/followup/" in w]
-    path = url.split("https://exsched.test", 1)[1]
+    return url.split("https://exsched.test", 1)[1]
+
+
+def test_follow_up_form_records_docking_outcomes(world: World) -> None:
+    path = followed_up(world)
     assert "对接的成果" in world.client.get(path).text
     posted = world.client.post(
         path,
@@ -411,13 +417,7 @@ def test_follow_up_form_records_docking_outcomes(world: World) -> None:
 def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_is_gone(world: World) -> None:
     """300 posts of 4.9 KB in a second were all stored and all listed on the console page; now a
     member has one answer per session, which the form shows again to be edited."""
-    subscribed(world)
-    a_session(world, kind="project-docking")
-    world.run()
-    world.run(START + timedelta(days=1, hours=2))
-    text = world.mails()[-1].get_body(preferencelist=("plain",)).get_content()
-    [url] = [w for w in text.split() if "/followup/" in w]
-    path = url.split("https://exsched.test", 1)[1]
+    path = followed_up(world)
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     long = "意" * 4900
     for i in range(30):

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -159,3 +160,17 @@ def env(pg: Database, amqp_url: str, tmp_path: Path) -> dict[str, str]:
         EXSCHED_OUTBOX_DIR=str(tmp_path / "outbox"),
     )
     return values
+
+
+def check_ledger(db: Database, sink: SmtpSink, allowed_duplicates: int) -> int:
+    """Every invitation the database says is owed reached the SMTP server, at most
+    ``allowed_duplicates`` of them twice, and nothing is left unfinished; the duplicates counted."""
+    with db.session() as session:
+        owed = {str(i) for i in session.scalars(select(NoticeRow.id).where(NoticeRow.kind == "invitation"))}
+    ids = message_ids(sink)
+    assert set(ids) == owed, f"missing at the SMTP server: {len(owed - set(ids))}"
+    duplicates = sum(count - 1 for count in Counter(ids).values())
+    assert duplicates <= allowed_duplicates, f"{duplicates} duplicates for {allowed_duplicates} allowed"
+    left = {k: v for k, v in statuses(db).items() if k in ("pending", "published", "sending")}
+    assert not left, f"left unfinished: {left}"
+    return duplicates

@@ -138,15 +138,20 @@ def start_session(response: Response, staff: SignedIn, settings: Settings, now: 
     response.delete_cookie(CSRF_COOKIE, path="/console")
 
 
-def trusted_browser(request: Request, settings: Settings, username: str) -> str | None:
-    """The id of this browser's trusted-browser cookie, if it has a genuine one for ``username``."""
-    token = request.cookies.get(DEVICE_COOKIE)
+def _signed_cookie(request: Request, settings: Settings, name: str, purpose: str) -> dict[str, Any] | None:
+    """What a cookie signed by this console says, if it is there, genuine and unexpired."""
+    token = request.cookies.get(name)
     if not token:
         return None
     try:
-        payload = verify(settings.secret_key, _DEVICE, token)
+        return verify(settings.secret_key, purpose, token)
     except InvalidToken:
         return None
+
+
+def trusted_browser(request: Request, settings: Settings, username: str) -> str | None:
+    """The id of this browser's trusted-browser cookie, if it has a genuine one for ``username``."""
+    payload = _signed_cookie(request, settings, DEVICE_COOKIE, _DEVICE) or {}
     device = payload.get("d")
     return device if payload.get("u") == username and isinstance(device, str) and device else None
 
@@ -158,13 +163,12 @@ def end_session(response: Response) -> None:
 
 def staff_of(request: Request, session: Session, settings: Settings) -> StaffRow | None:
     """The signed-in account, if the cookie is genuine, unexpired and still current."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
+    payload = _signed_cookie(request, settings, SESSION_COOKIE, _PURPOSE)
+    if payload is None:
         return None
     try:
-        payload = verify(settings.secret_key, _PURPOSE, token)
         staff = session.get(StaffRow, uuid.UUID(str(payload["sid"])))
-    except (InvalidToken, KeyError, ValueError):
+    except (KeyError, ValueError):
         return None
     if staff is None or staff.disabled_at is not None or staff.session_epoch != payload.get("epoch"):
         return None
