@@ -49,10 +49,22 @@ class Leases:
 
     def hold(self, notice_id: uuid.UUID) -> None:
         with self._lock:
-            self._held.add(notice_id)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._beat, name="exsched-leases", daemon=True)
-                self._thread.start()
+            self._add(notice_id)
+
+    def hold_again(self, notice_id: uuid.UUID) -> bool:
+        """Hold a notice this process claimed earlier and let go of (its handling was cut short by
+        a database outage); False if one of this process's threads is sending it right now."""
+        with self._lock:
+            if notice_id in self._held:
+                return False
+            self._add(notice_id)
+            return True
+
+    def _add(self, notice_id: uuid.UUID) -> None:
+        self._held.add(notice_id)
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._beat, name="exsched-leases", daemon=True)
+            self._thread.start()
 
     def release(self, notice_id: uuid.UUID) -> None:
         with self._lock:

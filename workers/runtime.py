@@ -187,9 +187,8 @@ class NoticeHandler:
                 return True
             found = store.holder_of(session, notice_id)
         status, holder = found or (None, None)
-        if status == NoticeStatus.SENDING and holder == leases.holder:  # ours: a retry after an outage
-            leases.hold(notice_id)
-            return True
+        if status == NoticeStatus.SENDING and holder == leases.holder and leases.hold_again(notice_id):
+            return True  # ours, left when a database outage cut its handling short; not a duplicate in hand
         bound.info(
             "notice_dropped",
             reason="duplicate or stale message",

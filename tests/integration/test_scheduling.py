@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from scheduler.bus.base import Delivery, Outcome
 from scheduler.bus.memory import InProcessBus
 from scheduler.db.models import NoticeRow, SeriesRow
 from scheduler.db.session import Database
@@ -24,6 +23,7 @@ from schemas.bus import DEAD_QUEUE, ROLES, queue_name
 from tests.support.api import create_member, create_series
 from tests.support.clock import Clock
 from tests.support.factories import insert_due_notices
+from tests.support.inproc import drain
 from tests.support.ledger import reason_text
 
 NOW = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -143,27 +143,6 @@ def test_dispatch_publishes_due_notices_once_with_the_envelope(
     assert envelope["notice_id"] == str(invitation.id) and envelope["kind"] == "invitation"
     assert envelope["version"] == 1 and got[0].headers["x-exsched-schema"] == 1
     assert dispatcher.next_due() == datetime(2026, 12, 19, 6, 0, tzinfo=UTC)
-
-
-def drain(bus: InProcessBus, queue: str) -> list[Delivery]:
-    got: list[Delivery] = []
-    stop = threading.Event()
-
-    def take(delivery: Delivery) -> Outcome:
-        got.append(delivery)
-        return Outcome.ACK
-
-    def stop_when_empty() -> None:
-        while bus.queue_depth(queue):
-            stop.wait(0.05)
-        stop.wait(0.3)
-        stop.set()
-
-    watcher = threading.Thread(target=stop_when_empty)
-    watcher.start()
-    bus.consume([queue], take, stop=stop)
-    watcher.join()
-    return got
 
 
 def test_lateness_policy_after_downtime(

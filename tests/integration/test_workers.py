@@ -26,12 +26,14 @@ from scheduler.bus.memory import InProcessBus
 from scheduler.db.models import NoticeRow, RsvpRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.notices import store
 from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import Planner
 from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, queue_name, routing_key
 from tests.support.api import create_member, create_series
 from tests.support.clock import Clock
+from tests.support.inproc import drain
 from tests.support.ledger import reason_text
 from tests.support.robot import Robot
 from tests.support.smtp import SmtpSink
@@ -614,3 +616,28 @@ def test_a_cleared_venue_reads_to_be_announced_everywhere_and_null_gives_back_th
     assert restored.json()["venue"] == "宁波国际会展中心 3号会议室"
     [listed] = Calendar.from_ical(world.client.get(feed_path).content).walk("VEVENT")
     assert str(listed["LOCATION"]) == "宁波国际会展中心 3号会议室"
+
+
+def test_a_notice_this_process_holds_is_resumed_after_an_outage_but_never_sent_twice_at_once(
+    world: World,
+) -> None:
+    """A copy of a message for a notice one of this worker's threads is sending is a duplicate in
+    hand and is dropped; a notice this worker claimed and let go of when the database went away
+    is taken up again by its redelivery."""
+    subscribed(world)
+    a_session(world)
+    world.planner.plan_requested()
+    world.clock.now = START - timedelta(days=2)
+    while world.dispatcher.dispatch_once().claimed:
+        pass
+    [delivery] = drain(world.bus, queue_name("invitations"))
+    [notice] = world.notices(kind="invitation")
+    leases = world.handler.leases
+    with world.db.session() as session:  # this process claimed it earlier
+        assert store.take(session, notice.id, world.clock(), leases.lease, holder=leases.holder)
+    leases.hold(notice.id)  # … and one of its threads is sending it now
+    assert world.handler(delivery) is Outcome.ACK
+    assert world.sink.received() == [] and world.notices(kind="invitation")[0].status == "sending"
+    leases.release(notice.id)  # that handling was cut short by an outage: the redelivery resumes it
+    assert world.handler(delivery) is Outcome.ACK
+    assert world.notices(kind="invitation")[0].status == "sent" and len(world.sink.received()) == 1
