@@ -12,6 +12,7 @@ deterministic id (docs/architecture.md, principle 1). Its life, and who moves it
                 └──withdraw──▶ cancelled ──revive──▶ pending
     published ──skip_late──▶ skipped            failed ──staff_retry──▶ pending
     pending | published | sending ──fail──▶ failed   (a poison or dead-lettered message)
+    sending ──renew──▶ sending   (the holder's heartbeat extends its lease)
 
 :data:`TRANSITIONS` writes the same graph down as data; every operation below updates only rows
 in one of its source statuses (``WHERE status IN (…)``), so a late or duplicate caller changes
