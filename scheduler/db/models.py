@@ -298,6 +298,9 @@ class RsvpRow(Base):
     occurrence_uid: Mapped[str] = mapped_column(String(255))
     response: Mapped[str] = mapped_column(String(16))
     responded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: how the answer came: link (an email's button), member-page, staff, calendar
+    source: Mapped[str | None] = mapped_column(String(16))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         UniqueConstraint("occurrence_uid", "member_id"),

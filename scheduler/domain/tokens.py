@@ -40,7 +40,7 @@ def verify(secret: str, purpose: str, token: str, now: datetime | None = None) -
         expected = hmac.new(secret.encode(), f"{purpose}.{body}".encode(), hashlib.sha256).digest()
         # compared as text: one token has one spelling (a decoder would also take padding, stray
         # characters and other values in the last character's unused bits)
-        if not hmac.compare_digest(_b64(expected), mac):
+        if not hmac.compare_digest(_b64(expected).encode(), mac.encode()):
             raise InvalidToken("bad signature")
         payload: dict[str, Any] = json.loads(_unb64(body))
     except (ValueError, json.JSONDecodeError) as exc:

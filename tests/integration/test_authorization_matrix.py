@@ -117,7 +117,7 @@ MATRIX: dict[tuple[str, str], Build] = {
     ),
 }
 #: Writes authorized by a signed token in the URL instead of a staff key.
-TOKEN_AUTHORIZED = {("POST", "/followup/{token}")}
+TOKEN_AUTHORIZED = {("POST", "/followup/{token}"), ("POST", "/rsvp/{token}")}
 CALLERS = ("nobody", "forged", "revoked", "other-chapter", "own-chapter", "admin")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from sqlalchemy import delete, select
 
 from scheduler.bus.base import Delivery, OutboundMessage, Outcome
 from scheduler.bus.memory import InProcessBus
-from scheduler.db.models import NoticeRow, RsvpRow
+from scheduler.db.models import FollowupResponseRow, NoticeRow, RsvpRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.notices import store
@@ -351,6 +352,14 @@ def test_a_message_for_an_unknown_notice_is_dropped(world: World) -> None:
     assert world.mails() == []
 
 
+def confirm(world: World, path: str) -> Any:
+    """Open a link from an email and press the page's button, as a member does."""
+    page = world.client.get(path).text
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert token, page
+    return world.client.post(path, data={"csrf": token.group(1)})
+
+
 def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: World) -> None:
     subscribed(world)
     subscribed(world, name="王磊", email="wang@yiwu.example")
@@ -365,12 +374,19 @@ def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: Wor
     assert len(links) == 3
     accept = links["chen.jing@lihua.example"]["accept"].split("https://exsched.test", 1)[1]
     decline = links["li@oujia.example"]["decline"].split("https://exsched.test", 1)[1]
-    assert world.client.get(accept).status_code == 200
-    assert world.client.get(accept).status_code == 200  # a second click changes nothing
-    assert world.client.get(decline).status_code == 200
+    assert "您将回复：参加这场活动。" in world.client.get(accept).text  # opening a link answers nothing
+    with world.db.session() as session:
+        assert list(session.scalars(select(RsvpRow))) == []
+    assert confirm(world, accept).status_code == 200
+    assert confirm(world, accept).status_code == 200  # a second press changes nothing
+    assert confirm(world, decline).status_code == 200
     assert world.client.get(accept[:-4] + "AAAA").status_code == 404
+    assert world.client.post(accept, data={"csrf": "0" * 64}).status_code == 403
     with world.db.session() as session:
         assert sorted(session.scalars(select(RsvpRow.response))) == ["accepted", "declined"]
+        assert {(r.source, r.user_agent) for r in session.scalars(select(RsvpRow))} == {
+            ("link", "testclient")
+        }
     world.run(START - timedelta(hours=2))
     reminded = {m["To"].addresses[0].addr_spec for m in world.mails() if m["Subject"].startswith("【提醒】")}
     assert reminded == {"chen.jing@lihua.example", "wang@yiwu.example"}
@@ -380,6 +396,12 @@ def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: Wor
     skipped = [n for n in world.notices(kind="followup") if n.status == "skipped"]
     assert len(skipped) == 2 and {n.reason_code for n in skipped} == {"not-accepted"}
     assert all("accepted" in reason_text(n) for n in skipped)
+
+
+def form_token(world: World, path: str) -> str:
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', world.client.get(path).text)
+    assert found
+    return found.group(1)
 
 
 def followed_up(world: World) -> str:
@@ -397,34 +419,24 @@ def followed_up(world: World) -> str:
 def test_follow_up_form_records_docking_outcomes(world: World) -> None:
     path = followed_up(world)
     assert "对接的成果" in world.client.get(path).text
-    posted = world.client.post(
-        path,
-        content="text=%E6%84%8F%E5%90%91%E8%AE%A2%E5%8D%95+3%E4%BB%B6",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
+    posted = world.client.post(path, data={"csrf": form_token(world, path), "text": "意向订单 3件"})
     assert posted.status_code == 200
-    from scheduler.db.models import FollowupResponseRow
-
     with world.db.session() as session:
         [row] = session.scalars(select(FollowupResponseRow))
         assert (row.kind, row.text) == ("docking-outcome", "意向订单 3件")
-    assert (
-        world.client.post(
-            path, content="text=", headers={"Content-Type": "application/x-www-form-urlencoded"}
-        ).status_code
-        == 422
-    )
+    assert world.client.post(path, data={"csrf": form_token(world, path), "text": ""}).status_code == 422
 
 
 def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_is_gone(world: World) -> None:
     """300 posts of 4.9 KB in a second were all stored and all listed on the console page; now a
     member has one answer per session, which the form shows again to be edited."""
     path = followed_up(world)
-    form = {"Content-Type": "application/x-www-form-urlencoded"}
     long = "意" * 4900
+    csrf = form_token(world, path)
+    assert world.client.post(path, data={"text": "no form token"}).status_code == 403
     for i in range(30):
-        assert world.client.post(path, content=f"text={long}{i}".encode(), headers=form).status_code == 200
-    from scheduler.db.models import FollowupResponseRow, MemberRow
+        assert world.client.post(path, data={"csrf": csrf, "text": f"{long}{i}"}).status_code == 200
+    from scheduler.db.models import MemberRow
 
     with world.db.session() as session:
         [row] = session.scalars(select(FollowupResponseRow))
@@ -432,7 +444,7 @@ def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_
     assert f"{long}29</textarea>" in world.client.get(path).text  # shown again, to edit
     with world.db.session() as session:
         session.execute(delete(MemberRow))
-    gone_form, gone_post = world.client.get(path), world.client.post(path, content=b"text=x", headers=form)
+    gone_form, gone_post = world.client.get(path), world.client.post(path, data={"csrf": csrf, "text": "x"})
     assert gone_form.status_code == gone_post.status_code == 404
     assert "此链接无效或已过期" in gone_form.text and gone_post.headers["content-type"].startswith(
         "text/html"
@@ -641,3 +653,44 @@ def test_a_notice_this_process_holds_is_resumed_after_an_outage_but_never_sent_t
     leases.release(notice.id)  # that handling was cut short by an outage: the redelivery resumes it
     assert world.handler(delivery) is Outcome.ACK
     assert world.notices(kind="invitation")[0].status == "sent" and len(world.sink.received()) == 1
+
+
+def test_a_mail_scanner_opening_every_link_of_every_email_changes_nothing(world: World) -> None:
+    """Scanners (Defender Safe Links, gateway sandboxes) GET and HEAD every link of an email
+    before the person reads it; none of them may answer, subscribe or record anything."""
+    subscribed(world)
+    a_session(world, kind="project-docking", notices={"reminders": ["PT2H"], "followup_after": "PT1H"})
+    world.run()
+    for mail in world.mails():  # the member accepts, so the follow-up comes too
+        text = mail.get_body(preferencelist=("plain",)).get_content()
+        accept = next(w for w in text.split() if "/rsvp/" in w).split("https://exsched.test", 1)[1]
+        confirm(world, accept)
+    world.run(START - timedelta(hours=2))
+    world.run(START + timedelta(days=1, hours=2))
+    kinds = {m["Subject"][:4] for m in world.mails()}
+    assert len(kinds) == 3, kinds  # invitation, reminder, follow-up
+    links = {
+        url.split("https://exsched.test", 1)[1]
+        for mail in world.mails()
+        for part in (mail.get_body(preferencelist=("plain",)), mail.get_body(preferencelist=("html",)))
+        if part is not None
+        for url in re.findall(r'https://exsched\.test[^\s"<>]*', part.get_content())
+    }
+    assert any("/rsvp/" in link for link in links) and any("/followup/" in link for link in links)
+
+    def state() -> list[object]:
+        with world.db.session() as session:
+            return [
+                sorted(
+                    (r.member_id, r.occurrence_uid, r.response, r.responded_at)
+                    for r in session.scalars(select(RsvpRow))
+                ),
+                sorted((f.member_id, f.text) for f in session.scalars(select(FollowupResponseRow))),
+                sorted((n.id, n.status) for n in session.scalars(select(NoticeRow))),
+            ]
+
+    before = state()
+    for link in sorted(links):
+        for method in ("GET", "HEAD"):
+            assert world.client.request(method, link).status_code < 500, (method, link)
+    assert state() == before

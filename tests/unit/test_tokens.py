@@ -28,6 +28,7 @@ def other_spellings(genuine: str) -> list[str]:
         f"{body}.{mac}=",
         f"{body}.{mac[:10]}!{mac[10:]}",
         f"{body}.{mac[:10]}\n{mac[10:]}",
+        f"{body}.{mac[:10]}\u0080{mac[10:]}",  # not even ASCII
     ]
 
 

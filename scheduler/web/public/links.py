@@ -2,11 +2,15 @@
 
 The links carry signed tokens (:mod:`scheduler.domain.tokens`) that expire with the session (RSVP) or
 60 days after it (follow-up); an unknown, forged or expired token gets the same 404 page, so a
-link reveals nothing about other members.
+link reveals nothing about other members. Opening a link changes nothing: it shows a page that
+says what will happen, and a button on it does it with a POST carrying a form token only this
+server can make — mail scanners, which open every link of an email, answer nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import UTC, datetime
 from html import escape
@@ -16,11 +20,10 @@ from urllib.parse import parse_qs
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.db.models import MemberRow, RsvpRow, SeriesRow
-from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup
+from scheduler.db.models import MemberRow, SeriesRow
+from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup, record_rsvp
 from scheduler.domain.tokens import InvalidToken, verify
 from scheduler.i18n import translator
 from scheduler.web.deps import SessionDep, SettingsDep
@@ -62,24 +65,75 @@ def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
         return None
 
 
-@router.get("/rsvp/{token}", response_class=HTMLResponse)
-def rsvp(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    """Record the member's answer (accept / decline) to one session."""
-    claims = _claims(settings.secret_key, "rsvp", token)
+def _form_token(secret: str, link: str) -> str:
+    """The form token of the page a link opens: only this server can make it, and only a browser
+    that loaded that page has it (a mail scanner that merely opens the link posts nothing)."""
+    return hmac.new(secret.encode(), f"link-form.{link}".encode(), hashlib.sha256).hexdigest()
+
+
+def _form_ok(secret: str, link: str, fields: dict[str, list[str]]) -> bool:
+    given = (fields.get("csrf") or [""])[0]
+    return hmac.compare_digest(given, _form_token(secret, link))
+
+
+def _confirm_form(secret: str, link: str, label_key: str) -> str:
+    return (
+        f'<form method="post"><input type="hidden" name="csrf" value="{_form_token(secret, link)}">'
+        f'<p><button type="submit">{escape(_title(label_key))}</button></p></form>'
+    )
+
+
+_CONFIRM = {"accepted": "links.rsvp.confirm.accepted", "declined": "links.rsvp.confirm.declined"}
+
+
+def _rsvp_target(
+    session: Session, secret: str, token: str
+) -> tuple[dict[str, Any], MemberRow, SeriesRow] | None:
+    claims = _claims(secret, "rsvp", token)
     if claims is None or claims.get("r") not in ("accepted", "declined"):
-        return _GONE
+        return None
     member = session.get(MemberRow, uuid.UUID(claims["m"]))
     series = session.get(SeriesRow, uuid.UUID(claims["s"]))
-    if member is None or series is None:
+    return None if member is None or series is None else (claims, member, series)
+
+
+@router.get("/rsvp/{token}", response_class=HTMLResponse)
+def rsvp_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    """What the link will answer, and the button that answers it: opening the link (as mail
+    scanners do, for every link of an email) changes nothing."""
+    found = _rsvp_target(session, settings.secret_key, token)
+    if found is None:
         return _GONE
-    row = session.scalar(
-        select(RsvpRow).where(RsvpRow.occurrence_uid == claims["o"], RsvpRow.member_id == member.id)
+    claims, _, series = found
+    what = _CONFIRM[claims["r"]]
+    form = _confirm_form(settings.secret_key, token, "links.rsvp.button")
+    body = f"<h1>{escape(series.title)}</h1>{_paragraphs(what)}{form}{_paragraphs('links.rsvp.why')}"
+    return _page(series.title, body)
+
+
+@router.post("/rsvp/{token}", response_class=HTMLResponse)
+async def rsvp_answer(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    """Record the answer the link carries (accept or decline), as the member confirmed it. The
+    latest answer stands; it keeps when, how and from which user agent it came."""
+    found = _rsvp_target(session, settings.secret_key, token)
+    if found is None:
+        return _GONE
+    claims, member, series = found
+    fields = parse_qs((await request.body())[:4096].decode(errors="replace"))
+    if not _form_ok(settings.secret_key, token, fields):
+        return _page(_title("links.expired_form.title"), _paragraphs("links.expired_form"), 403)
+    record_rsvp(
+        session,
+        series,
+        member.id,
+        claims["o"],
+        claims["r"],
+        datetime.now(UTC),
+        source="link",
+        user_agent=request.headers.get("user-agent", ""),
     )
-    if row is None:
-        row = RsvpRow(series_id=series.id, member_id=member.id, occurrence_uid=claims["o"])
-        session.add(row)
-    row.response = claims["r"]
-    row.responded_at = datetime.now(UTC)
     session.commit()
     log.info("rsvp_recorded", member_id=str(member.id), occurrence_uid=claims["o"], response=claims["r"])
     text = _paragraphs(f"links.rsvp.{claims['r']}")
@@ -100,6 +154,7 @@ def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTM
     earlier = followup_of(session, uuid.UUID(claims["m"]), claims["o"])
     form = (
         f'<h1>{escape(series.title)}</h1><form method="post"><p>{prompt}</p>'
+        f'<input type="hidden" name="csrf" value="{_form_token(settings.secret_key, token)}">'
         f'<textarea name="text" rows="8" cols="60" maxlength="{MAX_TEXT}" required>'
         f"{escape(earlier)}</textarea>"
         f'<p><button type="submit">{escape(_title("links.followup.send"))}</button></p></form>'
@@ -125,9 +180,12 @@ async def followup_submit(
         return _GONE
     claims, series = found
     body = await request.body()
-    if len(body) > 4 * MAX_TEXT:
+    if len(body) > 12 * MAX_TEXT + 1024:  # MAX_TEXT characters of up to 4 UTF-8 bytes, percent-encoded
         return _page(_title("links.too_long.title"), _paragraphs("links.too_long"), 413)
-    text = (parse_qs(body.decode(errors="replace")).get("text") or [""])[0].strip()
+    fields = parse_qs(body.decode(errors="replace"))
+    if not _form_ok(settings.secret_key, token, fields):
+        return _page(_title("links.expired_form.title"), _paragraphs("links.expired_form"), 403)
+    text = (fields.get("text") or [""])[0].strip()
     if not text:
         return _page(_title("links.empty.title"), _paragraphs("links.empty"), 422)
     record_followup(session, series, uuid.UUID(claims["m"]), claims["o"], text, datetime.now(UTC))
