@@ -35,8 +35,12 @@ router = APIRouter(tags=["member links"], include_in_schema=True)
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     html = (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width"><title>{escape(title)}</title></head>'
-        f'<body style="font-family: sans-serif; max-width: 560px; margin: 2em auto;">{body}</body></html>'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
+        "<style>body{font-family:sans-serif;max-width:560px;margin:1.5em auto;padding:0 16px;"
+        "line-height:1.55}h1{font-size:1.5em;line-height:1.3}button{font-size:1.05em;"
+        "min-height:44px;padding:.6em 1.4em;border-radius:6px;border:1px solid #1d4ed8;"
+        "background:#2563eb;color:#fff}textarea{width:100%;box-sizing:border-box;font-size:1em}"
+        f"</style></head><body>{body}</body></html>"
     )
     return HTMLResponse(html, status_code=status)
 
