@@ -434,6 +434,10 @@ def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_
     long = "意" * 4900
     csrf = form_token(world, path)
     assert world.client.post(path, data={"text": "no form token"}).status_code == 403
+    assert world.client.post(path, data={"csrf": "é" * 64, "text": "a forged token"}).status_code == 403
+    assert world.client.post(path, data={"csrf": csrf, "text": "控制\x00字符\x1b"}).status_code == 200
+    with world.db.session() as session:
+        assert session.scalars(select(FollowupResponseRow.text)).one() == "控制字符"
     for i in range(30):
         assert world.client.post(path, data={"csrf": csrf, "text": f"{long}{i}"}).status_code == 200
     from scheduler.db.models import MemberRow

@@ -27,6 +27,7 @@ from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup, r
 from scheduler.domain.tokens import InvalidToken, verify
 from scheduler.i18n import translator
 from scheduler.web.deps import SessionDep, SettingsDep
+from schemas.api import without_controls
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["member links"], include_in_schema=True)
@@ -77,7 +78,7 @@ def _form_token(secret: str, link: str) -> str:
 
 def _form_ok(secret: str, link: str, fields: dict[str, list[str]]) -> bool:
     given = (fields.get("csrf") or [""])[0]
-    return hmac.compare_digest(given, _form_token(secret, link))
+    return hmac.compare_digest(given.encode(), _form_token(secret, link).encode())
 
 
 def _confirm_form(secret: str, link: str, label_key: str) -> str:
@@ -189,7 +190,8 @@ async def followup_submit(
     fields = parse_qs(body.decode(errors="replace"))
     if not _form_ok(settings.secret_key, token, fields):
         return _page(_title("links.expired_form.title"), _paragraphs("links.expired_form"), 403)
-    text = (fields.get("text") or [""])[0].strip()
+    typed = (fields.get("text") or [""])[0].replace("\r\n", "\n").replace("\r", "\n")
+    text = without_controls(typed).strip()  # a NUL or ESC pasted in would reach no page or database
     if not text:
         return _page(_title("links.empty.title"), _paragraphs("links.empty"), 422)
     record_followup(session, series, uuid.UUID(claims["m"]), claims["o"], text, datetime.now(UTC))
