@@ -125,7 +125,9 @@ class RabbitBus:
                 self.declare()  # a worker may start before any scheduler has declared the queues
                 _Consumer(self, queues, handler, prefetch, concurrency).run(stop)
                 backoff.reset()
-            except (pika.exceptions.AMQPConnectionError, pika.exceptions.StreamLostError) as exc:
+            except (pika.exceptions.AMQPConnectionError, pika.exceptions.StreamLostError, ValueError) as exc:
+                # ValueError: pika's "Timeout closed before call" when the connection closes while
+                # process_data_events sets its timer — the same lost connection, by another road
                 delay = backoff.next()
                 log.warning("amqp_consumer_reconnect", error=repr(exc), retry_in=round(delay, 2))
                 stop.wait(delay)

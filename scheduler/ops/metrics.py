@@ -115,8 +115,8 @@ def broker_ready(amqp_url: str | None) -> str | None:
             pika.BlockingConnection(params).close()
             return None
         except Exception as exc:
-            problems.append(f"{params.host}:{params.port} {exc.__class__.__name__}")
-    return "broker: " + "; ".join(problems)
+            problems.append(exc.__class__.__name__)
+    return "broker: " + "; ".join(sorted(set(problems)))
 
 
 def serve_process_endpoint(

@@ -34,6 +34,7 @@ from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
 RECOVERY = 60.0
+CONCURRENCY = 4
 
 
 def held(db: Database) -> list[str]:
@@ -151,5 +152,7 @@ def test_a_scheduler_killed_during_a_batch_loses_nothing_and_recovers_within_a_m
         f"\nscheduler SIGKILL in the middle of a batch (after it: {at_kill}): everything delivered "
         f"{everything.total_seconds():.1f} s after the kill; {duplicates} duplicate(s)"
     )
-    assert at_kill == {"pending": members}, "the open batch is rolled back with the process"
+    # the open batch is rolled back with the process (a message RabbitMQ took before the alarm
+    # blocked the connection may already be with a worker: a due pending row can be taken)
+    assert "published" not in at_kill and at_kill.get("pending", 0) >= members - CONCURRENCY, at_kill
     assert everything.total_seconds() <= RECOVERY
