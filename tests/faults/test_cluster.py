@@ -10,7 +10,6 @@ processes in one comma-separated ``EXSCHED_AMQP_URL``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +31,7 @@ from tests.support.processes import (
     wait_until,
 )
 from tests.support.rabbit_cluster import RabbitCluster, installed
+from tests.support.services import service_missing
 from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -43,11 +43,7 @@ CONCURRENCY = 4
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitCluster]:
     if not installed():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "rabbitmq-server is not installed: the cluster test cannot run (deploy/dev-services.sh)"
-            )
-        pytest.skip("rabbitmq-server is not installed")
+        service_missing("rabbitmq-server", FileNotFoundError("deploy/dev-services.sh installs it"))
     made = RabbitCluster(tmp_path_factory.mktemp("rabbit-cluster"))
     try:
         made.start()
