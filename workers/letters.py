@@ -59,6 +59,11 @@ class Letter:
     accept_url: str = ""
     decline_url: str = ""
     followup_url: str = ""
+    #: why the member gets it: the subscription that brings the series (``("chapter", "ningbo")``);
+    #: None for a member told of a session who follows it no more (its cancellation still goes)
+    followed_as: tuple[str, str] | None = None
+    unsubscribe_url: str = ""
+    unsubscribe_mailto: str = ""
 
     # --- what the templates read -----------------------------------------------------------------
 
@@ -163,4 +168,17 @@ class Renderer:
             "when": when,
             "lead": t.span(parse_duration(letter.reminder_slot), "long") if letter.reminder_slot else "",
             "docking": letter.session_kind == Kind.PROJECT_DOCKING,
+            "why": self._why(letter, t),
         }
+
+    @staticmethod
+    def _why(letter: Letter, t: Translator) -> str:
+        """The footer's "why you get this": what the member follows that brought this email."""
+        if letter.followed_as is None:
+            return t("mail.why.told")
+        target_type, target = letter.followed_as
+        if target_type == "series":
+            return t("mail.why.series", title=letter.title)
+        if target_type == "chapter":
+            return t("mail.why.chapter", chapter=t.chapter(target))
+        return t("mail.why.kind", kind=t.kind(target))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.policy
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -38,8 +39,16 @@ def build_email(
     sent_at: datetime,
     calendar: bytes | None = None,
     method: str | None = None,
+    list_id: tuple[str, str] | None = None,
+    unsubscribe: Sequence[str] = (),
 ) -> EmailMessage:
-    """One email; ``calendar`` + ``method`` make it an iMIP message."""
+    """One email; ``calendar`` + ``method`` make it an iMIP message.
+
+    ``list_id`` (a name, an id) becomes ``List-Id: name <id.lists.domain>`` (RFC 2919), so a
+    member can file each series on its own; ``unsubscribe`` (an https URL, then perhaps a mailto)
+    becomes ``List-Unsubscribe`` with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
+    (RFC 8058): the mail provider's own unsubscribe button POSTs to the URL.
+    """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "exsched.invalid"
     message = EmailMessage(policy=email.policy.SMTP)
     message["From"] = sender
@@ -50,6 +59,13 @@ def build_email(
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id(notice_id, domain)
     message["Auto-Submitted"] = "auto-generated"
+    if list_id is not None:
+        name, ident = list_id
+        message["List-Id"] = f"{_one_line(name)} <{ident}.lists.{domain}>"
+    if unsubscribe:
+        message["List-Unsubscribe"] = ", ".join(f"<{_one_line(url)}>" for url in unsubscribe)
+        if unsubscribe[0].startswith("https://") or unsubscribe[0].startswith("http://"):
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text, charset="utf-8", cte="base64")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     if calendar is not None and method is not None:

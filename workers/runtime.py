@@ -46,6 +46,7 @@ from scheduler.calendars.facts import EventFacts, event_facts
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.members import subscriptions_bringing
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import sign
@@ -63,6 +64,9 @@ from workers.leases import Leases
 from workers.letters import Letter, Recipient, Robot
 
 log = structlog.get_logger(__name__)
+
+#: How long the unsubscribe link of an email keeps working (mail is read, and filed, long after).
+UNSUBSCRIBE_VALID = timedelta(days=365)
 
 #: How long a worker waits for the database to come back, message in hand, before handing the
 #: message back to the queue.
@@ -256,6 +260,11 @@ class NoticeHandler:
         told = store.requests_sent(
             session, notice.occurrence_uid, member_id=notice.member_id, webhook_id=notice.webhook_id
         )
+        bringing = (
+            [(row.target_type, row.target) for row in subscriptions_bringing(session, recipient.id, series)]
+            if recipient.robot is None
+            else []
+        )
         answers: dict[uuid.UUID, str] = {
             member_id: response
             for member_id, response in session.execute(
@@ -272,10 +281,11 @@ class NoticeHandler:
             group=recipient.robot is not None,
             answer=answers.get(recipient.id),
             anyone_accepted="accepted" in answers.values(),
+            following=bool(bringing),
         )
         if verdict is not None:
             return Settle(*verdict)
-        return _Send(channel, self._letter(notice, series, recipient, occurrence, now))
+        return _Send(channel, self._letter(notice, series, recipient, occurrence, now, bringing))
 
     def _recipient(self, session: Session, notice: NoticeRow, series: SeriesRow | None) -> Recipient | None:
         """The member, or the chapter's chat group, as its channel sees it; None if gone."""
@@ -300,6 +310,7 @@ class NoticeHandler:
         recipient: Recipient,
         occ: Occurrence | None,
         now: datetime,
+        bringing: list[tuple[str, str]],
     ) -> Letter:
         kind = NoticeKind(notice.kind)
         if occ is None:  # the session no longer exists: what the recipient was told of it
@@ -318,6 +329,8 @@ class NoticeHandler:
         links: dict[str, str] = {}
         if recipient.email is not None:
             links = self._links(kind, notice, series, recipient, event)
+            if bringing:
+                links |= self._unsubscribe(series, recipient, now)
         return Letter(
             notice_id=notice.id,
             notice_kind=kind,
@@ -328,6 +341,7 @@ class NoticeHandler:
             chapter=Chapter(series.chapter),
             sent_at=now,
             reminder_slot=notice.slot if kind == NoticeKind.REMINDER else "",
+            followed_as=bringing[0] if bringing else None,
             **links,
         )
 
@@ -346,6 +360,22 @@ class NoticeHandler:
             token = sign(secret, "followup", claims, expires=event.end + timedelta(days=60))
             return {"followup_url": f"{base}/followup/{token}"}
         return {}
+
+    def _unsubscribe(self, series: SeriesRow, recipient: Recipient, now: datetime) -> dict[str, str]:
+        """RFC 8058's one-click link (a POST to it ends the subscriptions that bring this series),
+        and the mailto to offer beside it when the association reads one."""
+        token = sign(
+            self.settings.secret_key,
+            "unsubscribe",
+            {"m": str(recipient.id), "s": str(series.id)},
+            expires=now + UNSUBSCRIBE_VALID,
+        )
+        found = {"unsubscribe_url": f"{self.settings.public_url}/unsubscribe/{token}"}
+        if self.settings.unsubscribe_mailto:
+            found["unsubscribe_mailto"] = (
+                f"mailto:{self.settings.unsubscribe_mailto}?subject=unsubscribe%20{token}"
+            )
+        return found
 
     def _finish(self, notice_id: uuid.UUID, outcome: Settle, bound: Any) -> None:
         with self.db.session() as session:

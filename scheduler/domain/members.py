@@ -177,6 +177,16 @@ def unsubscribe(session: Session, member: MemberRow, subscription_id: uuid.UUID)
     session.flush()
 
 
+def stop_following(session: Session, member_id: uuid.UUID, series: SeriesRow) -> list[SubscriptionRow]:
+    """End every subscription that brings ``series`` to the member (the series itself, or their
+    chapter or kind subscription if that is how it comes); what was ended, so it can be said."""
+    ended = subscriptions_bringing(session, member_id, series)
+    for row in ended:
+        session.delete(row)
+    session.flush()
+    return ended
+
+
 def subscription_out(row: SubscriptionRow) -> SubscriptionOut:
     return SubscriptionOut(
         id=row.id,
@@ -225,11 +235,9 @@ def series_followed_by(
     return session.scalars(query).all()
 
 
-def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
-    """Members who follow an active series: directly, through its chapter or through its kind
-    (a private one: directly only)."""
-    if series.status != SeriesStatus.ACTIVE.value:
-        return set()
+def _bringing(series: SeriesRow) -> ColumnElement[bool]:
+    """The subscriptions through which ``series`` reaches its followers: by name; and, unless it
+    is private, through its chapter or its kind."""
     targets: ColumnElement[bool] = (SubscriptionRow.target_type == "series") & (
         SubscriptionRow.target == str(series.id)
     )
@@ -239,4 +247,24 @@ def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
             (SubscriptionRow.target_type == "chapter") & (SubscriptionRow.target == series.chapter),
             (SubscriptionRow.target_type == "kind") & (SubscriptionRow.target == series.kind),
         )
-    return set(session.scalars(select(SubscriptionRow.member_id).where(targets).distinct()))
+    return targets
+
+
+def subscriptions_bringing(
+    session: Session, member_id: uuid.UUID, series: SeriesRow
+) -> list[SubscriptionRow]:
+    """The member's subscriptions that bring them ``series`` (what an email of it was sent for,
+    and what unsubscribing from that email ends), series first, then chapter, then kind."""
+    rows = session.scalars(
+        select(SubscriptionRow).where(SubscriptionRow.member_id == member_id, _bringing(series))
+    ).all()
+    order = {"series": 0, "chapter": 1, "kind": 2}
+    return sorted(rows, key=lambda row: order[row.target_type])
+
+
+def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
+    """Members who follow an active series: directly, through its chapter or through its kind
+    (a private one: directly only)."""
+    if series.status != SeriesStatus.ACTIVE.value:
+        return set()
+    return set(session.scalars(select(SubscriptionRow.member_id).where(_bringing(series)).distinct()))

@@ -228,13 +228,16 @@ def reason_not_to_send(
     group: bool,
     answer: str | None = None,
     anyone_accepted: bool = False,
+    following: bool = True,
 ) -> tuple[NoticeStatus, Reason] | None:
     """Whether a notice a worker holds must not go out after all, judged on the current facts.
 
     ``told``: the calendar notices this recipient was sent for the occurrence (kind, SEQUENCE);
     ``group``: the recipient is a chapter's chat group (no answers, no follow-ups);
     ``answer``: the member's RSVP (``accepted``, ``declined``…), ``anyone_accepted``: whether
-    any member accepted. Returns the status to end in and why, or None to send.
+    any member accepted; ``following``: the member still follows the series (one who has
+    unsubscribed since gets nothing more of it but a cancellation of a session they were told
+    of). Returns the status to end in and why, or None to send.
     """
     cancelled = NoticeStatus.CANCELLED
     if kind == NoticeKind.CANCELLATION:
@@ -242,6 +245,8 @@ def reason_not_to_send(
             return cancelled, reason(ReasonCode.NEVER_TOLD)
     elif session_gone:
         return cancelled, reason(ReasonCode.CANCELLED_BEFORE_SEND)
+    elif not group and not following:
+        return cancelled, reason(ReasonCode.UNSUBSCRIBED)
     if kind == NoticeKind.UPDATE and told and max(seq for _, seq in told) >= sequence:
         return cancelled, reason(ReasonCode.ALREADY_TOLD, sequence=max(seq for _, seq in told))
     if group:

@@ -247,6 +247,26 @@ def withdraw(session: Session, items: Sequence[tuple[uuid.UUID, Reason]], now: d
     return len(params)
 
 
+def withdraw_unfollowed(
+    session: Session, member_id: uuid.UUID, series_ids: Sequence[uuid.UUID], now: datetime
+) -> int:
+    """A member's pending notices of series they no longer follow become ``cancelled``
+    (``unsubscribed``) at once, not at the planner's next look: a reminder due in a minute must
+    not go out after the member said stop. A cancellation of a session they were told of still
+    goes (their calendar must not keep a session that is off)."""
+    if not series_ids:
+        return 0
+    ids = session.scalars(
+        select(NOTICES.c.id).where(
+            NOTICES.c.member_id == member_id,
+            NOTICES.c.series_id.in_(list(series_ids)),
+            NOTICES.c.status == S.PENDING.value,
+            NOTICES.c.kind != NoticeKind.CANCELLATION.value,
+        )
+    ).all()
+    return withdraw(session, [(i, reason(ReasonCode.UNSUBSCRIBED)) for i in ids], now)
+
+
 # --- the dispatcher ------------------------------------------------------------------------------
 
 #: What a claim reads: enough to judge lateness and build the envelope, nothing more.

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, description="SMTP relay URL; unset = file outbox")
     outbox_dir: Path = Field(Path("var/outbox"), description="where the file outbox writes .eml")
     mail_from: str = Field("exsched <noreply@exsched.invalid>", description="From: of all mail")
+    unsubscribe_mailto: str | None = Field(
+        None,
+        description="an address offered in List-Unsubscribe beside the https link (a mailbox staff read)",
+    )
     public_url: str = Field(
         "", description="base URL of links and feeds; unset: http://<api_host>:<api_port> as served"
     )

@@ -6,13 +6,10 @@ server accepts is parsed, and its calendar is checked against what the API says.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import re
-import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,111 +19,18 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlalchemy import delete, select
 
-from scheduler.bus.base import Delivery, OutboundMessage, Outcome
+from scheduler.bus.base import OutboundMessage, Outcome
 from scheduler.bus.memory import InProcessBus
-from scheduler.db.models import FollowupResponseRow, NoticeRow, RsvpRow
-from scheduler.db.session import Database
-from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.db.models import FollowupResponseRow, NoticeRow, RsvpRow, SubscriptionRow
 from scheduler.notices import store
-from scheduler.notices.dispatcher import Dispatcher
-from scheduler.notices.planner import Planner
 from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, queue_name, routing_key
-from tests.support.api import create_member, create_series
-from tests.support.clock import Clock
 from tests.support.inproc import drain
 from tests.support.ledger import reason_text
 from tests.support.robot import Robot
 from tests.support.smtp import SmtpSink
-from workers.channels import make_channels
-from workers.channels.smtp import SmtpChannel
-from workers.runtime import DeadLetterHandler, NoticeHandler
-
-QUEUES = [queue_name(r) for r in ("invitations", "reminders", "followups")]
-START = datetime(2026, 12, 10, 6, 0, tzinfo=UTC)  # Thursday 14:00 in Ningbo
-
-
-class World:
-    """Planner, dispatcher, bus and worker sharing one clock."""
-
-    def __init__(
-        self, settings: Settings, db: Database, client: TestClient, admin: dict, sink: SmtpSink
-    ) -> None:
-        self.clock = Clock(datetime(2026, 11, 27, 0, 0, tzinfo=UTC))
-        holidays = ChineseStatutoryCalendar()
-        self.db, self.client, self.admin, self.sink = db, client, admin, sink
-        self.bus = InProcessBus()
-        self.bus.declare()
-        self.planner = Planner(db, holidays, clock=self.clock)
-        self.dispatcher = Dispatcher(db, self.bus, clock=self.clock)
-        self.channel = SmtpChannel(sink.url, mail_from=settings.mail_from, timeout=10)
-        channels = make_channels(settings, mail=self.channel)
-        self.handler = NoticeHandler(settings, db, channels, holidays, clock=self.clock, max_attempts=3)
-
-    def run(self, until: datetime | None = None) -> list[Outcome]:
-        """Advance the clock, plan, dispatch and work until nothing is due."""
-        if until is not None:
-            self.clock.now = until
-        self.planner.plan_requested()
-        outcomes: list[Outcome] = []
-        while self.dispatcher.dispatch_once().claimed:
-            pass
-        for queue in QUEUES:
-            outcomes += self.work(queue)
-        return outcomes
-
-    def work(self, queue: str, handler: Any = None) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        stop = threading.Event()
-
-        def take(delivery: Delivery) -> Outcome:
-            outcome = (handler or self.handler)(delivery)
-            outcomes.append(outcome)
-            if not self.bus.queue_depth(queue):
-                stop.set()
-            return outcome
-
-        if self.bus.queue_depth(queue):
-            self.bus.consume([queue], take, stop=stop)
-        return outcomes
-
-    def mails(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(raw, policy=email.policy.default) for raw in self.sink.received()]
-
-    def notices(self, **filters: Any) -> list[NoticeRow]:
-        with self.db.session() as session:
-            query = select(NoticeRow).order_by(NoticeRow.due_at)
-            for name, value in filters.items():
-                query = query.where(getattr(NoticeRow, name) == value)
-            return list(session.scalars(query))
-
-    def close(self) -> None:
-        self.channel.close()
-
-
-@pytest.fixture
-def world(settings: Settings, db: Database, client: TestClient, admin: dict, smtp_sink: SmtpSink) -> Any:
-    made = World(settings, db, client, admin, smtp_sink)
-    yield made
-    made.close()
-
-
-def subscribed(world: World, **member: Any) -> dict:
-    made = create_member(world.client, world.admin, **member)
-    response = world.client.post(
-        f"/api/v1/members/{made['id']}/subscriptions", json={"chapter": "ningbo"}, headers=world.admin
-    )
-    assert response.status_code == 201
-    return made
-
-
-def a_session(world: World, **overrides: Any) -> dict:
-    body = {
-        "dtstart": "2026-12-10T14:00:00",
-        "rrule": None,
-        "venue": "宁波国际会展中心 3号会议室",
-    } | overrides
-    return create_series(world.client, world.admin, **body)
+from tests.support.world import START, World, a_session, confirm, form_token, subscribed
+from workers.runtime import DeadLetterHandler
 
 
 def calendar_of(mail: EmailMessage) -> tuple[Calendar, bytes, dict[str, str]]:
@@ -352,14 +256,6 @@ def test_a_message_for_an_unknown_notice_is_dropped(world: World) -> None:
     assert world.mails() == []
 
 
-def confirm(world: World, path: str) -> Any:
-    """Open a link from an email and press the page's button, as a member does."""
-    page = world.client.get(path).text
-    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
-    assert token, page
-    return world.client.post(path, data={"csrf": token.group(1)})
-
-
 def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: World) -> None:
     subscribed(world)
     subscribed(world, name="王磊", email="wang@yiwu.example")
@@ -396,12 +292,6 @@ def test_rsvp_links_record_answers_and_steer_follow_ups_and_reminders(world: Wor
     skipped = [n for n in world.notices(kind="followup") if n.status == "skipped"]
     assert len(skipped) == 2 and {n.reason_code for n in skipped} == {"not-accepted"}
     assert all("accepted" in reason_text(n) for n in skipped)
-
-
-def form_token(world: World, path: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', world.client.get(path).text)
-    assert found
-    return found.group(1)
 
 
 def followed_up(world: World) -> str:
@@ -680,7 +570,13 @@ def test_a_mail_scanner_opening_every_link_of_every_email_changes_nothing(world:
         if part is not None
         for url in re.findall(r'https://exsched\.test[^\s"<>]*', part.get_content())
     }
-    assert any("/rsvp/" in link for link in links) and any("/followup/" in link for link in links)
+    links |= {  # and the link a mail provider's unsubscribe button uses
+        part.strip(" <>").split("https://exsched.test", 1)[1]
+        for mail in world.mails()
+        for part in str(mail["List-Unsubscribe"]).split(",")
+        if "https://" in part
+    }
+    assert {link.split("/")[1] for link in links} == {"rsvp", "followup", "unsubscribe"}
 
     def state() -> list[object]:
         with world.db.session() as session:
@@ -691,6 +587,7 @@ def test_a_mail_scanner_opening_every_link_of_every_email_changes_nothing(world:
                 ),
                 sorted((f.member_id, f.text) for f in session.scalars(select(FollowupResponseRow))),
                 sorted((n.id, n.status) for n in session.scalars(select(NoticeRow))),
+                sorted((s.member_id, s.target) for s in session.scalars(select(SubscriptionRow))),
             ]
 
     before = state()

@@ -47,6 +47,8 @@ class MailChannel(ABC):
             sent_at=letter.sent_at,
             calendar=calendar,
             method=method,
+            list_id=(letter.title, str(letter.series_id)),
+            unsubscribe=[u for u in (letter.unsubscribe_url, letter.unsubscribe_mailto) if u],
         )
 
     @abstractmethod

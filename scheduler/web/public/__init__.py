@@ -7,8 +7,10 @@ from fastapi import FastAPI
 
 from scheduler.web.public.home import router as home_router
 from scheduler.web.public.links import router as links_router
+from scheduler.web.public.unsubscribe import router as unsubscribe_router
 
 
 def install_public(app: FastAPI) -> None:
     app.include_router(links_router)
+    app.include_router(unsubscribe_router)
     app.include_router(home_router)

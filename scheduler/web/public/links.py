@@ -9,8 +9,6 @@ server can make — mail scanners, which open every link of an email, answer not
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from datetime import UTC, datetime
 from html import escape
@@ -27,6 +25,7 @@ from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup, r
 from scheduler.domain.tokens import InvalidToken, verify
 from scheduler.i18n import translator
 from scheduler.web.deps import SessionDep, SettingsDep
+from scheduler.web.public.forms import form_ok, form_token
 from schemas.api import without_controls
 
 log = structlog.get_logger(__name__)
@@ -70,20 +69,9 @@ def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
         return None
 
 
-def _form_token(secret: str, link: str) -> str:
-    """The form token of the page a link opens: only this server can make it, and only a browser
-    that loaded that page has it (a mail scanner that merely opens the link posts nothing)."""
-    return hmac.new(secret.encode(), f"link-form.{link}".encode(), hashlib.sha256).hexdigest()
-
-
-def _form_ok(secret: str, link: str, fields: dict[str, list[str]]) -> bool:
-    given = (fields.get("csrf") or [""])[0]
-    return hmac.compare_digest(given.encode(), _form_token(secret, link).encode())
-
-
 def _confirm_form(secret: str, link: str, label_key: str) -> str:
     return (
-        f'<form method="post"><input type="hidden" name="csrf" value="{_form_token(secret, link)}">'
+        f'<form method="post"><input type="hidden" name="csrf" value="{form_token(secret, link)}">'
         f'<p><button type="submit">{escape(_title(label_key))}</button></p></form>'
     )
 
@@ -102,7 +90,7 @@ def _rsvp_target(
     return None if member is None or series is None else (claims, member, series)
 
 
-@router.get("/rsvp/{token}", response_class=HTMLResponse)
+@router.api_route("/rsvp/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def rsvp_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """What the link will answer, and the button that answers it: opening the link (as mail
     scanners do, for every link of an email) changes nothing."""
@@ -127,7 +115,7 @@ async def rsvp_answer(
         return _GONE
     claims, member, series = found
     fields = parse_qs((await request.body())[:4096].decode(errors="replace"))
-    if not _form_ok(settings.secret_key, token, fields):
+    if not form_ok(settings.secret_key, token, fields):
         return _page(_title("links.expired_form.title"), _paragraphs("links.expired_form"), 403)
     record_rsvp(
         session,
@@ -145,7 +133,7 @@ async def rsvp_answer(
     return _page(series.title, f"<h1>{escape(series.title)}</h1>{text}")
 
 
-@router.get("/followup/{token}", response_class=HTMLResponse)
+@router.api_route("/followup/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """The follow-up form: docking outcomes, or feedback after a tech exchange."""
     found = _followup_target(session, settings.secret_key, token)
@@ -159,7 +147,7 @@ def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTM
     earlier = followup_of(session, uuid.UUID(claims["m"]), claims["o"])
     form = (
         f'<h1>{escape(series.title)}</h1><form method="post"><p>{prompt}</p>'
-        f'<input type="hidden" name="csrf" value="{_form_token(settings.secret_key, token)}">'
+        f'<input type="hidden" name="csrf" value="{form_token(settings.secret_key, token)}">'
         f'<textarea name="text" rows="8" cols="60" maxlength="{MAX_TEXT}" required>'
         f"{escape(earlier)}</textarea>"
         f'<p><button type="submit">{escape(_title("links.followup.send"))}</button></p></form>'
@@ -188,7 +176,7 @@ async def followup_submit(
     if len(body) > 12 * MAX_TEXT + 1024:  # MAX_TEXT characters of up to 4 UTF-8 bytes, percent-encoded
         return _page(_title("links.too_long.title"), _paragraphs("links.too_long"), 413)
     fields = parse_qs(body.decode(errors="replace"))
-    if not _form_ok(settings.secret_key, token, fields):
+    if not form_ok(settings.secret_key, token, fields):
         return _page(_title("links.expired_form.title"), _paragraphs("links.expired_form"), 403)
     typed = (fields.get("text") or [""])[0].replace("\r\n", "\n").replace("\r", "\n")
     text = without_controls(typed).strip()  # a NUL or ESC pasted in would reach no page or database
