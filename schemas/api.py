@@ -289,6 +289,31 @@ class SubscriptionCreate(_Input):
         return self
 
 
+#: An attendee's answer; ``needs-action`` until they (or staff) answer (RFC 5545 PARTSTAT).
+Response = Literal["needs-action", "accepted", "declined", "tentative"]
+#: How an answer came: an email's button, the member page, staff, a calendar app's reply.
+ResponseSource = Literal["link", "member-page", "staff", "calendar"]
+
+
+class AttendeeOut(BaseModel):
+    """A member invited to one session (told of it, or following its series), and their answer."""
+
+    member_id: uuid.UUID
+    name: str
+    email: str
+    company: str
+    chapter: Chapter
+    response: Response
+    responded_at: datetime | None
+    source: ResponseSource | None
+
+
+class AttendeeUpdate(_Input):
+    """Staff set a member's answer (``needs-action`` clears it)."""
+
+    response: Response
+
+
 class SubscriptionOut(BaseModel):
     id: uuid.UUID
     member_id: uuid.UUID

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import FollowupResponseRow, RsvpRow, SeriesRow
@@ -68,4 +68,11 @@ def record_rsvp(
         upsert(session, RSVPS)
         .values(series_id=series.id, member_id=member_id, occurrence_uid=occurrence_uid, **values)
         .on_conflict_do_update(index_elements=[RSVPS.c.occurrence_uid, RSVPS.c.member_id], set_=values)
+    )
+
+
+def clear_rsvp(session: Session, member_id: uuid.UUID, occurrence_uid: str) -> None:
+    """Forget the member's answer: they have not answered (``needs-action``)."""
+    session.execute(
+        delete(RsvpRow).where(RsvpRow.member_id == member_id, RsvpRow.occurrence_uid == occurrence_uid)
     )

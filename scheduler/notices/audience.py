@@ -56,6 +56,28 @@ def audience(session: Session, series: SeriesRow, occurrence_uid: str) -> Audien
     return Audience(told=told, not_told=not_told, webhooks=int(webhooks or 0))
 
 
+@dataclass(frozen=True)
+class Attendee:
+    member: MemberRow
+    answer: RsvpRow | None
+
+
+def attendees(session: Session, series: SeriesRow, occurrence_uid: str) -> list[Attendee]:
+    """Everyone invited to one session: members told of it, members following its series (who
+    will be told), and anyone who answered; by name."""
+    answers = {
+        row.member_id: row
+        for row in session.scalars(select(RsvpRow).where(RsvpRow.occurrence_uid == occurrence_uid))
+    }
+    wanted = store.members_told(session, [occurrence_uid]) | subscriber_ids(session, series) | set(answers)
+    if not wanted:
+        return []
+    members = session.scalars(
+        select(MemberRow).where(MemberRow.id.in_(wanted)).order_by(MemberRow.name, MemberRow.id)
+    )
+    return [Attendee(member, answers.get(member.id)) for member in members]
+
+
 def told_of_series(session: Session, series_id: uuid.UUID, now: datetime) -> int:
     """How many members were told of at least one session of the series still ahead: the people
     an edit of the series' calendar facts sends an update to."""

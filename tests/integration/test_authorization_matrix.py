@@ -69,6 +69,13 @@ def _occurrence(client: TestClient, admin: dict) -> tuple[str, str]:
     return series["id"], first.replace("-", "").replace(":", "")
 
 
+def _attendee(client: TestClient, admin: dict) -> str:
+    """The attendee URL of a Ningbo member following the Ningbo chapter, for one session."""
+    member, _ = _subscription(client, admin)
+    series_id, rid = _occurrence(client, admin)
+    return f"/api/v1/series/{series_id}/occurrences/{rid}/attendees/{member['id']}"
+
+
 # (method, path template) → builds (url, json body) for a Ningbo-owned resource
 Build = Callable[[TestClient, dict], tuple[str, Any]]
 MATRIX: dict[tuple[str, str], Build] = {
@@ -81,6 +88,10 @@ MATRIX: dict[tuple[str, str], Build] = {
     ("PATCH", "/api/v1/series/{series_id}/occurrences/{recurrence_id}"): lambda c, a: (
         "/api/v1/series/{}/occurrences/{}".format(*_occurrence(c, a)),
         {"agenda": "x"},
+    ),
+    ("PUT", "/api/v1/series/{series_id}/occurrences/{recurrence_id}/attendees/{member_id}"): lambda c, a: (
+        _attendee(c, a),
+        {"response": "accepted"},
     ),
     ("POST", "/api/v1/members"): lambda c, a: (
         "/api/v1/members",
@@ -117,7 +128,11 @@ MATRIX: dict[tuple[str, str], Build] = {
     ),
 }
 #: Writes authorized by a signed token in the URL instead of a staff key.
-TOKEN_AUTHORIZED = {("POST", "/followup/{token}"), ("POST", "/rsvp/{token}")}
+TOKEN_AUTHORIZED = {
+    ("POST", "/followup/{token}"),
+    ("POST", "/rsvp/{token}"),
+    ("POST", "/unsubscribe/{token}"),
+}
 CALLERS = ("nobody", "forged", "revoked", "other-chapter", "own-chapter", "admin")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from scheduler.web.api.attendees import router as attendees_router
 from scheduler.web.api.calendars import router as calendars_router
 from scheduler.web.api.chapters import router as chapters_router
 from scheduler.web.api.members import router as members_router
@@ -12,5 +13,12 @@ from scheduler.web.api.series import router as series_router
 
 
 def install_api(app: FastAPI) -> None:
-    for router in (series_router, members_router, notices_router, chapters_router, calendars_router):
+    for router in (
+        series_router,
+        attendees_router,
+        members_router,
+        notices_router,
+        chapters_router,
+        calendars_router,
+    ):
         app.include_router(router)

@@ -1,0 +1,103 @@
+"""``/api/v1/series/{id}/occurrences/{recurrence_id}/attendees``: who is invited to one session
+and what they answered; staff may set an answer (a phone call, a word at the door).
+
+Attendees are personal data: only staff keys read them, and a chapter key only for its own
+chapter's sessions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import structlog
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from scheduler.db.models import SeriesRow
+from scheduler.domain import series as catalog
+from scheduler.domain.auth import Principal
+from scheduler.domain.errors import InvalidInput, NotFound
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.responses import clear_rsvp, record_rsvp
+from scheduler.notices.audience import Attendee, attendees
+from scheduler.web.deps import CHECK_KEY, HolidaysDep, SessionDep, StaffDep
+from schemas.api import AttendeeOut, AttendeeUpdate, ErrorOut
+from schemas.ids import parse_recurrence_stamp
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/api/v1/series", tags=["attendees"], dependencies=CHECK_KEY)
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 422)
+}
+PATH = "/{series_id}/occurrences/{recurrence_id}/attendees"
+
+
+def _session_of(
+    session: Session, series_id: uuid.UUID, recurrence_id: str, staff: Principal, holidays: HolidayCalendar
+) -> tuple[SeriesRow, str]:
+    """The series (the caller's chapter's) and the occurrence's UID; 404 if it has no such session."""
+    row = catalog.get_series(session, series_id, staff)
+    staff.require_chapter(row.chapter, "the attendees of sessions")
+    try:
+        rid = parse_recurrence_stamp(recurrence_id)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="recurrence_id") from exc
+    occurrence = catalog.occurrence_at(row, rid, holidays)
+    if occurrence is None:
+        raise NotFound(f"series {series_id} has no session at {recurrence_id}")
+    return row, occurrence.uid
+
+
+def _out(found: Attendee) -> AttendeeOut:
+    member, answer = found.member, found.answer
+    return AttendeeOut(
+        member_id=member.id,
+        name=member.name,
+        email=member.email,
+        company=member.company,
+        chapter=member.chapter,  # type: ignore[arg-type]
+        response=answer.response if answer else "needs-action",  # type: ignore[arg-type]
+        responded_at=answer.responded_at if answer else None,
+        source=answer.source if answer else None,  # type: ignore[arg-type]
+    )
+
+
+@router.get(PATH, response_model=list[AttendeeOut], responses=_ERRORS)
+def list_attendees(
+    series_id: uuid.UUID, recurrence_id: str, session: SessionDep, staff: StaffDep, holidays: HolidaysDep
+) -> list[AttendeeOut]:
+    row, uid = _session_of(session, series_id, recurrence_id, staff, holidays)
+    return [_out(a) for a in attendees(session, row, uid)]
+
+
+@router.put(PATH + "/{member_id}", response_model=AttendeeOut, responses=_ERRORS)
+def set_response(
+    series_id: uuid.UUID,
+    recurrence_id: str,
+    member_id: uuid.UUID,
+    body: AttendeeUpdate,
+    session: SessionDep,
+    staff: StaffDep,
+    holidays: HolidaysDep,
+) -> AttendeeOut:
+    """Set one invited member's answer, as staff (``source: staff``); the latest answer stands,
+    whoever gave it."""
+    row, uid = _session_of(session, series_id, recurrence_id, staff, holidays)
+    if not any(a.member.id == member_id for a in attendees(session, row, uid)):
+        raise NotFound(f"member {member_id} is not invited to this session", field="member_id")
+    if body.response == "needs-action":
+        clear_rsvp(session, member_id, uid)
+    else:
+        record_rsvp(session, row, member_id, uid, body.response, datetime.now(UTC), source="staff")
+    session.commit()
+    log.info(
+        "attendee_answer_set",
+        series_id=str(row.id),
+        occurrence_uid=uid,
+        member_id=str(member_id),
+        response=body.response,
+        key_id=staff.key_id,
+    )
+    [found] = [a for a in attendees(session, row, uid) if a.member.id == member_id]
+    return _out(found)
