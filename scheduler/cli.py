@@ -317,6 +317,7 @@ def _run_api(settings: Settings, db: Database, plan_signal: Callable[[], None] |
     import uvicorn
 
     from scheduler.web.app import create_app
+    from workers.channels import mail_channel
     from workers.channels.chat import ChatGroupChannel
 
     if settings.uses_dev_secret:
@@ -326,6 +327,7 @@ def _run_api(settings: Settings, db: Database, plan_signal: Callable[[], None] |
         db,
         plan_signal=plan_signal,
         robot_tester=ChatGroupChannel(local_ok=settings.robot_local_targets).test_robot,
+        postman=mail_channel(settings).post,
     )
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None, access_log=False)
 

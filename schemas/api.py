@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     field_validator,
     model_validator,
+    validate_email,
 )
 from pydantic_core import PydanticCustomError
 
@@ -73,6 +74,18 @@ def _multi_line(value: str) -> str:
 
 Line = Annotated[str, AfterValidator(_single_line)]
 Text = Annotated[str, AfterValidator(_multi_line)]
+
+
+def _address(value: str) -> str:
+    try:
+        _, address = validate_email(value)
+    except (PydanticCustomError, ValueError) as exc:
+        raise PydanticCustomError("email", "is not an email address") from exc
+    return address.lower()
+
+
+#: An email address typed into a form: one line, at most 320 characters, kept in lower case.
+Address = Annotated[str, Field(max_length=320), AfterValidator(_single_line), AfterValidator(_address)]
 
 
 class _Input(BaseModel):
@@ -272,6 +285,32 @@ class MemberOut(BaseModel):
     webcal_url: str
     created_at: datetime
     updated_at: datetime
+
+
+class SignInForm(_Input):
+    """The member sign-in form: the address a sign-in link goes to."""
+
+    email: Address
+
+
+class JoinForm(_Input):
+    """Asking to join a chapter (the member is created once the address is confirmed)."""
+
+    name: Line = Field(min_length=1, max_length=200)
+    company: Line = Field("", max_length=200)
+    email: Address
+    chapter: Chapter
+    locale: Locale = Locale.ZH_CN
+
+
+class PreferencesForm(_Input):
+    """What a member may change on their page (their address changes by confirmation only)."""
+
+    name: Line = Field(min_length=1, max_length=200)
+    company: Line = Field("", max_length=200)
+    locale: Locale
+    timezone: Line = Field(min_length=1, max_length=64)
+    channels: list[Literal["email"]] = Field(default_factory=list)
 
 
 class SubscriptionCreate(_Input):

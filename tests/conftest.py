@@ -33,6 +33,7 @@ from tests.support.services import (
 )
 from tests.support.smtp import SmtpSink
 from workers.channels.chat import ChatGroupChannel
+from workers.channels.outbox import FileOutbox
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +97,12 @@ def settings(tmp_path: Path, db: Database) -> Settings:
 @pytest.fixture
 def client(settings: Settings, db: Database) -> Iterator[TestClient]:
     """The app as ``exsched serve api`` builds it (chat robots tested through the real channel)."""
-    app = create_app(settings, db, robot_tester=ChatGroupChannel(local_ok=True).test_robot)
+    app = create_app(
+        settings,
+        db,
+        robot_tester=ChatGroupChannel(local_ok=True).test_robot,
+        postman=FileOutbox(settings.outbox_dir, mail_from=settings.mail_from).post,
+    )
     with TestClient(app) as test_client:
         yield test_client
 

@@ -40,6 +40,8 @@ class Recipient:
     timezone: str
     email: str | None = None
     robot: Robot | None = None
+    #: the member's ``session_epoch``: their personal sign-in link stops working when it rises
+    epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class Letter:
     followed_as: tuple[str, str] | None = None
     unsubscribe_url: str = ""
     unsubscribe_mailto: str = ""
+    #: the member's personal link to their page (signs in after a button press; two weeks)
+    member_url: str = ""
 
     # --- what the templates read -----------------------------------------------------------------
 

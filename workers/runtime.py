@@ -46,6 +46,7 @@ from scheduler.calendars.facts import EventFacts, event_facts
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.member_access import signin_link
 from scheduler.domain.members import subscriptions_bringing
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.series import occurrence_at
@@ -294,7 +295,12 @@ class NoticeHandler:
             if member is None:
                 return None
             return Recipient(
-                member.id, member.name, Locale(member.locale), member.timezone, email=member.email
+                member.id,
+                member.name,
+                Locale(member.locale),
+                member.timezone,
+                email=member.email,
+                epoch=member.session_epoch,
             )
         webhook = session.get(ChapterWebhookRow, notice.webhook_id) if notice.webhook_id else None
         if webhook is None or not webhook.enabled or series is None:
@@ -329,6 +335,8 @@ class NoticeHandler:
         links: dict[str, str] = {}
         if recipient.email is not None:
             links = self._links(kind, notice, series, recipient, event)
+            token = signin_link(self.settings.secret_key, recipient.id, recipient.epoch, now, once=False)
+            links["member_url"] = f"{self.settings.public_url}/me/link/{token}"
             if bringing:
                 links |= self._unsubscribe(series, recipient, now)
         return Letter(

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -61,6 +62,8 @@ class ChapterRow(Base):
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str] = mapped_column(String(64))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    #: whether people who join this chapter wait for its staff's approval
+    join_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class SeriesRow(Base):
@@ -139,6 +142,8 @@ class MemberRow(Base):
     feed_token: Mapped[str] = mapped_column(String(64), unique=True)
     channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["email"])
     plan_requested_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: part of the member's sign-in cookie: raising it signs them out everywhere
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -339,3 +344,29 @@ class AttemptsRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime]
+
+
+class UsedLinkRow(Base):
+    """A link that works once (sign-in, join or email-change confirmation), after its use: the
+    SHA-256 of its token, kept until the token would have expired anyway."""
+
+    __tablename__ = "used_links"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class JoinRequestRow(Base):
+    """Someone who asked to join a chapter and confirmed their address, waiting for the chapter's
+    staff to approve (only chapters with ``join_approval``); approving makes them a member."""
+
+    __tablename__ = "join_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200))
+    chapter: Mapped[str] = mapped_column(ForeignKey("chapters.code"), index=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

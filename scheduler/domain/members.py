@@ -143,6 +143,36 @@ def subscribe(
     else:
         assert data.kind is not None
         target_type, target = "kind", data.kind.value
+    return _add_subscription(session, member, target_type, target, data.series_id)
+
+
+def subscribe_self(session: Session, member: MemberRow, target_type: str, target: str) -> SubscriptionRow:
+    """A member subscribing on their own page: to a public active series, a chapter or a kind
+    (a private series is for its chapter's staff to give)."""
+    series_id: uuid.UUID | None = None
+    if target_type == "series":
+        try:
+            series_id = uuid.UUID(target)
+        except ValueError:
+            series_id = None
+        series = session.get(SeriesRow, series_id) if series_id else None
+        if series is None or series.private or series.status != SeriesStatus.ACTIVE.value:
+            raise NotFound(f"no public series {target}", field="series_id")
+        target = str(series.id)
+    elif target_type == "chapter":
+        if target not in {c.value for c in Chapter}:
+            raise InvalidInput(f"no chapter {target!r}", field="chapter")
+    elif target_type == "kind":
+        if target not in {k.value for k in Kind}:
+            raise InvalidInput(f"no kind {target!r}", field="kind")
+    else:
+        raise InvalidInput(f"cannot subscribe to {target_type!r}", field="target_type")
+    return _add_subscription(session, member, target_type, target, series_id)
+
+
+def _add_subscription(
+    session: Session, member: MemberRow, target_type: str, target: str, series_id: uuid.UUID | None
+) -> SubscriptionRow:
     existing = session.scalar(
         select(SubscriptionRow).where(
             SubscriptionRow.member_id == member.id,
@@ -157,7 +187,7 @@ def subscribe(
         member_id=member.id,
         target_type=target_type,
         target=target,
-        series_id=data.series_id,
+        series_id=series_id,
     )
     session.add(row)
     _flush_or_conflict(session, f"member is already subscribed to {target_type} {target}")

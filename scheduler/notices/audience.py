@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db.models import (
     ChapterWebhookRow,
@@ -25,7 +25,11 @@ from scheduler.db.models import (
     RsvpRow,
     SeriesRow,
 )
-from scheduler.domain.members import subscriber_ids
+from scheduler.domain.errors import RecurrenceError
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.members import series_followed_by, subscriber_ids
+from scheduler.domain.recurrence import Occurrence
+from scheduler.domain.series import occurrences
 from scheduler.notices import store
 from scheduler.notices.store import CALENDAR_KINDS, TOLD_OR_TELLING
 
@@ -76,6 +80,55 @@ def attendees(session: Session, series: SeriesRow, occurrence_uid: str) -> list[
         select(MemberRow).where(MemberRow.id.in_(wanted)).order_by(MemberRow.name, MemberRow.id)
     )
     return [Attendee(member, answers.get(member.id)) for member in members]
+
+
+@dataclass(frozen=True)
+class Invited:
+    """One session on a member's page: the series, the occurrence, and their answer."""
+
+    series: SeriesRow
+    occurrence: Occurrence
+    answer: str | None
+
+
+def member_agenda(
+    session: Session, member_id: uuid.UUID, holidays: HolidayCalendar, start: datetime, end: datetime
+) -> list[Invited]:
+    """The sessions in [start, end) a member is invited to: every one of the series they follow,
+    and the ones they were told of (a series they have left since); soonest first."""
+    followed = set(series_followed_by(session, member_id))
+    told: dict[uuid.UUID, set[str]] = {}
+    for series_id, uid in session.execute(
+        select(NoticeRow.series_id, NoticeRow.occurrence_uid)
+        .where(
+            NoticeRow.member_id == member_id,
+            NoticeRow.starts_at >= start,
+            NoticeRow.kind.in_([k.value for k in CALENDAR_KINDS]),
+            NoticeRow.status.in_([s.value for s in TOLD_OR_TELLING]),
+        )
+        .distinct()
+    ):
+        told.setdefault(series_id, set()).add(uid)
+    wanted = followed | set(told)
+    if not wanted:
+        return []
+    answers = dict(
+        session.execute(
+            select(RsvpRow.occurrence_uid, RsvpRow.response).where(RsvpRow.member_id == member_id)
+        ).all()
+    )
+    found: list[Invited] = []
+    for row in session.scalars(
+        select(SeriesRow).where(SeriesRow.id.in_(wanted)).options(selectinload(SeriesRow.overrides))
+    ):
+        try:
+            upcoming = occurrences(row, holidays, start, end)
+        except RecurrenceError:
+            continue
+        for occ in upcoming:
+            if row.id in followed or occ.uid in told.get(row.id, ()):
+                found.append(Invited(row, occ, answers.get(occ.uid)))
+    return sorted(found, key=lambda item: item.occurrence.start)
 
 
 def told_of_series(session: Session, series_id: uuid.UUID, now: datetime) -> int:

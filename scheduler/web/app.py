@@ -18,7 +18,7 @@ from scheduler.ops.config import Settings
 from scheduler.ops.metrics import NoticeCollector, broker_ready, database_ready
 from scheduler.web.api import install_api
 from scheduler.web.console import install_console
-from scheduler.web.deps import RobotTester
+from scheduler.web.deps import Postman, RobotTester
 from scheduler.web.errors import install_error_handlers
 from scheduler.web.public import install_public
 
@@ -32,13 +32,16 @@ def create_app(
     holidays: HolidayCalendar | None = None,
     plan_signal: Callable[[], None] | None = None,
     robot_tester: RobotTester | None = None,
+    postman: Postman | None = None,
 ) -> FastAPI:
     """The API over ``db`` (default: ``settings.database_url``), already migrated.
 
     ``plan_signal`` is called after a change that needs re-planning has been committed; in
     ``serve all`` it wakes the in-process planner (separate processes rely on ``NOTIFY``).
     ``robot_tester`` posts a test message to a chapter's chat robot (the workers' chat channel:
-    the command line passes it in); without it, the test button answers 503.
+    the command line passes it in); without it, the test button answers 503. ``postman`` sends
+    the plain emails members ask for (sign-in links, confirmations) through the workers' mail
+    channel; without it, those are logged and not sent.
     """
     app = FastAPI(
         max_body_size=MAX_BODY_BYTES,
@@ -53,6 +56,7 @@ def create_app(
     app.state.holidays = holidays or ChineseStatutoryCalendar()
     app.state.plan_signal = plan_signal
     app.state.robot_tester = robot_tester
+    app.state.postman = postman
     app.state.feeds = FeedService(
         app.state.holidays,
         settings.public_url,

@@ -19,7 +19,12 @@ from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.webhooks import RobotTest
 from scheduler.notices.planner import request_plan
 from scheduler.ops.config import Settings
+from schemas.mail import PlainMail
 from schemas.names import Chapter
+
+#: Sends a plain email now (sign-in links, confirmations): the workers' mail channel, given to the
+#: app by whoever builds it.
+Postman = Callable[[PlainMail], object]
 
 #: Posts a test message to a chapter's robot right now (the worker's chat channel, given to the
 #: app by whoever builds it: the web layer does not send notices itself).
@@ -118,6 +123,10 @@ def robot_tester(request: Request) -> RobotTester | None:
     return request.app.state.robot_tester  # type: ignore[no-any-return]
 
 
+def postman(request: Request) -> Postman | None:
+    return request.app.state.postman  # type: ignore[no-any-return]
+
+
 ReplanDep = Annotated[Replan, Depends(Replan)]
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -125,5 +134,6 @@ HolidaysDep = Annotated[HolidayCalendar, Depends(get_holidays)]
 StaffDep = Annotated[Principal, Depends(get_principal)]
 CallerDep = Annotated[Principal | None, Depends(presented_principal)]
 TesterDep = Annotated[RobotTester | None, Depends(robot_tester)]
+PostmanDep = Annotated[Postman | None, Depends(postman)]
 #: For routers: every route refuses a bad key, whether or not it needs one.
 CHECK_KEY = [Depends(presented_principal)]

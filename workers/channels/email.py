@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from scheduler.calendars.ics import itip_cancel, itip_request
+from schemas.mail import PlainMail
 from schemas.names import NoticeKind
 from workers.letters import Letter, Renderer
 from workers.mail import build_email
@@ -49,6 +52,22 @@ class MailChannel(ABC):
             method=method,
             list_id=(letter.title, str(letter.series_id)),
             unsubscribe=[u for u in (letter.unsubscribe_url, letter.unsubscribe_mailto) if u],
+        )
+
+    def post(self, mail: PlainMail) -> str:
+        """Send a plain email that is not a notice (a sign-in link, a confirmation) at once."""
+        return self.send(
+            build_email(
+                notice_id=uuid.uuid5(uuid.NAMESPACE_URL, f"exsched-mail:{mail.key}"),
+                sender=self.mail_from,
+                to_name=mail.to_name,
+                to_email=mail.to_email,
+                reply_to=None,
+                subject=mail.subject,
+                text=mail.text,
+                html=mail.html,
+                sent_at=datetime.now(UTC),
+            )
         )
 
     @abstractmethod

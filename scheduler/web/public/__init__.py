@@ -1,5 +1,5 @@
-"""Pages anyone may open: the sessions page at ``/`` and the pages members reach from links in
-their emails (RSVP, follow-up form)."""
+"""Pages anyone may open: the sessions page at ``/``, the pages members reach from links in
+their emails (RSVP, follow-up form, unsubscribe), and the member page ``/me`` with its sign-in."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from fastapi import FastAPI
 
 from scheduler.web.public.home import router as home_router
 from scheduler.web.public.links import router as links_router
+from scheduler.web.public.me import router as me_router
+from scheduler.web.public.member_signin import router as signin_router
 from scheduler.web.public.unsubscribe import router as unsubscribe_router
 
 
 def install_public(app: FastAPI) -> None:
     app.include_router(links_router)
     app.include_router(unsubscribe_router)
+    app.include_router(signin_router)
+    app.include_router(me_router)
     app.include_router(home_router)

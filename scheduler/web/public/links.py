@@ -90,7 +90,8 @@ def _rsvp_target(
     return None if member is None or series is None else (claims, member, series)
 
 
-@router.api_route("/rsvp/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.get("/rsvp/{token}", response_class=HTMLResponse)
+@router.head("/rsvp/{token}", include_in_schema=False)
 def rsvp_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """What the link will answer, and the button that answers it: opening the link (as mail
     scanners do, for every link of an email) changes nothing."""
@@ -133,7 +134,8 @@ async def rsvp_answer(
     return _page(series.title, f"<h1>{escape(series.title)}</h1>{text}")
 
 
-@router.api_route("/followup/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.get("/followup/{token}", response_class=HTMLResponse)
+@router.head("/followup/{token}", include_in_schema=False)
 def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """The follow-up form: docking outcomes, or feedback after a tech exchange."""
     found = _followup_target(session, settings.secret_key, token)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import PackageLoader
 
-from scheduler.i18n import Templates
+from scheduler.db.models import SubscriptionRow
+from scheduler.i18n import Templates, Translator
 
 TEMPLATES = Templates(PackageLoader("scheduler.web.public", "templates"), trim=False)
 
@@ -20,3 +21,12 @@ def page(locale: str, template: str, status: int = 200, **values: Any) -> HTMLRe
         status_code=status,
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
+
+
+def subscription_words(t: Translator, row: SubscriptionRow, title: str) -> str:
+    """One subscription in words: «title», the Ningbo chapter's sessions, every tech exchange."""
+    if row.target_type == "series":
+        return t("unsub.what.series", title=title)
+    if row.target_type == "chapter":
+        return t("unsub.what.chapter", chapter=t.chapter(row.target))
+    return t("unsub.what.kind", kind=t.kind(row.target))

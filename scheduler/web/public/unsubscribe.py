@@ -23,14 +23,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
+from scheduler.db.models import MemberRow, SeriesRow
 from scheduler.domain.members import series_followed_by, stop_following, subscriptions_bringing
 from scheduler.domain.tokens import InvalidToken, verify
-from scheduler.i18n import Translator, translator
+from scheduler.i18n import translator
 from scheduler.notices.store import withdraw_unfollowed
 from scheduler.web.deps import ReplanDep, SessionDep, SettingsDep
 from scheduler.web.public.forms import field, form_ok, form_token, read_form
-from scheduler.web.public.pages import page
+from scheduler.web.public.pages import page, subscription_words
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["member links"])
@@ -49,20 +49,12 @@ def _target(session: Session, secret: str, token: str) -> tuple[MemberRow, Serie
     return None if member is None or series is None else (member, series)
 
 
-def described(t: Translator, row: SubscriptionRow, title: str) -> str:
-    """One subscription in words: «title», the Ningbo chapter's sessions, every tech exchange."""
-    if row.target_type == "series":
-        return t("unsub.what.series", title=title)
-    if row.target_type == "chapter":
-        return t("unsub.what.chapter", chapter=t.chapter(row.target))
-    return t("unsub.what.kind", kind=t.kind(row.target))
-
-
 def _gone() -> HTMLResponse:
     return page("zh-CN", "link_gone.html.j2", 404, en=translator("en"))
 
 
-@router.api_route("/unsubscribe/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+@router.head("/unsubscribe/{token}", include_in_schema=False)
 def unsubscribe_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     """What unsubscribing will end, and the button that ends it."""
     found = _target(session, settings.secret_key, token)
@@ -70,7 +62,9 @@ def unsubscribe_page(token: str, session: SessionDep, settings: SettingsDep) -> 
         return _gone()
     member, series = found
     t = translator(member.locale)
-    ended = [described(t, row, series.title) for row in subscriptions_bringing(session, member.id, series)]
+    ended = [
+        subscription_words(t, row, series.title) for row in subscriptions_bringing(session, member.id, series)
+    ]
     return page(
         member.locale,
         "unsubscribe.html.j2",
@@ -99,7 +93,7 @@ async def unsubscribe(
         return page(member.locale, "form_expired.html.j2", 403)
     t = translator(member.locale)
     before = set(series_followed_by(session, member.id))
-    ended = [described(t, row, series.title) for row in stop_following(session, member.id, series)]
+    ended = [subscription_words(t, row, series.title) for row in stop_following(session, member.id, series)]
     unfollowed = before - set(series_followed_by(session, member.id))
     cancelled = withdraw_unfollowed(session, member.id, sorted(unfollowed), datetime.now(UTC))
     replan.commit(member_ids=[member.id])
