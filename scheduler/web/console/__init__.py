@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from scheduler.web.console.joins import router as joins_router
 from scheduler.web.console.ledger import router as ledger_router
 from scheduler.web.console.members import router as members_router
 from scheduler.web.console.page import (
@@ -31,6 +32,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(members_router)
     app.include_router(ledger_router)
     app.include_router(robots_router)
+    app.include_router(joins_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )

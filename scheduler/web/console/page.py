@@ -252,6 +252,9 @@ def render_template(request: Request, t: Translator, template: str, **context: A
 #: Messages a redirect may ask the next page to show (anything else in ``done=`` is ignored).
 _DONE = frozenset(
     {
+        "joins.rule_saved",
+        "joins.approved",
+        "joins.rejected",
         "series.created",
         "series.updated",
         "series.cancelled_done",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from scheduler.web.public.home import router as home_router
+from scheduler.web.public.join import router as join_router
 from scheduler.web.public.links import router as links_router
 from scheduler.web.public.me import router as me_router
 from scheduler.web.public.member_signin import router as signin_router
@@ -17,4 +18,5 @@ def install_public(app: FastAPI) -> None:
     app.include_router(unsubscribe_router)
     app.include_router(signin_router)
     app.include_router(me_router)
+    app.include_router(join_router)
     app.include_router(home_router)

@@ -42,8 +42,8 @@ from scheduler.i18n import LOCALES, translator
 from scheduler.notices.audience import attendees, member_agenda
 from scheduler.notices.store import withdraw_unfollowed
 from scheduler.web.deps import HolidaysDep, PostmanDep, ReplanDep, SessionDep, SettingsDep
+from scheduler.web.member_mail import compose, send_later
 from scheduler.web.public.forms import field, form_ok, form_token, read_form, validated
-from scheduler.web.public.member_mail import compose, send_later
 from scheduler.web.public.member_signin import COOKIE, gone, signed_in_response
 from scheduler.web.public.pages import page, subscription_words
 from schemas.api import PreferencesForm, SignInForm
@@ -83,6 +83,7 @@ DONE = {
     "email-sent": "member.done.email_sent",
     "email": "member.done.email",
     "feed": "member.done.feed",
+    "joined": "member.done.joined",
 }
 
 

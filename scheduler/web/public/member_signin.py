@@ -23,8 +23,8 @@ from scheduler.domain import throttle
 from scheduler.domain.member_access import member_of, read_link, session_cookie, signin_link, use, was_used
 from scheduler.i18n import LOCALES, translator
 from scheduler.web.deps import PostmanDep, SessionDep, SettingsDep
+from scheduler.web.member_mail import compose, send_later
 from scheduler.web.public.forms import form_ok, form_token, read_form, validated
-from scheduler.web.public.member_mail import compose, send_later
 from scheduler.web.public.pages import page
 from schemas.api import SignInForm
 

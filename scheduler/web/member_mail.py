@@ -1,18 +1,21 @@
-"""The plain emails members ask for: a sign-in link, a confirmation of a new address or of
-joining. Written in the member's language from the shared catalogs, and sent after the answer
-has gone back (a background task), so a request takes as long whether or not a mail is sent:
-the sign-in and join forms must not tell who is a member."""
+"""The plain emails members ask for (a sign-in link, a confirmation of a new address or of
+joining) and the welcome staff send by approving a request to join. Written in the member's
+language from the shared catalogs, and sent after the answer has gone back (a background
+task), so a request takes as long whether or not a mail is sent: the sign-in and join forms
+must not tell who is a member."""
 
 from __future__ import annotations
 
 import structlog
 from fastapi import BackgroundTasks
+from jinja2 import PackageLoader
 
+from scheduler.i18n import Templates
 from scheduler.web.deps import Postman
-from scheduler.web.public.pages import TEMPLATES
 from schemas.mail import PlainMail
 
 log = structlog.get_logger(__name__)
+TEMPLATES = Templates(PackageLoader("scheduler.web", "mail_templates"), trim=False)
 
 
 def compose(
@@ -40,8 +43,8 @@ def compose(
         to_name=to_name,
         to_email=to_email,
         subject=subject,
-        text=env.get_template("mail/plain.txt.j2").render(values),
-        html=env.get_template("mail/plain.html.j2").render(values),
+        text=env.get_template("plain.txt.j2").render(values),
+        html=env.get_template("plain.html.j2").render(values),
         key=key,
     )
 
