@@ -184,5 +184,5 @@ class Renderer:
         if target_type == "series":
             return t("mail.why.series", title=letter.title)
         if target_type == "chapter":
-            return t("mail.why.chapter", chapter=t.chapter(target))
+            return t("mail.why.chapter", chapter=t.chapter_org(target))
         return t("mail.why.kind", kind=t.kind(target))

@@ -100,6 +100,10 @@ class Translator:
     def chapter(self, code: str) -> str:
         return self(f"chapter.{code}")
 
+    def chapter_org(self, code: str) -> str:
+        """A chapter as the body one joins or follows (宁波分会, the Ningbo chapter; 省协会)."""
+        return self(f"chapter_org.{code}")
+
     def kind(self, code: str) -> str:
         """A kind of session as a name (项目对接会, Project docking)."""
         return self(f"kind.{code}")

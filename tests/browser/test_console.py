@@ -24,7 +24,7 @@ from scheduler.web.console.rule_form import WEEKDAY_CODES
 from schemas.api import SeriesCreate
 from schemas.names import Role
 from tests.support.api import series_body
-from tests.support.browser import PASSWORD, Console
+from tests.support.browser import PASSWORD, Console, link, mail_to
 from tests.support.robot import Robot
 
 pytestmark = pytest.mark.browser
@@ -245,3 +245,44 @@ def test_chapter_staff_add_test_and_remove_their_groups_robot(
     page.locator("#robots tbody tr").first.get_by_role("button", name="删除").click()  # confirmed
     expect(page.locator(".done")).to_contain_text("群机器人已删除。")
     expect(page.locator("#robots")).to_contain_text("本分会还没有群机器人。")
+
+
+def test_chapter_staff_make_newcomers_wait_and_approve_one_who_joined_from_a_phone(
+    tab: Page, browser: Browser, console: Console, artifacts: Path
+) -> None:
+    page = tab
+    sign_in(page, console, "ningbo")
+    page.get_by_role("link", name="入会申请").click()
+    expect(page.locator("#join-requests")).to_contain_text("没有待审核的申请。")
+    rule = page.locator("#join-rules tr", has_text="宁波")
+    rule.get_by_label("新会员需要工作人员审核").check()
+    rule.get_by_role("button", name="保存").click()
+    expect(page.locator(".done")).to_contain_text("审核规则已保存。")
+
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    newcomer = phone.new_page()
+    newcomer.goto(f"{console.base}/join/ningbo")
+    newcomer.get_by_label("姓名").fill("周敏")
+    newcomer.get_by_label("公司").fill("甬城制衣")
+    newcomer.get_by_label("邮箱地址").fill("zhou.min@yongcheng.example")
+    newcomer.get_by_role("button", name="提交申请").click()
+    mail = mail_to(console.outbox, "zhou.min@yongcheng.example", lambda m: "确认加入" in str(m["Subject"]))
+    newcomer.goto(link(mail, "/join/confirm/"))
+    newcomer.get_by_role("button", name="确认加入").click()
+    expect(newcomer.get_by_text("等待宁波分会工作人员审核")).to_be_visible()
+    phone.close()
+
+    page.reload()
+    row = page.locator("#join-requests tbody tr", has_text="周敏")
+    expect(row).to_contain_text("甬城制衣")
+    expect(row).to_contain_text("zhou.min@yongcheng.example")
+    shot(page, artifacts, "11-join-requests")
+    row.get_by_role("button", name="批准").click()
+    expect(page.locator(".done")).to_contain_text("已批准，欢迎邮件已发出。")
+    expect(page.locator("#join-requests")).to_contain_text("没有待审核的申请。")
+    welcome = mail_to(
+        console.outbox, "zhou.min@yongcheng.example", lambda m: m["Subject"] == "欢迎加入宁波分会"
+    )
+    assert "/me/link/" in link(welcome, "/me/link/")
+    page.get_by_role("link", name="成员与订阅").click()
+    expect(page.locator("body")).to_contain_text("周敏")

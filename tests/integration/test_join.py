@@ -83,6 +83,8 @@ def test_the_join_form_refuses_bad_fields_by_name_and_limits_each_client(
     assert bad.status_code == 422
     assert "只能填一行" in bad.text and "最多 200 个字符" in bad.text and "这不是有效的邮箱地址" in bad.text
     assert bad.text.count('aria-invalid="true"') == 3
+    province = phone.post("/join/ningbo", data={**LI, "chapter": "province"})  # one joins a city chapter
+    assert province.status_code == 422 and "这个值无效" in province.text
     english = phone.post("/join/ningbo?lang=en", data={**LI, "name": ""})
     assert english.status_code == 422 and "Please fill this in." in english.text
     codes = [

@@ -1,12 +1,20 @@
 """What browser tests share: Debian's Chromium and how to start it, the staff accounts they sign in
-with, and where a running exsched is."""
+with, where a running exsched is, and the mail it wrote to its outbox."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import re
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
+
+import pytest
 
 PASSWORD = "浙江服装 2026 console"
 ACCOUNTS = (("admin", "admin", None), ("ningbo", "chapter", "ningbo"), ("wenzhou", "chapter", "wenzhou"))
@@ -37,3 +45,27 @@ class Console:
     base: str
     database_url: str
     outbox: Path
+
+
+# --- mail the app under test wrote to its outbox -------------------------------------------------
+
+
+def mail_to(
+    outbox: Path, address: str, wanted: Callable[[EmailMessage], bool], timeout: float = 90
+) -> EmailMessage:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(outbox.rglob("*.eml")):
+            mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if address in str(mail["To"]) and wanted(mail):  # type: ignore[arg-type]
+                return mail  # type: ignore[return-value]
+        time.sleep(0.3)
+    pytest.fail(f"no such mail to {address} in the outbox within {timeout} s")
+
+
+def plain(mail: EmailMessage) -> str:
+    return str(mail.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+
+
+def link(mail: EmailMessage, part: str) -> str:
+    return next(url for url in re.findall(r"https?://\S+", plain(mail)) if part in url)

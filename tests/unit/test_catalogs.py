@@ -38,6 +38,7 @@ DYNAMIC = {
     "form.nth.": [str(n) for n in NTHS],
     "form.ends.": list(ENDS),
     "chapter.": list(Chapter),
+    "chapter_org.": list(Chapter),
     "kind.": list(Kind),
     "kind_phrase.": list(Kind),
     "mail.label.": list(NoticeKind),

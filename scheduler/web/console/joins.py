@@ -83,7 +83,7 @@ def approve(request_id: uuid.UUID, page: PostDep, background: BackgroundTasks) -
         key=f"welcome:{member.id}",
         to_name=member.name,
         to_email=member.email,
-        subject=m("member.mail.welcome.subject", chapter=m.chapter(member.chapter)),
+        subject=m("member.mail.welcome.subject", chapter=m.chapter_org(member.chapter)),
         paragraphs=[m("member.mail.welcome.body")],
         action=(m("mail.member_page"), f"{settings.public_url}/me/link/{token}"),
         note=m("member.channel.note"),

@@ -37,8 +37,12 @@ PER_ADDRESS = throttle.Window(limit=1, length=timedelta(minutes=5))
 PER_CLIENT = throttle.Window(limit=10, length=timedelta(minutes=15))
 
 
+#: One joins a city chapter; the province office is the association itself.
+JOINABLE = tuple(c for c in Chapter if c is not Chapter.PROVINCE)
+
+
 def _chapters(t: Translator) -> list[tuple[str, str]]:
-    return [(c.value, t.chapter(c)) for c in Chapter]
+    return [(c.value, t.chapter_org(c)) for c in JOINABLE]
 
 
 @router.get("/join", response_class=HTMLResponse)
@@ -66,7 +70,7 @@ def _form_page(
 @router.get("/join/{chapter}", response_class=HTMLResponse)
 @router.head("/join/{chapter}", include_in_schema=False)
 def join_form(chapter: str, request: Request) -> HTMLResponse:
-    if chapter not in {c.value for c in Chapter}:
+    if chapter not in {c.value for c in JOINABLE}:
         return join_index(request)
     locale = chosen_locale(request)
     values = {"name": "", "company": "", "email": "", "chapter": chapter, "locale": locale}
@@ -86,6 +90,8 @@ async def join_request(
     t = translator(locale)
     fields = await read_form(request, limit=8192) or {}
     form, errors = validated(JoinForm, fields, t)
+    if form is not None and form.chapter not in JOINABLE:
+        form, errors = None, {"chapter": t("form.error.invalid")}
     if form is None:
         typed = {
             k: (fields.get(k) or [""])[0][:400] for k in ("name", "company", "email", "chapter", "locale")
@@ -140,11 +146,11 @@ def _confirmation(session: Session, secret: str, public_url: str, form: JoinForm
         key=f"join:{form.email}:{now.timestamp()}",
         to_name=form.name,
         to_email=form.email,
-        subject=m("member.mail.join.subject", chapter=m.chapter(form.chapter)),
+        subject=m("member.mail.join.subject", chapter=m.chapter_org(form.chapter)),
         paragraphs=[
             m(
                 "member.mail.join.body",
-                chapter=m.chapter(form.chapter),
+                chapter=m.chapter_org(form.chapter),
                 name=form.name,
                 company=form.company or "—",
             )
@@ -176,7 +182,7 @@ def confirm_page(token: str, session: SessionDep, settings: SettingsDep) -> HTML
         form.locale.value,
         "join_confirm.html.j2",
         form=form,
-        chapter=t.chapter(form.chapter),
+        chapter=t.chapter_org(form.chapter),
         approval=joining.needs_approval(session, form.chapter.value),
         csrf=form_token(settings.secret_key, f"join.{token}"),
     )
@@ -207,7 +213,7 @@ async def confirm(
         return page(
             form.locale.value,
             "join_done.html.j2",
-            message=t("member.join.waiting", chapter=t.chapter(form.chapter)),
+            message=t("member.join.waiting", chapter=t.chapter_org(form.chapter)),
         )
     member = joining.admit(session, form)
     replan.commit(member_ids=[member.id])

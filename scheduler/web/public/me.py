@@ -161,6 +161,7 @@ def _render(
     subs = people.subscriptions_of(session, member)
     titles = _titles(session, [uuid.UUID(s.target) for s in subs if s.target_type == "series"])
     mine = {(s.target_type, s.target) for s in subs}
+    followed = {str(i) for i in people.series_followed_by(session, member.id)}  # offered: what is not yet
     public = session.scalars(
         select(SeriesRow)
         .where(SeriesRow.private.is_(False), SeriesRow.status == SeriesStatus.ACTIVE.value)
@@ -190,7 +191,7 @@ def _render(
         series_options=[
             {"value": f"series:{r.id}", "label": f"{t.chapter(r.chapter)} · {r.title}"}
             for r in public
-            if ("series", str(r.id)) not in mine
+            if str(r.id) not in followed
         ],
         chapter_options=[
             {"value": f"chapter:{c.value}", "label": t.chapter(c)}

@@ -28,5 +28,5 @@ def subscription_words(t: Translator, row: SubscriptionRow, title: str) -> str:
     if row.target_type == "series":
         return t("unsub.what.series", title=title)
     if row.target_type == "chapter":
-        return t("unsub.what.chapter", chapter=t.chapter(row.target))
+        return t("unsub.what.chapter", chapter=t.chapter_org(row.target))
     return t("unsub.what.kind", kind=t.kind(row.target))
