@@ -193,7 +193,7 @@ def sign_in(db: Database, attempt: Attempt, now: datetime | None = None) -> Sign
     client_key = f"client:{attempt.client}"
     try_key = f"device:{attempt.device}" if attempt.device else _account_key(name)
     with db.session() as session:
-        throttle.forget_ended(session, max(ACCOUNT.length, DEVICE.length, CLIENT.length), now)
+        throttle.forget_ended(session, now)
         if attempt.device is None:
             client = throttle.take(session, client_key, CLIENT, now)
             if not client.allowed:

@@ -25,6 +25,9 @@ from scheduler.db.types import UTCDateTime
 from scheduler.db.upsert import upsert
 
 TABLE: Table = AttemptsRow.__table__  # type: ignore[assignment]
+#: No window anywhere is longer (tests/unit/test_throttle_windows.py): counts older than this
+#: have ended whoever took them, so any caller may forget them.
+LONGEST = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def closed_until(session: Session, key: str, window: Window, now: datetime) -> d
     return started + window.length  # type: ignore[no-any-return]
 
 
-def forget_ended(session: Session, longest: timedelta, now: datetime) -> None:
-    """Drop counts whose window (at most ``longest``) has ended: names tried once and never
+def forget_ended(session: Session, now: datetime) -> None:
+    """Drop counts whose window (at most :data:`LONGEST`) has ended: names tried once and never
     again would otherwise pile up."""
-    session.execute(delete(TABLE).where(TABLE.c.window_start <= now - longest))
+    session.execute(delete(TABLE).where(TABLE.c.window_start <= now - LONGEST))

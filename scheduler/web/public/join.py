@@ -98,6 +98,7 @@ async def join_request(
         }
         return _form_page(locale, chapter, typed, errors, 422)
     now = datetime.now(UTC)
+    throttle.forget_ended(session, now)
     client = throttle.take(session, f"join:client:{client_of(request)}", PER_CLIENT, now)
     address = throttle.take(session, f"join:address:{form.email}", PER_ADDRESS, now)
     session.commit()

@@ -82,6 +82,7 @@ async def signin_request(
         typed = (fields.get("email") or [""])[0][:320]
         return page(locale, "signin.html.j2", 422, email=typed, errors=errors, sent=False)
     now = datetime.now(UTC)
+    throttle.forget_ended(session, now)
     client = throttle.take(session, f"member-signin:client:{client_of(request)}", PER_CLIENT, now)
     address = throttle.take(session, f"member-signin:address:{form.email}", PER_ADDRESS, now)
     session.commit()
