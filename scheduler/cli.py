@@ -507,7 +507,7 @@ def demo(
     serve: Annotated[bool, typer.Option(help="start serving after seeding")] = True,
 ) -> None:
     """Migrate, seed the seven chapters with sample series and members, and serve."""
-    from scheduler.demo import seed
+    from scheduler.demo import MEMBERS, seed
 
     settings = _serving(_settings(), host, port)
     db = _database(settings)
@@ -535,6 +535,8 @@ def demo(
         f"  outbox           {outbox}",
         "",
         f"  sessions page    {base}/",
+        f"  member page      {base}/me   (sign in as {MEMBERS[0][1]}: the link lands in the outbox)",
+        f"  join a chapter   {base}/join",
         f"  staff console    {base}/console",
         f"                   accounts admin (province), ningbo (chapter); password {report.console_password}",
         f"  API docs         {base}/docs",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,6 +81,25 @@ def attendees(session: Session, series: SeriesRow, occurrence_uid: str) -> list[
         select(MemberRow).where(MemberRow.id.in_(wanted)).order_by(MemberRow.name, MemberRow.id)
     )
     return [Attendee(member, answers.get(member.id)) for member in members]
+
+
+@dataclass
+class Unfollowed:
+    """What :func:`unfollowing` did: how many pending notices it withdrew."""
+
+    cancelled: int = 0
+
+
+@contextmanager
+def unfollowing(session: Session, member_id: uuid.UUID, now: datetime) -> Iterator[Unfollowed]:
+    """Around a change that may end a member's subscriptions: afterwards, the pending notices of
+    every series they no longer follow are withdrawn at once (``unsubscribed``), not at the
+    planner's next look (a reminder due in a minute must not go out after they said stop)."""
+    before = set(series_followed_by(session, member_id))
+    done = Unfollowed()
+    yield done
+    gone = before - set(series_followed_by(session, member_id))
+    done.cancelled = store.withdraw_unfollowed(session, member_id, sorted(gone), now)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ limited per client too. Opening the confirmation link changes nothing: its butto
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -23,7 +22,7 @@ from scheduler.i18n import Translator, translator
 from scheduler.web.deps import PostmanDep, ReplanDep, SessionDep, SettingsDep
 from scheduler.web.member_mail import compose, send_later
 from scheduler.web.public.forms import form_ok, form_token, read_form, validated
-from scheduler.web.public.member_signin import chosen_locale, client_of, gone, signed_in_response
+from scheduler.web.public.member_signin import chosen_locale, gone, signed_in_response, take_turn
 from scheduler.web.public.pages import page
 from schemas.api import JoinForm
 from schemas.mail import PlainMail
@@ -98,20 +97,16 @@ async def join_request(
         }
         return _form_page(locale, chapter, typed, errors, 422)
     now = datetime.now(UTC)
-    throttle.forget_ended(session, now)
-    client = throttle.take(session, f"join:client:{client_of(request)}", PER_CLIENT, now)
-    address = throttle.take(session, f"join:address:{form.email}", PER_ADDRESS, now)
-    session.commit()
-    if not client.allowed:
-        until = t.clock(client.opens_at.astimezone(ZoneInfo("Asia/Shanghai")))
-        return page(locale, "too_many.html.j2", 429, until=until)
-    if address.allowed:
+    turn = take_turn(session, request, "join", form.email, (PER_CLIENT, PER_ADDRESS), locale, now)
+    if turn.refused is not None:
+        return turn.refused
+    if turn.mail:
         send_later(
             background, postman, _confirmation(session, settings.secret_key, settings.public_url, form, now)
         )
     else:
         log.info("join_mail_withheld", reason="one per address per 5 minutes")
-    log.info("join_asked", chapter=form.chapter.value, sent=address.allowed)
+    log.info("join_asked", chapter=form.chapter.value, sent=turn.mail)
     return page(
         form.locale.value,
         "join.html.j2",

@@ -19,6 +19,7 @@ import structlog
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scheduler.calendars.facts import event_facts
 from scheduler.calendars.ics import publish
@@ -26,6 +27,7 @@ from scheduler.db.models import MemberRow, SeriesRow
 from scheduler.domain import members as people
 from scheduler.domain import throttle
 from scheduler.domain.errors import ExschedError, InvalidInput
+from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.member_access import (
     member_of,
     read_link,
@@ -39,8 +41,7 @@ from scheduler.domain.responses import record_rsvp
 from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import sign
 from scheduler.i18n import LOCALES, translator
-from scheduler.notices.audience import attendees, member_agenda
-from scheduler.notices.store import withdraw_unfollowed
+from scheduler.notices.audience import attendees, member_agenda, unfollowing
 from scheduler.web.deps import HolidaysDep, PostmanDep, ReplanDep, SessionDep, SettingsDep
 from scheduler.web.member_mail import compose, send_later
 from scheduler.web.public.forms import field, form_ok, form_token, read_form, validated
@@ -96,7 +97,7 @@ def _csrf(secret: str, cookie: str) -> str:
 
 
 async def _acting(
-    request: Request, session: SessionDep, secret: str
+    request: Request, session: Session, secret: str
 ) -> tuple[MemberRow, dict[str, list[str]]] | Response:
     """The signed-in member and their form, or the answer to give instead: to the sign-in page
     without a valid cookie, 403 without this browser's form token."""
@@ -124,10 +125,10 @@ def member_page(
 
 
 def _render(
-    session: SessionDep,
+    session: Session,
     secret: str,
     public_url: str,
-    holidays: HolidaysDep,
+    holidays: HolidayCalendar,
     member: MemberRow,
     cookie: str,
     *,
@@ -209,7 +210,7 @@ def _render(
     )
 
 
-def _titles(session: SessionDep, ids: list[uuid.UUID]) -> dict[str, str]:
+def _titles(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
     if not ids:
         return {}
     return {
@@ -219,7 +220,7 @@ def _titles(session: SessionDep, ids: list[uuid.UUID]) -> dict[str, str]:
 
 
 def _invited(
-    session: SessionDep, holidays: HolidaysDep, member: MemberRow, series_text: str, stamp: str
+    session: Session, holidays: HolidayCalendar, member: MemberRow, series_text: str, stamp: str
 ) -> tuple[SeriesRow, str] | None:
     """The series and occurrence UID named by a form, if the member is invited to that session."""
     try:
@@ -325,13 +326,11 @@ async def unsubscribe(
     if isinstance(acting, Response):
         return acting
     member, _ = acting
-    before = set(people.series_followed_by(session, member.id))
     try:
-        people.unsubscribe(session, member, uuid.UUID(subscription_id))
+        with unfollowing(session, member.id, datetime.now(UTC)):
+            people.unsubscribe(session, member, uuid.UUID(subscription_id))
     except (ExschedError, ValueError):
         return page(member.locale, "member_refused.html.j2", 404)
-    unfollowed = before - set(people.series_followed_by(session, member.id))
-    withdraw_unfollowed(session, member.id, sorted(unfollowed), datetime.now(UTC))
     replan.commit(member_ids=[member.id])
     log.info("unsubscribed", member_id=str(member.id), subscription_id=subscription_id, by="member")
     return _back("unsubscribed")
@@ -458,7 +457,7 @@ async def change_email(
 
 
 def _email_link(
-    session: SessionDep, secret: str, token: str, now: datetime
+    session: Session, secret: str, token: str, now: datetime
 ) -> tuple[MemberRow, str, Any] | None:
     link = read_link(secret, "member-email", token, now)
     if link is None or was_used(session, link):

@@ -10,6 +10,7 @@ rest silently not sent) and per client (a page saying when to try again).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ import structlog
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from scheduler.db.models import MemberRow
 from scheduler.domain import throttle
@@ -55,6 +57,38 @@ def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+@dataclass(frozen=True)
+class Turn:
+    """A form's attempt counted: the 429 page if the client is over its limit, and whether the
+    address may be mailed now (over its own limit the mail is silently not sent)."""
+
+    refused: HTMLResponse | None
+    mail: bool
+
+
+def take_turn(
+    session: Session,
+    request: Request,
+    form: str,
+    address: str,
+    limits: tuple[throttle.Window, throttle.Window],
+    locale: str,
+    now: datetime,
+) -> Turn:
+    """Count one post of ``form`` for the client and for the address (``limits``: per client, per
+    address), committed before any work, as :mod:`scheduler.domain.throttle` says."""
+    per_client, per_address = limits
+    throttle.forget_ended(session, now)
+    client = throttle.take(session, f"{form}:client:{client_of(request)}", per_client, now)
+    mailed = throttle.take(session, f"{form}:address:{address}", per_address, now)
+    session.commit()
+    if client.allowed:
+        return Turn(None, mailed.allowed)
+    log.warning("member_form_throttled", form=form, client=client_of(request))
+    until = translator(locale).clock(client.opens_at.astimezone(ZoneInfo("Asia/Shanghai")))
+    return Turn(page(locale, "too_many.html.j2", 429, until=until), False)
+
+
 def gone() -> HTMLResponse:
     """The one page for every link that does not work (unknown, forged, expired, used)."""
     return page("zh-CN", "link_gone.html.j2", 404, en=translator("en"))
@@ -82,20 +116,11 @@ async def signin_request(
         typed = (fields.get("email") or [""])[0][:320]
         return page(locale, "signin.html.j2", 422, email=typed, errors=errors, sent=False)
     now = datetime.now(UTC)
-    throttle.forget_ended(session, now)
-    client = throttle.take(session, f"member-signin:client:{client_of(request)}", PER_CLIENT, now)
-    address = throttle.take(session, f"member-signin:address:{form.email}", PER_ADDRESS, now)
-    session.commit()
-    if not client.allowed:
-        log.warning("member_sign_in_throttled", client=client_of(request))
-        return page(
-            locale,
-            "too_many.html.j2",
-            429,
-            until=t.clock(client.opens_at.astimezone(ZoneInfo("Asia/Shanghai"))),
-        )
+    turn = take_turn(session, request, "member-signin", form.email, (PER_CLIENT, PER_ADDRESS), locale, now)
+    if turn.refused is not None:
+        return turn.refused
     member = session.scalar(select(MemberRow).where(MemberRow.email == form.email))
-    if member is not None and address.allowed:
+    if member is not None and turn.mail:
         token = signin_link(settings.secret_key, member.id, member.session_epoch, now)
         url = f"{settings.public_url}/me/link/{token}"
         m = translator(member.locale)
@@ -115,7 +140,7 @@ async def signin_request(
     return page(locale, "signin.html.j2", email=form.email, errors={}, sent=True)
 
 
-def _link(session: SessionDep, secret: str, token: str, now: datetime) -> MemberRow | None:
+def _link(session: Session, secret: str, token: str, now: datetime) -> MemberRow | None:
     link = read_link(secret, "member-signin", token, now)
     if link is None or was_used(session, link):
         return None

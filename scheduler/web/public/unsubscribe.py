@@ -24,10 +24,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import MemberRow, SeriesRow
-from scheduler.domain.members import series_followed_by, stop_following, subscriptions_bringing
+from scheduler.domain.members import stop_following, subscriptions_bringing
 from scheduler.domain.tokens import InvalidToken, verify
 from scheduler.i18n import translator
-from scheduler.notices.store import withdraw_unfollowed
+from scheduler.notices.audience import unfollowing
 from scheduler.web.deps import ReplanDep, SessionDep, SettingsDep
 from scheduler.web.public.forms import field, form_ok, form_token, read_form
 from scheduler.web.public.pages import page, subscription_words
@@ -92,10 +92,10 @@ async def unsubscribe(
     ):
         return page(member.locale, "form_expired.html.j2", 403)
     t = translator(member.locale)
-    before = set(series_followed_by(session, member.id))
-    ended = [subscription_words(t, row, series.title) for row in stop_following(session, member.id, series)]
-    unfollowed = before - set(series_followed_by(session, member.id))
-    cancelled = withdraw_unfollowed(session, member.id, sorted(unfollowed), datetime.now(UTC))
+    with unfollowing(session, member.id, datetime.now(UTC)) as withdrawn:
+        ended = [
+            subscription_words(t, row, series.title) for row in stop_following(session, member.id, series)
+        ]
     replan.commit(member_ids=[member.id])
     log.info(
         "member_unsubscribed",
@@ -103,6 +103,6 @@ async def unsubscribe(
         series_id=str(series.id),
         how="one-click" if one_click else "page",
         ended=len(ended),
-        notices_cancelled=cancelled,
+        notices_cancelled=withdrawn.cancelled,
     )
     return page(member.locale, "unsubscribe.html.j2", title=series.title, ended=ended, done=True, csrf="")
