@@ -26,6 +26,7 @@ from scheduler.domain.tokens import InvalidToken, verify
 from scheduler.i18n import translator
 from scheduler.web.deps import SessionDep, SettingsDep
 from scheduler.web.public.forms import form_ok, form_token
+from scheduler.web.public.member_signin import gone
 from schemas.api import without_controls
 
 log = structlog.get_logger(__name__)
@@ -56,8 +57,6 @@ def _title(key: str) -> str:
 def _paragraphs(key: str) -> str:
     return "".join(f"<p>{escape(t(key))}</p>" for t in BOTH)
 
-
-_GONE = _page(_title("links.invalid.title"), _paragraphs("links.invalid"), 404)
 
 
 def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
@@ -97,7 +96,7 @@ def rsvp_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLRes
     scanners do, for every link of an email) changes nothing."""
     found = _rsvp_target(session, settings.secret_key, token)
     if found is None:
-        return _GONE
+        return gone()
     claims, _, series = found
     what = _CONFIRM[claims["r"]]
     form = _confirm_form(settings.secret_key, token, "links.rsvp.button")
@@ -113,7 +112,7 @@ async def rsvp_answer(
     latest answer stands; it keeps when, how and from which user agent it came."""
     found = _rsvp_target(session, settings.secret_key, token)
     if found is None:
-        return _GONE
+        return gone()
     claims, member, series = found
     fields = parse_qs((await request.body())[:4096].decode(errors="replace"))
     if not form_ok(settings.secret_key, token, fields):
@@ -140,7 +139,7 @@ def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTM
     """The follow-up form: docking outcomes, or feedback after a tech exchange."""
     found = _followup_target(session, settings.secret_key, token)
     if found is None:
-        return _GONE
+        return gone()
     claims, series = found
     docking = series.kind == "project-docking"
     prompt = "<br>".join(
@@ -172,7 +171,7 @@ async def followup_submit(
 ) -> HTMLResponse:
     found = _followup_target(session, settings.secret_key, token)
     if found is None:
-        return _GONE
+        return gone()
     claims, series = found
     body = await request.body()
     if len(body) > 12 * MAX_TEXT + 1024:  # MAX_TEXT characters of up to 4 UTF-8 bytes, percent-encoded
