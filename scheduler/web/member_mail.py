@@ -6,6 +6,8 @@ must not tell who is a member."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from fastapi import BackgroundTasks
 from jinja2 import PackageLoader
@@ -49,11 +51,14 @@ def compose(
     )
 
 
-def send_later(background: BackgroundTasks, postman: Postman | None, mail: PlainMail) -> None:
-    background.add_task(_deliver, postman, mail)
+def send_later(background: BackgroundTasks, postman: Postman | None, make: Callable[[], PlainMail]) -> None:
+    """Write (``make``) and send the mail once the answer has gone: the answer takes as long
+    whether or not there is a mail to write."""
+    background.add_task(_deliver, postman, make)
 
 
-def _deliver(postman: Postman | None, mail: PlainMail) -> None:
+def _deliver(postman: Postman | None, make: Callable[[], PlainMail]) -> None:
+    mail = make()
     if postman is None:
         log.warning("member_mail_not_sent", key=mail.key, reason="this process has no mail channel")
         return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks
@@ -78,7 +79,8 @@ def approve(request_id: uuid.UUID, page: PostDep, background: BackgroundTasks) -
     now = datetime.now(UTC)
     token = signin_link(settings.secret_key, member.id, member.session_epoch, now, once=False)
     m = translator(member.locale)
-    mail = compose(
+    mail = partial(
+        compose,
         member.locale,
         key=f"welcome:{member.id}",
         to_name=member.name,

@@ -8,7 +8,10 @@ limited per client too. Opening the confirmation link changes nothing: its butto
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -100,9 +103,13 @@ async def join_request(
     turn = take_turn(session, request, "join", form.email, (PER_CLIENT, PER_ADDRESS), locale, now)
     if turn.refused is not None:
         return turn.refused
+    known = joining.member_with(session, form.email)
     if turn.mail:
+        member = None if known is None else Known(known.id, known.session_epoch, known.locale, known.name)
         send_later(
-            background, postman, _confirmation(session, settings.secret_key, settings.public_url, form, now)
+            background,
+            postman,
+            partial(_confirmation, settings.secret_key, settings.public_url, form, member, now),
         )
     else:
         log.info("join_mail_withheld", reason="one per address per 5 minutes")
@@ -118,18 +125,29 @@ async def join_request(
     )
 
 
-def _confirmation(session: Session, secret: str, public_url: str, form: JoinForm, now: datetime) -> PlainMail:
+@dataclass(frozen=True)
+class Known:
+    """The member an address belongs to, as the mail to them needs it."""
+
+    id: uuid.UUID
+    epoch: int
+    locale: str
+    name: str
+
+
+def _confirmation(
+    secret: str, public_url: str, form: JoinForm, member: Known | None, now: datetime
+) -> PlainMail:
     """The mail to the address: confirm joining; or, if it is a member's already, their sign-in
     link (the form said the same either way)."""
-    member = joining.member_with(session, form.email)
     if member is not None:
-        token = signin_link(secret, member.id, member.session_epoch, now)
+        token = signin_link(secret, member.id, member.epoch, now)
         k = translator(member.locale)
         return compose(
             member.locale,
             key=f"join-known:{member.id}:{now.timestamp()}",
             to_name=member.name,
-            to_email=member.email,
+            to_email=form.email,
             subject=k("member.mail.known.subject"),
             paragraphs=[k("member.mail.known.body")],
             action=(k("member.mail.signin.button"), f"{public_url}/me/link/{token}"),

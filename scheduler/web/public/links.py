@@ -58,7 +58,6 @@ def _paragraphs(key: str) -> str:
     return "".join(f"<p>{escape(t(key))}</p>" for t in BOTH)
 
 
-
 def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
     try:
         claims = verify(secret, purpose, token)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -441,7 +442,8 @@ async def change_email(
         claims = {"m": str(member.id), "e": member.session_epoch, "a": form.email, "o": 1}
         token = sign(settings.secret_key, "member-email", claims, now + EMAIL_CHANGE)
         m = translator(member.locale)
-        mail = compose(
+        mail = partial(
+            compose,
             member.locale,
             key=f"email-change:{member.id}:{now.timestamp()}",
             to_name=member.name,

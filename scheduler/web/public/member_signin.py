@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -124,7 +125,8 @@ async def signin_request(
         token = signin_link(settings.secret_key, member.id, member.session_epoch, now)
         url = f"{settings.public_url}/me/link/{token}"
         m = translator(member.locale)
-        mail = compose(
+        mail = partial(
+            compose,
             member.locale,
             key=f"signin:{member.id}:{now.timestamp()}",
             to_name=member.name,
