@@ -68,6 +68,10 @@ class Letter:
     unsubscribe_mailto: str = ""
     #: the member's personal link to their page (signs in after a button press; two weeks)
     member_url: str = ""
+    #: the ORGANIZER address of the calendar part (where calendar apps reply); "" = the organizer's
+    calendar_organizer: str = ""
+    #: the envelope sender (VERP: bounces name the notice); "" = the From address
+    return_path: str = ""
 
     # --- what the templates read -----------------------------------------------------------------
 

@@ -41,13 +41,17 @@ def build_email(
     method: str | None = None,
     list_id: tuple[str, str] | None = None,
     unsubscribe: Sequence[str] = (),
+    return_path: str = "",
 ) -> EmailMessage:
     """One email; ``calendar`` + ``method`` make it an iMIP message.
 
     ``list_id`` (a name, an id) becomes ``List-Id: name <id.lists.domain>`` (RFC 2919), so a
     member can file each series on its own; ``unsubscribe`` (an https URL, then perhaps a mailto)
     becomes ``List-Unsubscribe`` with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
-    (RFC 8058): the mail provider's own unsubscribe button POSTs to the URL.
+    (RFC 8058): the mail provider's own unsubscribe button POSTs to the URL. ``return_path`` is
+    the envelope sender, carried as ``Return-Path`` to the channel: the SMTP channel takes it out
+    and gives it as ``MAIL FROM`` (the receiving server writes the header itself); the file
+    outbox keeps it, to show where bounces would go.
     """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "exsched.invalid"
     message = EmailMessage(policy=email.policy.SMTP)
@@ -59,6 +63,8 @@ def build_email(
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id(notice_id, domain)
     message["Auto-Submitted"] = "auto-generated"
+    if return_path:
+        message["Return-Path"] = f"<{_one_line(return_path)}>"
     if list_id is not None:
         name, ident = list_id
         message["List-Id"] = f"{_one_line(name)} <{ident}.lists.{domain}>"

@@ -350,6 +350,8 @@ class NoticeHandler:
             sent_at=now,
             reminder_slot=notice.slot if kind == NoticeKind.REMINDER else "",
             followed_as=bringing[0] if bringing else None,
+            calendar_organizer=self.settings.reply_address or "",
+            return_path=verp(self.settings.bounce_address, notice.id),
             **links,
         )
 
@@ -422,6 +424,15 @@ class _Send:
     channel: Channel
     letter: Letter
     outgoing: Any = None
+
+
+def verp(bounce_address: str | None, notice_id: uuid.UUID) -> str:
+    """The envelope sender of one notice's email: ``bounce@d`` → ``bounce+<notice-id>@d``, so a
+    bounce names the notice it is about; "" when no bounce address is configured."""
+    if not bounce_address:
+        return ""
+    local, _, domain = bounce_address.rpartition("@")
+    return f"{local}+{notice_id}@{domain}"
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

@@ -34,7 +34,7 @@ def _address(name: str, email: str, **params: str) -> vCalAddress:
     return address
 
 
-def _vevent(facts: EventFacts, dtstamp: datetime) -> Event:
+def _vevent(facts: EventFacts, dtstamp: datetime, organizer: str | None = None) -> Event:
     event = Event()
     event.add("uid", facts.uid)
     event.add("sequence", facts.sequence)
@@ -51,7 +51,7 @@ def _vevent(facts: EventFacts, dtstamp: datetime) -> Event:
     if facts.categories:
         event.add("categories", list(facts.categories))
     event.add("status", "CANCELLED" if facts.cancelled else "CONFIRMED")
-    event.add("organizer", _address(facts.organizer_name, facts.organizer_email))
+    event.add("organizer", _address(facts.organizer_name, organizer or facts.organizer_email))
     return event
 
 
@@ -115,9 +115,16 @@ def publish(
     return _calendar("PUBLISH", vevents, first, last, name=name, timezone=timezone, refresh=refresh)
 
 
-def itip_request(facts: EventFacts, attendee_name: str, attendee_email: str, dtstamp: datetime) -> bytes:
-    """METHOD:REQUEST for one invitee: an invitation, or an update with a higher SEQUENCE."""
-    event = _vevent(facts, dtstamp)
+def itip_request(
+    facts: EventFacts,
+    attendee_name: str,
+    attendee_email: str,
+    dtstamp: datetime,
+    organizer: str | None = None,
+) -> bytes:
+    """METHOD:REQUEST for one invitee: an invitation, or an update with a higher SEQUENCE.
+    ``organizer``: the address calendar apps send their REPLY to (the organizer's name stays)."""
+    event = _vevent(facts, dtstamp, organizer)
     event.add(
         "attendee",
         _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"),
@@ -125,10 +132,16 @@ def itip_request(facts: EventFacts, attendee_name: str, attendee_email: str, dts
     return _calendar("REQUEST", [event], facts.start, facts.end)
 
 
-def itip_cancel(facts: EventFacts, attendee_name: str, attendee_email: str, dtstamp: datetime) -> bytes:
+def itip_cancel(
+    facts: EventFacts,
+    attendee_name: str,
+    attendee_email: str,
+    dtstamp: datetime,
+    organizer: str | None = None,
+) -> bytes:
     """METHOD:CANCEL, same UID, STATUS:CANCELLED, SEQUENCE already raised by the caller."""
     cancelled = replace(facts, cancelled=True)
-    event = _vevent(cancelled, dtstamp)
+    event = _vevent(cancelled, dtstamp, organizer)
     event.add("attendee", _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT"))
     return _calendar("CANCEL", [event], facts.start, facts.end)
 

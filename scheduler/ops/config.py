@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, description="SMTP relay URL; unset = file outbox")
     outbox_dir: Path = Field(Path("var/outbox"), description="where the file outbox writes .eml")
     mail_from: str = Field("exsched <noreply@exsched.invalid>", description="From: of all mail")
+    reply_address: str | None = Field(
+        None,
+        description="the ORGANIZER address of invitations, where calendar apps send their replies "
+        "(a mailbox exsched reads); unset: the series' organizer's own address",
+    )
+    bounce_address: str | None = Field(
+        None,
+        description="the envelope sender of emails, one per notice (bounce@d → bounce+<notice-id>@d), "
+        "where bounces come back; unset: the From address",
+    )
     unsubscribe_mailto: str | None = Field(
         None,
         description="an address offered in List-Unsubscribe beside the https link (a mailbox staff read)",
@@ -79,6 +89,15 @@ class Settings(BaseSettings):
     max_attempts: int = Field(8, ge=1, le=100, description="tries before a transient failure is final")
 
     _derived_public_url: bool = PrivateAttr(False)
+
+    @field_validator("reply_address", "bounce_address", "unsubscribe_mailto")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        local, at, domain = value.rpartition("@")
+        if value and (not at or not local or "." not in domain or any(c in value for c in " <>\r\n")):
+            raise ValueError(f"{value!r} is not an address like sessions@assoc.example")
+        return value or None
 
     @field_validator("public_url")
     @classmethod

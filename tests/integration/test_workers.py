@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from scheduler.bus.base import OutboundMessage, Outcome
 from scheduler.bus.memory import InProcessBus
 from scheduler.db.models import FollowupResponseRow, NoticeRow, RsvpRow, SubscriptionRow
+from scheduler.db.session import Database
 from scheduler.notices import store
 from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, queue_name, routing_key
@@ -30,7 +31,7 @@ from tests.support.ledger import reason_text
 from tests.support.robot import Robot
 from tests.support.smtp import SmtpSink
 from tests.support.world import START, World, a_session, confirm, form_token, subscribed
-from workers.runtime import DeadLetterHandler
+from workers.runtime import DeadLetterHandler, verp
 
 
 def calendar_of(mail: EmailMessage) -> tuple[Calendar, bytes, dict[str, str]]:
@@ -595,3 +596,58 @@ def test_a_mail_scanner_opening_every_link_of_every_email_changes_nothing(world:
         for method in ("GET", "HEAD"):
             assert world.client.request(method, link).status_code < 500, (method, link)
     assert state() == before
+
+
+def test_replies_and_bounces_are_addressed_to_mailboxes_exsched_reads(
+    settings: Settings, db: Database, client: TestClient, admin: dict, smtp_sink: SmtpSink
+) -> None:
+    """With EXSCHED_REPLY_ADDRESS, calendar apps reply to it (the ORGANIZER; its name is still
+    the organizer's); with EXSCHED_BOUNCE_ADDRESS, each email's envelope sender names its notice
+    (VERP), and no Return-Path header leaves (the receiving server writes it). People who press
+    "reply" still write to the organizer."""
+    addressed = settings.model_copy(
+        update={"reply_address": "sessions+reply@assoc.example", "bounce_address": "bounce@assoc.example"}
+    )
+    world = World(addressed, db, client, admin, smtp_sink)
+    try:
+        subscribed(world)
+        series = a_session(world)
+        world.run()
+        [mail] = world.mails()
+        [notice] = world.notices(kind="invitation")
+        assert smtp_sink.senders == [f"bounce+{notice.id}@assoc.example"]
+        assert mail["Return-Path"] is None
+        assert mail["Reply-To"] == series["organizer_email"]
+        calendar, _, _ = calendar_of(mail)
+        [event] = calendar.walk("VEVENT")
+        assert str(event["ORGANIZER"]) == "mailto:sessions+reply@assoc.example"
+        assert event["ORGANIZER"].params["CN"] == series["organizer_name"]
+    finally:
+        world.close()
+
+
+def test_a_bounce_address_must_be_an_address_and_names_each_notice(tmp_path: Any) -> None:
+    from scheduler.ops.config import Settings as Configured
+    from workers.channels.outbox import FileOutbox
+    from workers.mail import build_email
+
+    with pytest.raises(ValueError, match="not an address"):
+        Configured(bounce_address="bounce")
+    notice_id = uuid.UUID(int=7)
+    assert verp("bounce@assoc.example", notice_id) == f"bounce+{notice_id}@assoc.example"
+    assert verp(None, notice_id) == ""
+    mail = build_email(
+        notice_id=notice_id,
+        sender="exsched <noreply@assoc.example>",
+        to_name="陈静",
+        to_email="chen@lihua.example",
+        reply_to=None,
+        subject="s",
+        text="t",
+        html="<p>t</p>",
+        sent_at=datetime(2026, 12, 2, tzinfo=UTC),
+        return_path=verp("bounce@assoc.example", notice_id),
+    )
+    FileOutbox(tmp_path, mail_from="exsched <noreply@assoc.example>").send(mail)
+    [written] = list(tmp_path.glob("*.eml"))
+    assert f"Return-Path: <bounce+{notice_id}@assoc.example>" in written.read_text()  # where bounces would go

@@ -17,6 +17,8 @@ class SmtpSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list[bytes] = []
+        #: the envelope sender (MAIL FROM) of each message kept, in order
+        self.senders: list[str] = []
         self.lock = threading.Lock()
         self.failures: list[str] = []
         self.reject: set[str] = set()
@@ -49,6 +51,7 @@ class SmtpSink:
             if self.failures:
                 return self.failures.pop(0)
             self.messages.append(envelope.original_content or envelope.content)
+            self.senders.append(envelope.mail_from)
         return "250 Message accepted"
 
     def received(self) -> list[bytes]:

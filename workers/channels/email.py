@@ -34,10 +34,13 @@ class MailChannel(ABC):
         text, html = self.renderer.bodies(letter)
         calendar = method = None
         if letter.notice_kind in CALENDAR_KINDS:
+            organizer = letter.calendar_organizer or None
             if letter.notice_kind == NoticeKind.CANCELLATION:
-                calendar, method = itip_cancel(letter.event, to.name, to.email, letter.sent_at), "CANCEL"
+                calendar = itip_cancel(letter.event, to.name, to.email, letter.sent_at, organizer)
+                method = "CANCEL"
             else:
-                calendar, method = itip_request(letter.event, to.name, to.email, letter.sent_at), "REQUEST"
+                calendar = itip_request(letter.event, to.name, to.email, letter.sent_at, organizer)
+                method = "REQUEST"
         return build_email(
             notice_id=letter.notice_id,
             sender=self.mail_from,
@@ -52,6 +55,7 @@ class MailChannel(ABC):
             method=method,
             list_id=(letter.title, str(letter.series_id)),
             unsubscribe=[u for u in (letter.unsubscribe_url, letter.unsubscribe_mailto) if u],
+            return_path=letter.return_path,
         )
 
     def post(self, mail: PlainMail) -> str:

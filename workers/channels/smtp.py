@@ -56,6 +56,7 @@ class SmtpChannel(MailChannel):
         return client
 
     def send(self, message: EmailMessage) -> str:
+        envelope_from = envelope_sender(message)
         with self._slots:
             try:
                 client = self._idle.get_nowait()
@@ -64,7 +65,7 @@ class SmtpChannel(MailChannel):
             try:
                 if client is None:
                     client = self._connect()
-                refused = client.send_message(message)
+                refused = client.send_message(message, from_addr=envelope_from)
             except smtplib.SMTPRecipientsRefused as exc:
                 _quit(client)
                 codes = [code for code, _ in exc.recipients.values()]
@@ -100,6 +101,16 @@ class SmtpChannel(MailChannel):
                 _quit(self._idle.get_nowait())
             except queue.Empty:
                 return
+
+
+def envelope_sender(message: EmailMessage) -> str | None:
+    """The ``MAIL FROM`` a composed message asks for (its ``Return-Path``, which is taken out: the
+    receiving server writes that header); None: smtplib's default, the From address."""
+    value = message["Return-Path"]
+    if value is None:
+        return None
+    del message["Return-Path"]
+    return str(value).strip().strip("<>") or None
 
 
 def _quit(client: smtplib.SMTP | None) -> None:
