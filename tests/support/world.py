@@ -134,3 +134,12 @@ def links_in(mail: EmailMessage, part: str) -> list[str]:
     """The paths of an email's links to ``/{part}/…``, in the order its text shows them."""
     text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     return [path_of(word) for word in text.split() if f"/{part}/" in word]
+
+
+def calendar_uid(mail: EmailMessage) -> str:
+    """The UID of the session an invitation's calendar part is about."""
+    from icalendar import Calendar
+
+    [part] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    [event] = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+    return str(event["UID"])
