@@ -488,6 +488,30 @@ def _serve_embedded(settings: Settings, db: Database) -> None:
         bus.close()
 
 
+@serve_app.command("inbound")
+def serve_inbound() -> None:
+    """Take in the mail that comes back (calendar apps' replies) on EXSCHED_INBOUND_LISTEN."""
+    from scheduler.inbound.listener import Listener, listen_address
+
+    settings = _settings()
+    db = _database(settings)
+    _require_migrated(db)
+    if not settings.inbound_listen:
+        _fail("`exsched serve inbound` needs EXSCHED_INBOUND_LISTEN, e.g. 127.0.0.1:2525")
+    try:
+        host, port = listen_address(settings.inbound_listen)
+    except ValueError as exc:
+        _fail(str(exc))
+    stop = _stop_on_signals()
+    listener = Listener(db, host, port, lmtp=settings.inbound_protocol == "lmtp")
+    listener.start()
+    log.info("inbound_listening", host=host, port=port, protocol=settings.inbound_protocol)
+    try:
+        stop.wait()
+    finally:
+        listener.stop()
+
+
 @serve_app.command("all")
 def serve_all(
     host: Annotated[str | None, typer.Option(help="listen address")] = None,

@@ -370,3 +370,27 @@ class JoinRequestRow(Base):
     chapter: Mapped[str] = mapped_column(ForeignKey("chapters.code"), index=True)
     locale: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: What became of a mail that came back.
+INBOUND_OUTCOMES = ("applied", "unchanged", "unmatched", "not-a-reply")
+
+
+class InboundMailRow(Base):
+    """One mail read by ``exsched serve inbound``, keyed by the SHA-256 of its bytes (delivered
+    twice, read once): an answer applied (or already there), or why not — ``reason`` is a code
+    of :mod:`scheduler.inbound` (``not-invited``, ``counter``, ``no-calendar``…), kept for staff."""
+
+    __tablename__ = "inbound_mail"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sender: Mapped[str] = mapped_column(String(320))
+    size: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(48))
+    detail: Mapped[str | None] = mapped_column(Text)
+    occurrence_uid: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (CheckConstraint(_in("outcome", INBOUND_OUTCOMES), name="outcome"),)

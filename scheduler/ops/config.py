@@ -51,6 +51,10 @@ class Settings(BaseSettings):
         description="the envelope sender of emails, one per notice (bounce@d → bounce+<notice-id>@d), "
         "where bounces come back; unset: the From address",
     )
+    inbound_listen: str | None = Field(
+        None, description="host:port `serve inbound` takes mail on (LMTP, or SMTP), e.g. 127.0.0.1:2525"
+    )
+    inbound_protocol: Literal["lmtp", "smtp"] = Field("lmtp", description="lmtp (an MTA's transport) or smtp")
     unsubscribe_mailto: str | None = Field(
         None,
         description="an address offered in List-Unsubscribe beside the https link (a mailbox staff read)",

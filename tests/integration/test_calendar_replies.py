@@ -4,14 +4,21 @@ their last answer. Reading the same mail twice changes nothing."""
 
 from __future__ import annotations
 
+import os
+import smtplib
+import socket
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from scheduler.db.models import RsvpRow
+from scheduler.db.models import InboundMailRow, RsvpRow
 from scheduler.inbound.apply import Applied, Unmatched, apply_reply
 from scheduler.inbound.replies import Reply, read_reply
 from tests.support.api import create_member
+from tests.support.processes import EXSCHED, free_port, wait_until
 from tests.support.replies import reply_mail
 from tests.support.world import START, World, a_session, calendar_uid, confirm, links_in, subscribed
 
@@ -79,3 +86,83 @@ def test_replies_that_do_not_match_are_not_applied_and_say_why(world: World) -> 
     )
     assert isinstance(earlier, Unmatched) and earlier.reason == "older-than-answer"
     assert [a[:2] for a in answers(world)] == [("accepted", "link")]  # the last human action stands
+
+
+def test_serve_inbound_takes_replies_by_lmtp_and_smtp_keeping_what_it_cannot_apply(
+    world: World, tmp_path: Path
+) -> None:
+    """``exsched serve inbound`` as a real process: an MTA delivers by LMTP; a reply is applied,
+    the same mail delivered again is read once, a COUNTER and a stranger's reply are kept with
+    their reasons, and a mail over the size limit is refused before it is read."""
+    subscribed(world)
+    a_session(world)
+    world.run()
+    uid = calendar_uid(world.mails()[0])
+    for protocol in ("lmtp", "smtp"):
+        port = free_port()
+        env = {
+            **os.environ,
+            "EXSCHED_DATABASE_URL": world.db.url,
+            "EXSCHED_INBOUND_LISTEN": f"127.0.0.1:{port}",
+            "EXSCHED_INBOUND_PROTOCOL": protocol,
+            "EXSCHED_LOG_FORMAT": "json",
+        }
+        proc = subprocess.Popen(
+            [*EXSCHED, "serve", "inbound"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda port=port: _listening(port), 60, f"serve inbound ({protocol}) listening")
+            client = (
+                smtplib.LMTP("127.0.0.1", port) if protocol == "lmtp" else smtplib.SMTP("127.0.0.1", port)
+            )
+            with client:
+                response = "accepted" if protocol == "lmtp" else "declined"
+                raw = reply_mail("outlook", uid, CHEN, response, stamp=datetime.now(UTC))
+                for _ in range(2):  # delivered twice: read once
+                    client.sendmail(CHEN, ["sessions+reply@assoc.example"], raw)
+                client.sendmail(
+                    CHEN,
+                    ["sessions+reply@assoc.example"],
+                    reply_mail("gmail", uid, CHEN, "accepted", method="COUNTER"),
+                )
+                client.sendmail(
+                    "x@y.example",
+                    ["sessions+reply@assoc.example"],
+                    reply_mail("apple", uid, "wang@yiwu.example", "accepted"),
+                )
+                with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as refused:
+                    client.sendmail(
+                        CHEN,
+                        ["sessions+reply@assoc.example"],
+                        b"Subject: x\r\n\r\n" + b"x" * 76 + b"\r\n" * 40_000 + (b"y" * 76 + b"\r\n") * 40_000,
+                    )
+                assert refused.value.smtp_code == 552
+            assert [a[:2] for a in answers(world)] == [(response, "calendar")]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    with world.db.session() as session:
+        kept = sorted((r.outcome, r.reason or "") for r in session.scalars(select(InboundMailRow)))
+    assert (
+        kept
+        == [  # each run: one applied, a COUNTER, a stranger; not the duplicates nor the oversized mail
+            ("applied", ""),
+            ("applied", ""),
+            ("not-a-reply", "counter"),
+            ("not-a-reply", "counter"),
+            ("unmatched", "not-invited"),
+            ("unmatched", "not-invited"),
+        ]
+    )
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False

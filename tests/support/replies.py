@@ -114,4 +114,4 @@ def reply_mail(
             disposition="inline",
         )
         mail.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics", cte="base64")
-    return mail.as_bytes()
+    return mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))  # as it travels: CRLF
