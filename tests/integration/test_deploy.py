@@ -108,11 +108,11 @@ def test_rabbitmq_accepts_the_definitions_and_the_app_declares_the_same_queues(a
 
 def test_compose_runs_one_api_two_schedulers_two_workers_on_the_three_urls() -> None:
     services = COMPOSE["services"]
-    assert {"postgres", "rabbitmq", "migrate", "api", "scheduler", "worker"} <= set(services)
+    assert {"postgres", "rabbitmq", "migrate", "api", "scheduler", "worker", "inbound"} <= set(services)
     assert services["rabbitmq"]["image"].endswith("-management")
     assert services["scheduler"]["deploy"]["replicas"] == 2 and services["worker"]["deploy"]["replicas"] == 2
     commands = cli_commands()
-    for name in ("migrate", "api", "scheduler", "worker"):
+    for name in ("migrate", "api", "scheduler", "worker", "inbound"):
         service = services[name]
         assert tuple(service["command"][:2]) in commands, service["command"]
         env = service["environment"]
@@ -139,6 +139,7 @@ def test_systemd_units_start_commands_the_cli_has() -> None:
         "exsched-migrate.service",
         "exsched-scheduler@.service",
         "exsched-worker@.service",
+        "exsched-inbound.service",
     }
     for unit in units:
         parser = configparser.RawConfigParser(strict=False)
