@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install services browser clean catalogs constraints
+.PHONY: demo test lint install services browser mailserver clean catalogs constraints
 
 CATALOG_PO := $(wildcard scheduler/i18n/catalogs/*/LC_MESSAGES/*.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
@@ -40,7 +40,10 @@ services:
 browser:
 	bash deploy/dev-browser.sh
 
-test: $(STAMP) catalogs services browser lint
+mailserver:
+	bash deploy/dev-dovecot.sh
+
+test: $(STAMP) catalogs services browser mailserver lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

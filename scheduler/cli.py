@@ -490,26 +490,43 @@ def _serve_embedded(settings: Settings, db: Database) -> None:
 
 @serve_app.command("inbound")
 def serve_inbound() -> None:
-    """Take in the mail that comes back (calendar apps' replies) on EXSCHED_INBOUND_LISTEN."""
+    """Take in the mail that comes back (calendar apps' replies): by LMTP or SMTP on
+    EXSCHED_INBOUND_LISTEN, and/or from a hosted mailbox by IMAP (EXSCHED_INBOUND_IMAP_URL)."""
     from scheduler.inbound.listener import Listener, listen_address
+    from scheduler.inbound.mailbox import Mailbox, poll_forever
 
     settings = _settings()
     db = _database(settings)
     _require_migrated(db)
-    if not settings.inbound_listen:
-        _fail("`exsched serve inbound` needs EXSCHED_INBOUND_LISTEN, e.g. 127.0.0.1:2525")
+    if not settings.inbound_listen and not settings.inbound_imap_url:
+        _fail(
+            "`exsched serve inbound` needs EXSCHED_INBOUND_LISTEN (e.g. 127.0.0.1:2525, for an MTA) "
+            "or EXSCHED_INBOUND_IMAP_URL (e.g. imaps://user:password@imap.example.com/INBOX)"
+        )
     try:
-        host, port = listen_address(settings.inbound_listen)
+        address = listen_address(settings.inbound_listen) if settings.inbound_listen else None
+        mailbox = Mailbox.from_url(settings.inbound_imap_url) if settings.inbound_imap_url else None
     except ValueError as exc:
         _fail(str(exc))
     stop = _stop_on_signals()
-    listener = Listener(db, host, port, lmtp=settings.inbound_protocol == "lmtp")
-    listener.start()
-    log.info("inbound_listening", host=host, port=port, protocol=settings.inbound_protocol)
+    listener = None
+    if address is not None:
+        listener = Listener(db, *address, lmtp=settings.inbound_protocol == "lmtp")
+        listener.start()
+        log.info("inbound_listening", host=address[0], port=address[1], protocol=settings.inbound_protocol)
+    poller = None
+    if mailbox is not None:
+        args = (db, mailbox, settings.inbound_imap_poll_seconds, stop)
+        poller = threading.Thread(target=poll_forever, args=args, name="imap-poller", daemon=True)
+        poller.start()
+        log.info("inbound_reading_mailbox", host=mailbox.host, folder=mailbox.folder)
     try:
         stop.wait()
     finally:
-        listener.stop()
+        if listener is not None:
+            listener.stop()
+        if poller is not None:
+            poller.join(timeout=30)
 
 
 @serve_app.command("all")

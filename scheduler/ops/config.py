@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         None, description="host:port `serve inbound` takes mail on (LMTP, or SMTP), e.g. 127.0.0.1:2525"
     )
     inbound_protocol: Literal["lmtp", "smtp"] = Field("lmtp", description="lmtp (an MTA's transport) or smtp")
+    inbound_imap_url: str | None = Field(
+        None, description="a hosted mailbox `serve inbound` reads by IMAP: imaps://user:password@host/INBOX"
+    )
+    inbound_imap_poll_seconds: float = Field(30.0, ge=1, le=3600, description="how often the mailbox is read")
     unsubscribe_mailto: str | None = Field(
         None,
         description="an address offered in List-Unsubscribe beside the https link (a mailbox staff read)",

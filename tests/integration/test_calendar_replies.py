@@ -8,6 +8,7 @@ import os
 import smtplib
 import socket
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,8 +17,10 @@ from sqlalchemy import select
 
 from scheduler.db.models import InboundMailRow, RsvpRow
 from scheduler.inbound.apply import Applied, Unmatched, apply_reply
+from scheduler.inbound.mailbox import DONE_FOLDER, Mailbox, poll_once
 from scheduler.inbound.replies import Reply, read_reply
 from tests.support.api import create_member
+from tests.support.dovecot import Dovecot
 from tests.support.processes import EXSCHED, free_port, wait_until
 from tests.support.replies import reply_mail
 from tests.support.world import START, World, a_session, calendar_uid, confirm, links_in, subscribed
@@ -166,3 +169,60 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    server = Dovecot()
+    yield server
+    server.stop()
+
+
+def test_replies_are_read_from_a_hosted_mailbox_by_imap_once_each(world: World, dovecot: Dovecot) -> None:
+    """A real Dovecot: each message is taken in, then moved to ``exsched-done``; polling again
+    reads nothing twice; what is not an answer is moved too, and kept with its reason."""
+    subscribed(world)
+    a_session(world)
+    world.run()
+    uid = calendar_uid(world.mails()[0])
+    dovecot.deliver(reply_mail("thunderbird", uid, CHEN, "accepted", stamp=datetime.now(UTC)))
+    dovecot.deliver(reply_mail("gmail", uid, CHEN, "accepted", method="COUNTER"))
+    mailbox = Mailbox.from_url(dovecot.url)
+    assert poll_once(world.db, mailbox) == 2
+    assert (dovecot.count("INBOX"), dovecot.count(DONE_FOLDER)) == (0, 2)
+    assert [a[:2] for a in answers(world)] == [("accepted", "calendar")]
+    assert poll_once(world.db, mailbox) == 0
+    with world.db.session() as session:
+        assert sorted((r.outcome, r.reason or "") for r in session.scalars(select(InboundMailRow))) == [
+            ("applied", ""),
+            ("not-a-reply", "counter"),
+        ]
+
+
+def test_serve_inbound_reads_the_mailbox_as_a_process(world: World, dovecot: Dovecot, tmp_path: Path) -> None:
+    subscribed(world)
+    a_session(world)
+    world.run()
+    uid = calendar_uid(world.mails()[0])
+    env = {
+        **os.environ,
+        "EXSCHED_DATABASE_URL": world.db.url,
+        "EXSCHED_INBOUND_IMAP_URL": dovecot.url,
+        "EXSCHED_INBOUND_IMAP_POLL_SECONDS": "1",
+        "EXSCHED_LOG_FORMAT": "json",
+    }
+    proc = subprocess.Popen(
+        [*EXSCHED, "serve", "inbound"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        dovecot.deliver(reply_mail("apple", uid, CHEN, "declined", stamp=datetime.now(UTC)))
+        wait_until(lambda: bool(answers(world)), 60, "the reply read from the mailbox")
+        assert [a[:2] for a in answers(world)] == [("declined", "calendar")]
+        wait_until(lambda: dovecot.count("INBOX") == 0, 30, "the reply moved out of INBOX")
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
