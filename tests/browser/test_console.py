@@ -286,3 +286,28 @@ def test_chapter_staff_make_newcomers_wait_and_approve_one_who_joined_from_a_pho
     assert "/me/link/" in link(welcome, "/me/link/")
     page.get_by_role("link", name="成员与订阅").click()
     expect(page.locator("body")).to_contain_text("周敏")
+
+
+def test_the_office_sees_calendar_replies_that_were_not_applied(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    from scheduler.inbound.intake import take_in
+    from tests.support.replies import reply_mail
+
+    db = Database(console.database_url)
+    now = datetime.now(UTC)
+    take_in(db, reply_mail("gmail", "no-such-session@elsewhere", "chen@lihua.example", "accepted"), now)
+    take_in(
+        db,
+        reply_mail("outlook", "no-such-session@elsewhere", "li@oujia.example", "accepted", method="COUNTER"),
+        now,
+    )
+    db.dispose()
+    page = tab
+    sign_in(page, console, "admin")
+    page.get_by_role("link", name="日历回执").click()
+    table = page.locator("#replies")
+    expect(table).to_contain_text("找不到对应的活动")
+    expect(table).to_contain_text("对方提议了新时间（不作为回复）")
+    expect(table).to_contain_text("chen@lihua.example")
+    shot(page, artifacts, "12-replies")

@@ -17,9 +17,11 @@ from sqlalchemy import select
 
 from scheduler.db.models import InboundMailRow, RsvpRow
 from scheduler.inbound.apply import Applied, Unmatched, apply_reply
+from scheduler.inbound.intake import take_in
 from scheduler.inbound.mailbox import DONE_FOLDER, Mailbox, poll_once
 from scheduler.inbound.replies import Reply, read_reply
 from tests.support.api import create_member
+from tests.support.console import signed_in
 from tests.support.dovecot import Dovecot
 from tests.support.processes import EXSCHED, free_port, wait_until
 from tests.support.replies import reply_mail
@@ -226,3 +228,35 @@ def test_serve_inbound_reads_the_mailbox_as_a_process(world: World, dovecot: Dov
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+
+
+def test_staff_see_the_replies_that_were_not_applied_and_why(world: World) -> None:
+    subscribed(world)
+    a_session(world)
+    world.run()
+    uid = calendar_uid(world.mails()[0])
+    now = datetime.now(UTC)
+    for raw in (
+        reply_mail("outlook", uid, CHEN, "accepted", stamp=now),
+        reply_mail("apple", uid, "wang@yiwu.example", "accepted", stamp=now),
+        reply_mail("gmail", uid, CHEN, "accepted", method="COUNTER"),
+        reply_mail("thunderbird", "no-such@elsewhere", CHEN, "accepted"),
+    ):
+        take_in(world.db, raw, now)
+    admin = signed_in(world.client, world.db, "office")
+    page = admin.get("/console/replies").text
+    assert (
+        "回复人不是这场活动的受邀会员" in page and "对方提议了新时间" in page and "找不到对应的活动" in page
+    )
+    assert "已记录" not in page.split('id="replies"')[1]  # applied ones only under "show every reply"
+    assert "已记录" in admin.get("/console/replies?show=all").text.split('id="replies"')[1]
+    ningbo = signed_in(world.client, world.db, "ningbo-staff", role="chapter", chapter="ningbo").get(
+        "/console/replies"
+    )
+    assert (
+        "回复人不是这场活动的受邀会员" in ningbo.text and "找不到对应的活动" not in ningbo.text
+    )  # no session: the office's
+    yiwu = signed_in(world.client, world.db, "yiwu-staff", role="chapter", chapter="yiwu").get(
+        "/console/replies"
+    )
+    assert "没有需要处理的回执" in yiwu.text

@@ -90,3 +90,15 @@ def test_the_compiled_catalog_says_what_the_po_file_says(locale: str) -> None:
     compiled = translations(locale)
     stale = [k for k, text in catalog(locale).items() if compiled.gettext(k) != text]
     assert stale == [], "run `make catalogs`: the .mo files are older than the .po files"
+
+
+def test_every_key_kept_in_a_table_of_words_exists_in_every_language() -> None:
+    """Keys held in dicts (what a page says after a change, why a reply was not applied, what a
+    form field's error is) are not calls the patterns above can see; they are checked here."""
+    from scheduler.web.console.replies import OUTCOMES, REASONS
+    from scheduler.web.public.forms import _ERROR_WORDS
+    from scheduler.web.public.me import DONE
+
+    keys = {*OUTCOMES.values(), *REASONS.values(), *_ERROR_WORDS.values(), *DONE.values()}
+    for locale in LOCALES:
+        assert sorted(keys - set(catalog(locale))) == [], locale

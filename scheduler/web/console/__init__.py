@@ -18,6 +18,7 @@ from scheduler.web.console.page import (
     error_page_for,
     sign_in_redirect,
 )
+from scheduler.web.console.replies import router as replies_router
 from scheduler.web.console.robots import router as robots_router
 from scheduler.web.console.series import router as series_router
 from scheduler.web.console.signin import router as auth_router
@@ -33,6 +34,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(ledger_router)
     app.include_router(robots_router)
     app.include_router(joins_router)
+    app.include_router(replies_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )
