@@ -59,6 +59,13 @@ class NotAReply:
 def read_reply(raw: bytes) -> Reply | NotAReply:
     if len(raw) > MAX_BYTES:
         return NotAReply("too-large", f"{len(raw)} bytes")
+    try:
+        return _read(raw)
+    except Exception as exc:  # hostile input: whatever breaks a parser makes it "unreadable"
+        return NotAReply("unreadable-calendar", repr(exc)[:200])
+
+
+def _read(raw: bytes) -> Reply | NotAReply:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     sender = parseaddr(str(message.get("From", "")))[1].lower()
     part = _calendar_part(message)

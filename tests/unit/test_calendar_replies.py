@@ -80,3 +80,20 @@ def test_of_several_attendees_the_one_who_sent_it_answers() -> None:
 def test_what_is_not_an_answer_says_why(raw: bytes, reason: str) -> None:
     found = read_reply(raw)
     assert isinstance(found, NotAReply) and found.reason == reason, found
+
+
+def test_a_broken_dtstamp_is_tolerated_and_a_broken_sequence_is_unreadable() -> None:
+    """Neither raises (a mail that raised would go back to the MTA, 451, or stay in the mailbox, and
+    be tried for ever): a reply whose DTSTAMP is garbage still says its answer (timed when it is
+    taken in); one whose SEQUENCE is garbage cannot be placed, so it is not applied."""
+
+    def broken(prefix: bytes, value: bytes) -> Reply | NotAReply:
+        ics = calendar("thunderbird", UID, "chen@lihua.example", "accepted")
+        rows = [prefix + value if row.startswith(prefix) else row for row in ics.split(b"\r\n")]
+        head = b"Content-Type: text/calendar; method=REPLY\r\nFrom: chen@lihua.example\r\n\r\n"
+        return read_reply(head + b"\r\n".join(rows))
+
+    stampless = broken(b"DTSTAMP:", b"not-a-time")
+    assert isinstance(stampless, Reply) and stampless.stamp is None and stampless.response == "accepted"
+    unplaced = broken(b"SEQUENCE:", b"many")
+    assert isinstance(unplaced, NotAReply) and unplaced.reason == "unreadable-calendar"
