@@ -105,19 +105,8 @@ def test_serve_inbound_takes_replies_by_lmtp_and_smtp_keeping_what_it_cannot_app
     uid = calendar_uid(world.mails()[0])
     for protocol in ("lmtp", "smtp"):
         port = free_port()
-        env = {
-            **os.environ,
-            "EXSCHED_DATABASE_URL": world.db.url,
-            "EXSCHED_INBOUND_LISTEN": f"127.0.0.1:{port}",
-            "EXSCHED_INBOUND_PROTOCOL": protocol,
-            "EXSCHED_LOG_FORMAT": "json",
-        }
-        proc = subprocess.Popen(
-            [*EXSCHED, "serve", "inbound"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+        proc = serve_inbound(
+            world, tmp_path, EXSCHED_INBOUND_LISTEN=f"127.0.0.1:{port}", EXSCHED_INBOUND_PROTOCOL=protocol
         )
         try:
             wait_until(lambda port=port: _listening(port), 60, f"serve inbound ({protocol}) listening")
@@ -165,6 +154,13 @@ def test_serve_inbound_takes_replies_by_lmtp_and_smtp_keeping_what_it_cannot_app
     )
 
 
+def serve_inbound(world: World, home: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """``exsched serve inbound`` on the test's database, its log in ``home/inbound.log``."""
+    env = {**os.environ, "EXSCHED_DATABASE_URL": world.db.url, "EXSCHED_LOG_FORMAT": "json", **settings}
+    with (home / "inbound.log").open("ab") as log:
+        return subprocess.Popen([*EXSCHED, "serve", "inbound"], env=env, cwd=home, stdout=log, stderr=log)
+
+
 def _listening(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -206,19 +202,8 @@ def test_serve_inbound_reads_the_mailbox_as_a_process(world: World, dovecot: Dov
     a_session(world)
     world.run()
     uid = calendar_uid(world.mails()[0])
-    env = {
-        **os.environ,
-        "EXSCHED_DATABASE_URL": world.db.url,
-        "EXSCHED_INBOUND_IMAP_URL": dovecot.url,
-        "EXSCHED_INBOUND_IMAP_POLL_SECONDS": "1",
-        "EXSCHED_LOG_FORMAT": "json",
-    }
-    proc = subprocess.Popen(
-        [*EXSCHED, "serve", "inbound"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    proc = serve_inbound(
+        world, tmp_path, EXSCHED_INBOUND_IMAP_URL=dovecot.url, EXSCHED_INBOUND_IMAP_POLL_SECONDS="1"
     )
     try:
         dovecot.deliver(reply_mail("apple", uid, CHEN, "declined", stamp=datetime.now(UTC)))
