@@ -110,13 +110,19 @@ def rabbitmqctl(*args: str) -> str:
 
 
 def open_claims(db: Database) -> int:
-    """The dispatcher's claiming transactions left open (waiting for the broker's confirms)."""
+    """The dispatcher's claiming transactions left open (waiting for the broker's confirms).
+
+    Only the claim itself counts (its subquery is the one that skips locked rows), and only once
+    it has waited a second: other transactions pass through 'idle in transaction' after an
+    ``UPDATE notices`` for a moment (the lease reaper every 5 s, the planner), and killing the
+    scheduler then would test nothing (a CI run caught the reaper and found no notices at all)."""
     with db.engine.connect() as connection:
         return int(
             connection.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                     " AND state = 'idle in transaction' AND query ILIKE 'UPDATE notices%'"
+                    " AND query ILIKE '%SKIP LOCKED%' AND state_change < now() - interval '1 second'"
                 )
             ).scalar_one()
         )
