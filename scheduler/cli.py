@@ -492,6 +492,7 @@ def _serve_embedded(settings: Settings, db: Database) -> None:
 def serve_inbound() -> None:
     """Take in the mail that comes back (calendar apps' replies): by LMTP or SMTP on
     EXSCHED_INBOUND_LISTEN, and/or from a hosted mailbox by IMAP (EXSCHED_INBOUND_IMAP_URL)."""
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
     from scheduler.inbound.listener import Listener, listen_address
     from scheduler.inbound.mailbox import Mailbox, poll_forever
 
@@ -509,14 +510,15 @@ def serve_inbound() -> None:
     except ValueError as exc:
         _fail(str(exc))
     stop = _stop_on_signals()
+    holidays = ChineseStatutoryCalendar()
     listener = None
     if address is not None:
-        listener = Listener(db, *address, lmtp=settings.inbound_protocol == "lmtp")
+        listener = Listener(db, holidays, *address, lmtp=settings.inbound_protocol == "lmtp")
         listener.start()
         log.info("inbound_listening", host=address[0], port=address[1], protocol=settings.inbound_protocol)
     poller = None
     if mailbox is not None:
-        args = (db, mailbox, settings.inbound_imap_poll_seconds, stop)
+        args = (db, holidays, mailbox, settings.inbound_imap_poll_seconds, stop)
         poller = threading.Thread(target=poll_forever, args=args, name="imap-poller", daemon=True)
         poller.start()
         log.info("inbound_reading_mailbox", host=mailbox.host, folder=mailbox.folder)

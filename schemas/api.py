@@ -134,14 +134,31 @@ class SeriesFields(_Input):
     rdates: list[datetime] = Field(default_factory=list, max_length=1000)
     skip_holidays: SkipHolidays = SkipHolidays.NONE
     capacity: int | None = Field(None, ge=1, le=100000)
+    offer_hold: IsoDuration | None = Field(
+        None,
+        description="how long a freed seat is held for the first of the waiting list (none: PT24H);"
+        " never past two hours before the start",
+    )
     organizer_name: Line = Field(min_length=1, max_length=200)
     organizer_email: EmailStr
     notices: NoticePlan = Field(default_factory=NoticePlan)
     private: bool = Field(False, description="kept out of the public chapter/kind/all feeds")
 
 
+#: A freed seat is held for between ten minutes and two weeks.
+MIN_OFFER_HOLD, MAX_OFFER_HOLD = timedelta(minutes=10), timedelta(days=14)
+
+
+def _check_offer_hold(value: timedelta | None) -> None:
+    if value is not None and not MIN_OFFER_HOLD <= value <= MAX_OFFER_HOLD:
+        raise ValueError("offer_hold must be between PT10M and P14D")
+
+
 class SeriesCreate(SeriesFields):
-    pass
+    @model_validator(mode="after")
+    def _offer_hold(self) -> SeriesCreate:
+        _check_offer_hold(self.offer_hold)
+        return self
 
 
 class SeriesUpdate(_Input):
@@ -160,6 +177,7 @@ class SeriesUpdate(_Input):
     rdates: list[datetime] | None = Field(None, max_length=1000)
     skip_holidays: SkipHolidays | None = None
     capacity: int | None = Field(None, ge=1, le=100000)
+    offer_hold: IsoDuration | None = None
     organizer_name: Line | None = Field(None, min_length=1, max_length=200)
     organizer_email: EmailStr | None = None
     notices: NoticePlan | None = None
@@ -167,10 +185,11 @@ class SeriesUpdate(_Input):
 
     @model_validator(mode="after")
     def _no_null_required(self) -> SeriesUpdate:
-        nullable = {"rrule", "capacity"}
+        nullable = {"rrule", "capacity", "offer_hold"}
         for name in self.model_fields_set - nullable:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
+        _check_offer_hold(self.offer_hold)
         return self
 
 
@@ -192,6 +211,7 @@ class SeriesOut(BaseModel):
     rdates: list[datetime]
     skip_holidays: SkipHolidays
     capacity: int | None
+    offer_hold: IsoDuration | None
     organizer_name: str
     organizer_email: str
     notices: NoticePlan
@@ -211,21 +231,24 @@ class OccurrenceOut(BaseModel):
     holiday: str | None = Field(None, description="the statutory break that moved this session")
     venue: str
     agenda: str | None
+    capacity: int | None = Field(None, description="this session's seats: its own, else the series'")
 
 
 class OccurrenceUpdate(_Input):
-    """Move (``start``/``end``), cancel or restore (``status``), or set venue/agenda."""
+    """Move (``start``/``end``), cancel or restore (``status``), set venue/agenda, or give this
+    session its own number of seats (``capacity``; null: the series')."""
 
     start: datetime | None = None
     end: datetime | None = None
     status: Literal["cancelled", "scheduled"] | None = None
     venue: Line | None = Field(None, max_length=300)
     agenda: Text | None = Field(None, max_length=20000)
+    capacity: int | None = Field(None, ge=1, le=100000)
 
     @model_validator(mode="after")
     def _something(self) -> OccurrenceUpdate:
         if not self.model_fields_set:
-            raise ValueError("give at least one of start, end, status, venue, agenda")
+            raise ValueError("give at least one of start, end, status, venue, agenda, capacity")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
         return self
@@ -330,8 +353,9 @@ class SubscriptionCreate(_Input):
 
 #: An attendee's answer; ``needs-action`` until they (or staff) answer (RFC 5545 PARTSTAT).
 Response = Literal["needs-action", "accepted", "declined", "tentative"]
-#: How an answer came: an email's button, the member page, staff, a calendar app's reply.
-ResponseSource = Literal["link", "member-page", "staff", "calendar"]
+#: How an answer came: an email's button, the member page, staff, a calendar app's reply, or an
+#: offered seat not taken up in time (``lapsed``: taken as a decline).
+ResponseSource = Literal["link", "member-page", "staff", "calendar", "lapsed"]
 
 
 class AttendeeOut(BaseModel):
@@ -342,15 +366,25 @@ class AttendeeOut(BaseModel):
     email: str
     company: str
     chapter: Chapter
-    response: Response
+    response: Response | Literal["waitlisted"]
     responded_at: datetime | None
     source: ResponseSource | None
+    position: int | None = Field(None, description="place on the waiting list, from 1")
+    offer_until: datetime | None = Field(None, description="a freed seat is held for them until then")
 
 
 class AttendeeUpdate(_Input):
-    """Staff set a member's answer (``needs-action`` clears it)."""
+    """Staff set a member's answer (``needs-action`` clears it; an accept when every seat is
+    taken joins the waiting list), or move a waitlisted member to ``position`` on the list."""
 
-    response: Response
+    response: Response | None = None
+    position: int | None = Field(None, ge=1, le=100000)
+
+    @model_validator(mode="after")
+    def _one(self) -> AttendeeUpdate:
+        if (self.response is None) == (self.position is None):
+            raise ValueError("give either response or position")
+        return self
 
 
 class SubscriptionOut(BaseModel):

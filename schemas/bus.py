@@ -24,9 +24,16 @@ DELIVERY_LIMIT = 5
 ENVELOPE_VERSION = 1
 
 #: Worker roles, each with its own quorum queue, and the notice kinds routed to it. Invitations,
-#: updates and cancellations share a queue: they are all iMIP messages about the same events.
+#: updates, cancellations and the seat notices (offers, waiting list) share a queue: they are all
+#: messages about the same events.
 ROLES: dict[str, tuple[NoticeKind, ...]] = {
-    "invitations": (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION),
+    "invitations": (
+        NoticeKind.INVITATION,
+        NoticeKind.UPDATE,
+        NoticeKind.CANCELLATION,
+        NoticeKind.OFFER,
+        NoticeKind.WAITLISTED,
+    ),
     "reminders": (NoticeKind.REMINDER,),
     "followups": (NoticeKind.FOLLOWUP,),
 }

@@ -41,6 +41,14 @@ def occurrence_uid(series_uid: str, recurrence_id: datetime) -> str:
     return f"{local}-{recurrence_stamp(recurrence_id)}{at}{domain}"
 
 
+def recurrence_of_uid(uid: str) -> datetime:
+    """Inverse of :func:`occurrence_uid`: the original start an occurrence's UID names."""
+    local = uid.partition("@")[0]
+    if len(local) < 17 or local[-17] != "-":
+        raise ValueError(f"not an occurrence UID: {uid[:80]!r}")
+    return parse_recurrence_stamp(local[-16:])
+
+
 def notice_id(
     occurrence_uid: str,
     member_id: uuid.UUID | str,

@@ -64,6 +64,8 @@ class NoticeKind(StrEnum):
     FOLLOWUP = "followup"
     UPDATE = "update"
     CANCELLATION = "cancellation"
+    OFFER = "offer"  # a freed seat held for the first of the waiting list, with the calendar
+    WAITLISTED = "waitlisted"  # "you are on the waiting list, position N" (no calendar)
 
 
 class NoticeStatus(StrEnum):

@@ -34,6 +34,9 @@ class ReasonCode(StrEnum):
     ALREADY_TOLD = "already-told"  # {sequence}
     DECLINED = "declined"
     NOT_ACCEPTED = "not-accepted"
+    WAITLISTED = "waitlisted"  # a reminder for a member waiting for a seat
+    OFFER_OVER = "offer-over"  # the seat offered was taken up, passed on or given back already
+    NOT_WAITLISTED = "not-waitlisted"  # no longer on the waiting list (a seat, or they left it)
     RENDER_FAILED = "render-failed"  # {error}
     # channels: what the mail relay or the chat platform answered
     SMTP_REPLY = "smtp-reply"  # {code, text}

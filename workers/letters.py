@@ -72,6 +72,14 @@ class Letter:
     calendar_organizer: str = ""
     #: the envelope sender (VERP: bounces name the notice); "" = the From address
     return_path: str = ""
+    #: whether the email carries the kind's calendar part (a member waiting for a seat gets none)
+    calendar_part: bool = True
+    #: the member's place on the waiting list (None: not waiting)
+    waitlist_position: int | None = None
+    #: a seat held for the member until then (an offer)
+    offer_until: datetime | None = None
+    #: every seat taken, and the member has not answered (an accept joins the waiting list)
+    session_full: bool = False
 
     # --- what the templates read -----------------------------------------------------------------
 
@@ -177,7 +185,21 @@ class Renderer:
             "lead": t.span(parse_duration(letter.reminder_slot), "long") if letter.reminder_slot else "",
             "docking": letter.session_kind == Kind.PROJECT_DOCKING,
             "why": self._why(letter, t),
+            "seat": self._seat(letter, t, zone),
         }
+
+    @staticmethod
+    def _seat(letter: Letter, t: Translator, zone: ZoneInfo) -> str:
+        """What the member's seat is: held for them until a time, a place on the waiting list,
+        or none left ("" when none of these)."""
+        if letter.offer_until is not None:
+            until = letter.offer_until.astimezone(zone)
+            return t("mail.seat.offer", until=f"{t.long_date(until)} {t.clock(until)}")
+        if letter.waitlist_position is not None:
+            return t("mail.seat.waitlisted", position=letter.waitlist_position)
+        if letter.session_full:
+            return t("mail.seat.full")
+        return ""
 
     @staticmethod
     def _why(letter: Letter, t: Translator) -> str:

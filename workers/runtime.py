@@ -45,10 +45,12 @@ from scheduler.bus.base import Delivery, Outcome
 from scheduler.calendars.facts import EventFacts, event_facts
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
+from scheduler.domain import seats
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.member_access import signin_link
 from scheduler.domain.members import subscriptions_bringing
 from scheduler.domain.recurrence import Occurrence
+from scheduler.domain.seats import Standing, place_of
 from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import sign
 from scheduler.notices import store
@@ -274,6 +276,7 @@ class NoticeHandler:
                 )
             )
         }
+        standing = seats.standing(session, notice.occurrence_uid, recipient.id, now)
         verdict = reason_not_to_send(
             kind,
             sequence=notice.sequence,
@@ -283,10 +286,46 @@ class NoticeHandler:
             answer=answers.get(recipient.id),
             anyone_accepted="accepted" in answers.values(),
             following=bool(bringing),
+            offered=standing.offer_until is not None,
         )
         if verdict is not None:
             return Settle(*verdict)
-        return _Send(channel, self._letter(notice, series, recipient, occurrence, now, bringing))
+        letter = self._letter(notice, series, recipient, occurrence, now, bringing)
+        if recipient.robot is None and occurrence is not None:
+            letter = self._seated(session, letter, series, occurrence, standing, told, now)
+        return _Send(channel, letter)
+
+    @staticmethod
+    def _seated(
+        session: Session,
+        letter: Letter,
+        series: SeriesRow,
+        occurrence: Occurrence,
+        standing: Standing,
+        told: list[tuple[NoticeKind, int]],
+        now: datetime,
+    ) -> Letter:
+        """The letter as the member's seat makes it: only a member who holds a seat, or may take
+        one, gets the session into their calendar. A waitlisted member reads their position and
+        gets no calendar part (a ``waitlisted`` note takes back one they were sent: CANCEL); an
+        invitation to a full session says so and that an accept joins the waiting list."""
+        kind = letter.notice_kind
+        waiting = standing.position if standing.offer_until is None else None
+        full = False
+        if standing.response == "needs-action" and kind in (NoticeKind.INVITATION, NoticeKind.UPDATE):
+            full = seats.seats(session, place_of(series, occurrence), now).full
+        calendar = {
+            NoticeKind.INVITATION: waiting is None and not full,
+            NoticeKind.UPDATE: waiting is None and not full,
+            NoticeKind.WAITLISTED: bool(told),
+        }.get(kind, True)
+        return replace(
+            letter,
+            calendar_part=calendar,
+            waitlist_position=waiting,
+            offer_until=standing.offer_until,
+            session_full=full,
+        )
 
     def _recipient(self, session: Session, notice: NoticeRow, series: SeriesRow | None) -> Recipient | None:
         """The member, or the chapter's chat group, as its channel sees it; None if gone."""
@@ -352,7 +391,12 @@ class NoticeHandler:
             followed_as=bringing[0] if bringing else None,
             calendar_organizer=self.settings.reply_address or "",
             return_path=verp(self.settings.bounce_address, notice.id),
-            **links,
+            accept_url=links.get("accept_url", ""),
+            decline_url=links.get("decline_url", ""),
+            followup_url=links.get("followup_url", ""),
+            unsubscribe_url=links.get("unsubscribe_url", ""),
+            unsubscribe_mailto=links.get("unsubscribe_mailto", ""),
+            member_url=links.get("member_url", ""),
         )
 
     def _links(
@@ -361,10 +405,13 @@ class NoticeHandler:
         """Signed links for a member: answer an invitation, or report after the session."""
         base, secret = self.settings.public_url, self.settings.secret_key
         claims = {"m": str(recipient.id), "s": str(series.id), "o": notice.occurrence_uid}
-        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE):
+        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.OFFER, NoticeKind.WAITLISTED):
+            answers: tuple[tuple[str, str], ...] = (("accepted", "accept_url"), ("declined", "decline_url"))
+            if kind == NoticeKind.WAITLISTED:  # accepting again changes nothing: only leaving the list
+                answers = (("declined", "decline_url"),)
             return {
                 key: f"{base}/rsvp/{sign(secret, 'rsvp', claims | {'r': answer}, expires=event.end)}"
-                for answer, key in (("accepted", "accept_url"), ("declined", "decline_url"))
+                for answer, key in answers
             }
         if kind == NoticeKind.FOLLOWUP:
             token = sign(secret, "followup", claims, expires=event.end + timedelta(days=60))

@@ -87,6 +87,8 @@ class SeriesRow(Base):
     rdates: Mapped[list[str]] = mapped_column(JSON, default=list)
     skip_holidays: Mapped[str] = mapped_column(String(32), default="none")
     capacity: Mapped[int | None] = mapped_column(Integer)
+    #: how long a freed seat is held for the first of the waiting list (None: 24 hours)
+    offer_hold_s: Mapped[int | None] = mapped_column(Integer)
     organizer_name: Mapped[str] = mapped_column(String(200))
     organizer_email: Mapped[str] = mapped_column(String(320))
     invite_before_s: Mapped[int] = mapped_column(Integer)
@@ -119,6 +121,8 @@ class OccurrenceOverrideRow(Base):
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     venue: Mapped[str | None] = mapped_column(String(300))
     agenda: Mapped[str | None] = mapped_column(Text)
+    #: this session's seats, in place of the series' capacity
+    capacity: Mapped[int | None] = mapped_column(Integer)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -292,6 +296,10 @@ class ChapterWebhookRow(Base):
     )
 
 
+#: A member's answer to a session; ``waitlisted``: they accepted when every seat was taken.
+RESPONSES = ("accepted", "declined", "tentative", "waitlisted")
+
+
 class RsvpRow(Base):
     """A member's answer to one occurrence's invitation (from the signed links in the email)."""
 
@@ -306,10 +314,17 @@ class RsvpRow(Base):
     #: how the answer came: link (an email's button), member-page, staff, calendar
     source: Mapped[str | None] = mapped_column(String(16))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    #: on the waiting list since (the list's order: first come, first served; staff move one up
+    #: by giving them an earlier time)
+    waitlisted_at: Mapped[datetime | None]
+    #: a freed seat is held for this waitlisted member until then (they accept, or it passes on)
+    offer_until: Mapped[datetime | None]
+    #: how many times the member joined the list or was offered a seat (names each such notice)
+    seat_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("occurrence_uid", "member_id"),
-        CheckConstraint(_in("response", ("accepted", "declined", "tentative")), name="response"),
+        CheckConstraint(_in("response", RESPONSES), name="response"),
     )
 
 

@@ -117,6 +117,9 @@ def _apply(row: SeriesRow, values: dict[str, Any], timing: Timing) -> None:
     row.exdates = [d.isoformat() for d in timing.exdates]
     row.rdates = [d.isoformat() for d in timing.rdates]
     row.skip_holidays = timing.skip_holidays.value
+    if "offer_hold" in values:
+        hold = values["offer_hold"]
+        row.offer_hold_s = int(hold.total_seconds()) if hold is not None else None
     if "notices" in values:
         plan = NoticePlan.model_validate(values["notices"])
         row.invite_before_s = int(plan.invite_before.total_seconds())
@@ -316,6 +319,8 @@ def update_occurrence(
         override.venue = patch.venue
     if "agenda" in fields:
         override.agenda = patch.agenda
+    if "capacity" in fields:  # seats are not a calendar fact: the SEQUENCE stays
+        override.capacity = patch.capacity
     actual_start = override.start or local.replace(tzinfo=zone)
     if override.end is not None and override.end <= actual_start:
         raise InvalidInput("end must be after the occurrence's start", field="end")
@@ -383,6 +388,7 @@ def series_out(row: SeriesRow) -> SeriesOut:
         rdates=[datetime.fromisoformat(d) for d in row.rdates],
         skip_holidays=row.skip_holidays,  # type: ignore[arg-type]
         capacity=row.capacity,
+        offer_hold=timedelta(seconds=row.offer_hold_s) if row.offer_hold_s else None,
         organizer_name=row.organizer_name,
         organizer_email=row.organizer_email,
         notices=NoticePlan(
@@ -408,4 +414,11 @@ def occurrence_out(occ: Occurrence, row: SeriesRow) -> OccurrenceOut:
         holiday=occ.holiday,
         venue=occ.venue_or(row.venue),
         agenda=occ.agenda,
+        capacity=capacity_of(row, occ.recurrence_id),
     )
+
+
+def capacity_of(row: SeriesRow, recurrence_id: datetime) -> int | None:
+    """A session's seats: its own number if staff gave it one, else the series' (None: no limit)."""
+    override = next((o for o in row.overrides if o.recurrence_id == recurrence_id), None)
+    return override.capacity if override is not None and override.capacity is not None else row.capacity

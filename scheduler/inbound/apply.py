@@ -4,7 +4,8 @@ A reply counts only if its UID is a session's and its attendee a member invited 
 (case-insensitive address). A reply to an older SEQUENCE than the member was last sent is
 ignored (it answers what the session was, not what it is); so is one older than the member's
 latest answer (the last human action wins, by the reply's DTSTAMP). Applying the same mail twice
-changes nothing: the second finds the answer it would record already there.
+changes nothing: the second finds the answer it would record already there. An accept when every
+seat is taken joins the waiting list, as from any other way of answering.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import MemberRow, NoticeRow, RsvpRow, SeriesRow
-from scheduler.domain.responses import record_rsvp
+from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.series import occurrence_at
 from scheduler.inbound.replies import Reply
 from scheduler.notices import store
+from scheduler.notices.answers import answer
+from schemas.ids import recurrence_of_uid
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,18 @@ class Unmatched:
     detail: str = ""
 
 
-def apply_reply(session: Session, reply: Reply, now: datetime) -> Applied | Unmatched:
+def apply_reply(
+    session: Session, reply: Reply, now: datetime, holidays: HolidayCalendar
+) -> Applied | Unmatched:
     series_id = session.scalar(
         select(NoticeRow.series_id).where(NoticeRow.occurrence_uid == reply.uid).limit(1)
     )
     series = session.get(SeriesRow, series_id) if series_id is not None else None
-    if series is None:
+    try:
+        occurrence = occurrence_at(series, recurrence_of_uid(reply.uid), holidays) if series else None
+    except ValueError:
+        occurrence = None
+    if series is None or occurrence is None:
         return Unmatched("unknown-session", reply.uid[:200])
     member = session.scalar(select(MemberRow).where(func.lower(MemberRow.email) == reply.attendee))
     if member is None or member.id not in store.members_told(session, [reply.uid]):
@@ -57,18 +67,24 @@ def apply_reply(session: Session, reply: Reply, now: datetime) -> Applied | Unma
         select(RsvpRow).where(RsvpRow.member_id == member.id, RsvpRow.occurrence_uid == reply.uid)
     )
     if earlier is not None:
-        if earlier.response == reply.response and earlier.responded_at == answered_at:
-            return Applied(str(member.id), reply.uid, reply.response, changed=False)
+        # an accept may have been put on the waiting list: that is the answer it gave
+        same = earlier.response == reply.response or (earlier.response, reply.response) == (
+            "waitlisted",
+            "accepted",
+        )
+        if same and earlier.responded_at == answered_at:
+            return Applied(str(member.id), reply.uid, earlier.response, changed=False)
         if earlier.responded_at > answered_at:
             return Unmatched("older-than-answer", earlier.responded_at.isoformat())
-    record_rsvp(
+    done = answer(
         session,
         series,
+        occurrence,
         member.id,
-        reply.uid,
         reply.response,
-        answered_at,
+        now,
         source="calendar",
         user_agent=reply.client,
+        answered_at=answered_at,
     )
-    return Applied(str(member.id), reply.uid, reply.response, changed=True)
+    return Applied(str(member.id), reply.uid, done.standing.response, changed=True)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scheduler.db.models import InboundMailRow
 from scheduler.db.session import Database
+from scheduler.domain.holidays import HolidayCalendar
 from scheduler.inbound.apply import Applied, apply_reply
 from scheduler.inbound.replies import MAX_BYTES, NotAReply, read_reply
 
@@ -28,7 +29,7 @@ class Intake:
     reason: str | None = None
 
 
-def take_in(db: Database, raw: bytes, now: datetime) -> Intake:
+def take_in(db: Database, raw: bytes, now: datetime, holidays: HolidayCalendar) -> Intake:
     key = hashlib.sha256(raw).hexdigest()
     headers = BytesHeaderParser().parsebytes(raw[:65536]) if len(raw) <= MAX_BYTES else None
     message_id = str(headers.get("Message-ID", ""))[:255] if headers else ""
@@ -43,7 +44,7 @@ def take_in(db: Database, raw: bytes, now: datetime) -> Intake:
             outcome, reason, detail = "not-a-reply", reply.reason, reply.detail
         else:
             uid = reply.uid[:255]
-            result = apply_reply(session, reply, now)
+            result = apply_reply(session, reply, now, holidays)
             if isinstance(result, Applied):
                 outcome = "applied" if result.changed else "unchanged"
                 reason, detail = None, result.response

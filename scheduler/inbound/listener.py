@@ -14,6 +14,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
 from scheduler.db.session import Database
+from scheduler.domain.holidays import HolidayCalendar
 from scheduler.inbound.intake import take_in
 from scheduler.inbound.replies import MAX_BYTES
 from scheduler.ops.clock import utcnow
@@ -24,8 +25,9 @@ log = structlog.get_logger(__name__)
 class Intake:
     """The aiosmtpd handler: each mail's bytes to :func:`take_in`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, holidays: HolidayCalendar) -> None:
         self.db = db
+        self.holidays = holidays
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         import asyncio
@@ -34,7 +36,9 @@ class Intake:
         if isinstance(raw, str):
             raw = raw.encode()
         try:
-            await asyncio.get_running_loop().run_in_executor(None, take_in, self.db, raw, utcnow())
+            await asyncio.get_running_loop().run_in_executor(
+                None, take_in, self.db, raw, utcnow(), self.holidays
+            )
         except Exception:  # the database away: let the sending MTA try again later
             log.exception("inbound_mail_failed")
             return "451 4.3.0 Try again later"
@@ -44,8 +48,10 @@ class Intake:
 class Listener(Controller):
     """LMTP or SMTP on ``host:port``, in a thread of its own."""
 
-    def __init__(self, db: Database, host: str, port: int, *, lmtp: bool = True) -> None:
-        super().__init__(Intake(db), hostname=host, port=port)
+    def __init__(
+        self, db: Database, holidays: HolidayCalendar, host: str, port: int, *, lmtp: bool = True
+    ) -> None:
+        super().__init__(Intake(db, holidays), hostname=host, port=port)
         self.lmtp = lmtp
 
     def factory(self) -> SMTP:

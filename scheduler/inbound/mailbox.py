@@ -20,6 +20,7 @@ from imapclient import IMAPClient
 from sqlalchemy.exc import OperationalError
 
 from scheduler.db.session import Database
+from scheduler.domain.holidays import HolidayCalendar
 from scheduler.inbound.intake import take_in
 from scheduler.inbound.replies import MAX_BYTES
 from scheduler.ops.clock import utcnow
@@ -58,7 +59,7 @@ class Mailbox:
         )
 
 
-def poll_once(db: Database, mailbox: Mailbox, timeout: float = 30.0) -> int:
+def poll_once(db: Database, holidays: HolidayCalendar, mailbox: Mailbox, timeout: float = 30.0) -> int:
     """Take in every message of the folder and move each taken-in one to :data:`DONE_FOLDER`;
     how many were taken in."""
     context = ssl.create_default_context() if mailbox.tls else None
@@ -78,7 +79,7 @@ def poll_once(db: Database, mailbox: Mailbox, timeout: float = 30.0) -> int:
             done = [uid for uid in batch if uid not in wanted]  # too large: moved unread
             for uid, data in client.fetch(wanted, ["RFC822"]).items():
                 try:
-                    take_in(db, bytes(data[b"RFC822"]), utcnow())
+                    take_in(db, bytes(data[b"RFC822"]), utcnow(), holidays)
                 except OperationalError as exc:  # the database away: the message waits for the next poll
                     log.warning("inbound_imap_database_unavailable", error=str(exc.orig))
                     continue
@@ -101,12 +102,14 @@ def _move(client: IMAPClient, uids: list[int]) -> None:
         client.expunge()
 
 
-def poll_forever(db: Database, mailbox: Mailbox, every: float, stop: threading.Event) -> None:
+def poll_forever(
+    db: Database, holidays: HolidayCalendar, mailbox: Mailbox, every: float, stop: threading.Event
+) -> None:
     """Poll until ``stop``; a failed poll (the server away, a wrong password) is logged and tried
     again at the next interval."""
     while not stop.is_set():
         try:
-            taken = poll_once(db, mailbox)
+            taken = poll_once(db, holidays, mailbox)
             if taken:
                 log.info("inbound_imap_polled", taken=taken)
         except Exception as exc:

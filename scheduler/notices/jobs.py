@@ -9,7 +9,9 @@ Jobs, all in APScheduler's in-memory store (nothing pickled, nothing to lose on 
   PostgreSQL ``NOTIFY`` (or in-process in ``serve all``), otherwise every 2 seconds;
 * ``plan-horizon`` — every series, every 10 minutes, so new sessions come into view;
 * ``reap-leases`` — every 30 seconds, publishes again what no worker answered for;
-* ``holidays`` — daily, re-plans series that follow the statutory holiday calendar.
+* ``holidays`` — daily, re-plans series that follow the statutory holiday calendar;
+* ``offers`` — every minute, passes on the seats offered to the waiting list and not taken up in
+  time (:func:`scheduler.notices.answers.pass_on_lapsed_offers`).
 
 Every job may run late or twice without harm: each one reads what it needs from the database.
 """
@@ -32,6 +34,7 @@ from scheduler.bus.base import Bus
 from scheduler.db.models import SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
+from scheduler.notices.answers import pass_on_lapsed_offers
 from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import PLAN_CHANNEL, Planner, request_plan
 from scheduler.ops.backoff import Backoff
@@ -59,6 +62,7 @@ class SchedulerService:
         self.db = db
         self.bus = bus
         self.clock = clock
+        self.holidays = holidays
         self.planner = Planner(db, holidays, horizon=timedelta(days=settings.horizon_days), clock=clock)
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.send_lease = timedelta(seconds=settings.send_lease_seconds)
@@ -107,6 +111,7 @@ class SchedulerService:
             _guarded("reap-leases", self._reap), "interval", id="reap-leases", seconds=reap_every
         )
         self.scheduler.add_job(_guarded("holidays", self._holidays), "interval", id="holidays", hours=24)
+        self.scheduler.add_job(_guarded("offers", self._offers), "interval", id="offers", minutes=1)
         self.scheduler.start()
         if self._listener is not None:
             self._listener.start()
@@ -170,7 +175,15 @@ class SchedulerService:
                 self._reschedule("dispatch", at)
 
     def _plan_requested(self) -> None:
-        if self.planner.plan_requested().changed:
+        report = self.planner.plan_requested()
+        if report.changed or report.requests:
+            self.wake_dispatch()
+
+    def _offers(self) -> None:
+        with self.db.session() as session:
+            told = pass_on_lapsed_offers(session, self.holidays, self.clock())
+        if told:
+            log.info("offers_passed_on", told=told)
             self.wake_dispatch()
 
     def _plan_horizon(self) -> None:

@@ -83,11 +83,14 @@ class PlanReport:
     created: int = 0
     retimed: int = 0
     cancelled: int = 0
+    #: re-plans asked for (each may come with notices planned by whoever asked: a seat offered)
+    requests: int = 0
 
     def add(self, other: PlanReport) -> None:
         self.created += other.created
         self.retimed += other.retimed
         self.cancelled += other.cancelled
+        self.requests += other.requests
 
     @property
     def changed(self) -> int:
@@ -143,6 +146,7 @@ class Planner:
         for member_id, requested in members:
             report.add(self.plan_member(member_id))
             self._clear(MemberRow, member_id, requested)
+        report.requests = len(series) + len(members)
         return report
 
     def _clear(

@@ -197,7 +197,14 @@ _PER_SEQUENCE = frozenset({NoticeKind.UPDATE, NoticeKind.CANCELLATION})
 
 #: Kinds that only make sense before the session starts.
 BEFORE_START = frozenset(
-    {NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.REMINDER, NoticeKind.CANCELLATION}
+    {
+        NoticeKind.INVITATION,
+        NoticeKind.UPDATE,
+        NoticeKind.REMINDER,
+        NoticeKind.CANCELLATION,
+        NoticeKind.OFFER,
+        NoticeKind.WAITLISTED,
+    }
 )
 #: How late a follow-up may still go out (after downtime, say).
 FOLLOWUP_GRACE = timedelta(days=3)
@@ -229,6 +236,7 @@ def reason_not_to_send(
     answer: str | None = None,
     anyone_accepted: bool = False,
     following: bool = True,
+    offered: bool = False,
 ) -> tuple[NoticeStatus, Reason] | None:
     """Whether a notice a worker holds must not go out after all, judged on the current facts.
 
@@ -237,7 +245,8 @@ def reason_not_to_send(
     ``answer``: the member's RSVP (``accepted``, ``declined``…), ``anyone_accepted``: whether
     any member accepted; ``following``: the member still follows the series (one who has
     unsubscribed since gets nothing more of it but a cancellation of a session they were told
-    of). Returns the status to end in and why, or None to send.
+    of); ``offered``: a seat is held for them now (``answer`` is ``waitlisted``, and without an
+    offer they are waiting for one). Returns the status to end in and why, or None to send.
     """
     cancelled = NoticeStatus.CANCELLED
     if kind == NoticeKind.CANCELLATION:
@@ -253,6 +262,13 @@ def reason_not_to_send(
         return None
     if kind == NoticeKind.REMINDER and answer == "declined":
         return NoticeStatus.SKIPPED, reason(ReasonCode.DECLINED)
+    waiting = answer == "waitlisted" and not offered
+    if kind == NoticeKind.REMINDER and waiting:
+        return NoticeStatus.SKIPPED, reason(ReasonCode.WAITLISTED)
+    if kind == NoticeKind.OFFER and not offered:
+        return cancelled, reason(ReasonCode.OFFER_OVER)
+    if kind == NoticeKind.WAITLISTED and not waiting:
+        return cancelled, reason(ReasonCode.NOT_WAITLISTED)
     if kind == NoticeKind.FOLLOWUP:
         if anyone_accepted and answer != "accepted":
             return NoticeStatus.SKIPPED, reason(ReasonCode.NOT_ACCEPTED)

@@ -58,7 +58,9 @@ TOLD_OR_TELLING = frozenset({S.PUBLISHED, S.SENDING, S.SENT})
 #: Not finished: the planner still owns pending rows, the bus and the workers the others.
 OPEN = frozenset({S.PENDING, S.PUBLISHED, S.SENDING})
 FINAL = frozenset({S.SENT, S.CANCELLED, S.SKIPPED, S.FAILED})
-CALENDAR_KINDS = frozenset({NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION})
+CALENDAR_KINDS = frozenset(
+    {NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION, NoticeKind.OFFER}
+)
 
 
 @dataclass(frozen=True)

@@ -291,16 +291,21 @@ def test_chapter_staff_make_newcomers_wait_and_approve_one_who_joined_from_a_pho
 def test_the_office_sees_calendar_replies_that_were_not_applied(
     tab: Page, console: Console, artifacts: Path
 ) -> None:
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
     from scheduler.inbound.intake import take_in
     from tests.support.replies import reply_mail
 
     db = Database(console.database_url)
     now = datetime.now(UTC)
-    take_in(db, reply_mail("gmail", "no-such-session@elsewhere", "chen@lihua.example", "accepted"), now)
+    holidays = ChineseStatutoryCalendar()
+    take_in(
+        db, reply_mail("gmail", "no-such-session@elsewhere", "chen@lihua.example", "accepted"), now, holidays
+    )
     take_in(
         db,
         reply_mail("outlook", "no-such-session@elsewhere", "li@oujia.example", "accepted", method="COUNTER"),
         now,
+        holidays,
     )
     db.dispose()
     page = tab

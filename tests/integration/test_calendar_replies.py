@@ -34,7 +34,7 @@ def applied(world: World, raw: bytes) -> Applied | Unmatched:
     reply = read_reply(raw)
     assert isinstance(reply, Reply), reply
     with world.db.session() as session:
-        return apply_reply(session, reply, datetime.now(UTC))
+        return apply_reply(session, reply, datetime.now(UTC), world.holidays)
 
 
 def answers(world: World) -> list[tuple[str, str | None, str | None]]:
@@ -186,10 +186,10 @@ def test_replies_are_read_from_a_hosted_mailbox_by_imap_once_each(world: World, 
     dovecot.deliver(reply_mail("thunderbird", uid, CHEN, "accepted", stamp=datetime.now(UTC)))
     dovecot.deliver(reply_mail("gmail", uid, CHEN, "accepted", method="COUNTER"))
     mailbox = Mailbox.from_url(dovecot.url)
-    assert poll_once(world.db, mailbox) == 2
+    assert poll_once(world.db, world.holidays, mailbox) == 2
     assert (dovecot.count("INBOX"), dovecot.count(DONE_FOLDER)) == (0, 2)
     assert [a[:2] for a in answers(world)] == [("accepted", "calendar")]
-    assert poll_once(world.db, mailbox) == 0
+    assert poll_once(world.db, world.holidays, mailbox) == 0
     with world.db.session() as session:
         assert sorted((r.outcome, r.reason or "") for r in session.scalars(select(InboundMailRow))) == [
             ("applied", ""),
@@ -227,7 +227,7 @@ def test_staff_see_the_replies_that_were_not_applied_and_why(world: World) -> No
         reply_mail("gmail", uid, CHEN, "accepted", method="COUNTER"),
         reply_mail("thunderbird", "no-such@elsewhere", CHEN, "accepted"),
     ):
-        take_in(world.db, raw, now)
+        take_in(world.db, raw, now, world.holidays)
     admin = signed_in(world.client, world.db, "office")
     page = admin.get("/console/replies").text
     assert (

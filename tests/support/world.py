@@ -42,7 +42,7 @@ class World:
         self, settings: Settings, db: Database, client: TestClient, admin: dict, sink: SmtpSink
     ) -> None:
         self.clock = Clock(datetime(2026, 11, 27, 0, 0, tzinfo=UTC))
-        holidays = ChineseStatutoryCalendar()
+        self.holidays = holidays = ChineseStatutoryCalendar()
         self.db, self.client, self.admin, self.sink = db, client, admin, sink
         self.bus = InProcessBus()
         self.bus.declare()

@@ -32,7 +32,7 @@ DYNAMIC = {
     "occ.status.": list(OccurrenceStatus),
     "form.holidays.": list(SkipHolidays),
     "members.locale.": list(Locale),
-    "occ.rsvp.": ["accepted", "declined", "tentative"],
+    "occ.rsvp.": ["accepted", "declined", "tentative", "waitlisted"],
     "occ.followup.": ["docking-outcome", "feedback"],
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],

@@ -14,8 +14,18 @@ from schemas.names import NoticeKind
 from workers.letters import Letter, Renderer
 from workers.mail import build_email
 
-#: Notices that carry the session's calendar (iTIP REQUEST, or CANCEL).
-CALENDAR_KINDS = frozenset({NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION})
+#: Notices that carry the session's calendar: iTIP REQUEST, or CANCEL (a cancellation, and a
+#: member's place on the waiting list: the session leaves their calendar until they hold a seat).
+CALENDAR_KINDS = frozenset(
+    {
+        NoticeKind.INVITATION,
+        NoticeKind.UPDATE,
+        NoticeKind.CANCELLATION,
+        NoticeKind.OFFER,
+        NoticeKind.WAITLISTED,
+    }
+)
+WITHDRAWING = frozenset({NoticeKind.CANCELLATION, NoticeKind.WAITLISTED})
 
 
 class MailChannel(ABC):
@@ -33,9 +43,9 @@ class MailChannel(ABC):
             raise ValueError(f"recipient {to.id} has no email address")
         text, html = self.renderer.bodies(letter)
         calendar = method = None
-        if letter.notice_kind in CALENDAR_KINDS:
+        if letter.notice_kind in CALENDAR_KINDS and letter.calendar_part:
             organizer = letter.calendar_organizer or None
-            if letter.notice_kind == NoticeKind.CANCELLATION:
+            if letter.notice_kind in WITHDRAWING:
                 calendar = itip_cancel(letter.event, to.name, to.email, letter.sent_at, organizer)
                 method = "CANCEL"
             else:

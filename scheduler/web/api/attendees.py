@@ -1,5 +1,6 @@
 """``/api/v1/series/{id}/occurrences/{recurrence_id}/attendees``: who is invited to one session
-and what they answered; staff may set an answer (a phone call, a word at the door).
+and what they answered (``waitlisted`` with a ``position`` when every seat was taken); staff may
+set an answer (a phone call, a word at the door) or move someone up the waiting list.
 
 Attendees are personal data: only staff keys read them, and a chapter key only for its own
 chapter's sessions.
@@ -15,11 +16,14 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import SeriesRow
+from scheduler.domain import seats
 from scheduler.domain import series as catalog
 from scheduler.domain.auth import Principal
 from scheduler.domain.errors import InvalidInput, NotFound
 from scheduler.domain.holidays import HolidayCalendar
-from scheduler.domain.responses import clear_rsvp, record_rsvp
+from scheduler.domain.recurrence import Occurrence
+from scheduler.domain.seats import Standing, place_of
+from scheduler.notices import answers
 from scheduler.notices.audience import Attendee, attendees
 from scheduler.web.deps import CHECK_KEY, HolidaysDep, SessionDep, StaffDep
 from schemas.api import AttendeeOut, AttendeeUpdate, ErrorOut
@@ -35,7 +39,7 @@ PATH = "/{series_id}/occurrences/{recurrence_id}/attendees"
 
 def _session_of(
     session: Session, series_id: uuid.UUID, recurrence_id: str, staff: Principal, holidays: HolidayCalendar
-) -> tuple[SeriesRow, str]:
+) -> tuple[SeriesRow, Occurrence]:
     """The series (the caller's chapter's) and the occurrence's UID; 404 if it has no such session."""
     row = catalog.get_series(session, series_id, staff)
     staff.require_chapter(row.chapter, "the attendees of sessions")
@@ -46,10 +50,10 @@ def _session_of(
     occurrence = catalog.occurrence_at(row, rid, holidays)
     if occurrence is None:
         raise NotFound(f"series {series_id} has no session at {recurrence_id}")
-    return row, occurrence.uid
+    return row, occurrence
 
 
-def _out(found: Attendee) -> AttendeeOut:
+def _out(found: Attendee, standing: Standing | None) -> AttendeeOut:
     member, answer = found.member, found.answer
     return AttendeeOut(
         member_id=member.id,
@@ -60,15 +64,22 @@ def _out(found: Attendee) -> AttendeeOut:
         response=answer.response if answer else "needs-action",  # type: ignore[arg-type]
         responded_at=answer.responded_at if answer else None,
         source=answer.source if answer else None,  # type: ignore[arg-type]
+        position=standing.position if standing else None,
+        offer_until=standing.offer_until if standing else None,
     )
+
+
+def _all(session: Session, row: SeriesRow, uid: str) -> list[AttendeeOut]:
+    standing = seats.standings(session, uid, datetime.now(UTC))
+    return [_out(a, standing.get(a.member.id)) for a in attendees(session, row, uid)]
 
 
 @router.get(PATH, response_model=list[AttendeeOut], responses=_ERRORS)
 def list_attendees(
     series_id: uuid.UUID, recurrence_id: str, session: SessionDep, staff: StaffDep, holidays: HolidaysDep
 ) -> list[AttendeeOut]:
-    row, uid = _session_of(session, series_id, recurrence_id, staff, holidays)
-    return [_out(a) for a in attendees(session, row, uid)]
+    row, occurrence = _session_of(session, series_id, recurrence_id, staff, holidays)
+    return _all(session, row, occurrence.uid)
 
 
 @router.put(PATH + "/{member_id}", response_model=AttendeeOut, responses=_ERRORS)
@@ -81,15 +92,22 @@ def set_response(
     staff: StaffDep,
     holidays: HolidaysDep,
 ) -> AttendeeOut:
-    """Set one invited member's answer, as staff (``source: staff``); the latest answer stands,
-    whoever gave it."""
-    row, uid = _session_of(session, series_id, recurrence_id, staff, holidays)
+    """Set one invited member's answer, as staff (``source: staff``; the latest answer stands,
+    whoever gave it, and an accept when every seat is taken joins the waiting list), or move a
+    waitlisted member to ``position`` on the list."""
+    row, occurrence = _session_of(session, series_id, recurrence_id, staff, holidays)
+    uid, now = occurrence.uid, datetime.now(UTC)
     if not any(a.member.id == member_id for a in attendees(session, row, uid)):
         raise NotFound(f"member {member_id} is not invited to this session", field="member_id")
-    if body.response == "needs-action":
-        clear_rsvp(session, member_id, uid)
-    else:
-        record_rsvp(session, row, member_id, uid, body.response, datetime.now(UTC), source="staff")
+    if body.position is not None:
+        try:
+            seats.move_to(session, place_of(row, occurrence), member_id, body.position, now)
+        except ValueError as exc:
+            raise InvalidInput(f"member {member_id} is {exc}", field="position") from exc
+    elif body.response == "needs-action":
+        answers.forget(session, row, occurrence, member_id, now)
+    elif body.response is not None:
+        answers.answer(session, row, occurrence, member_id, body.response, now, source="staff")
     session.commit()
     log.info(
         "attendee_answer_set",
@@ -97,7 +115,8 @@ def set_response(
         occurrence_uid=uid,
         member_id=str(member_id),
         response=body.response,
+        position=body.position,
         key_id=staff.key_id,
     )
-    [found] = [a for a in attendees(session, row, uid) if a.member.id == member_id]
-    return _out(found)
+    [found] = [a for a in _all(session, row, uid) if a.member_id == member_id]
+    return found

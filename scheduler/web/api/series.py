@@ -14,6 +14,7 @@ import structlog
 from fastapi import APIRouter, Query, Response, status
 
 from scheduler.domain import series as catalog
+from scheduler.notices import answers
 from scheduler.web.deps import (
     CHECK_KEY,
     CallerDep,
@@ -72,9 +73,15 @@ def get_series(series_id: uuid.UUID, session: SessionDep, caller: CallerDep) -> 
 
 @router.patch("/{series_id}", response_model=SeriesOut, responses=_ERRORS)
 def update_series(
-    series_id: uuid.UUID, body: SeriesUpdate, session: SessionDep, staff: StaffDep, replan: ReplanDep
+    series_id: uuid.UUID,
+    body: SeriesUpdate,
+    session: SessionDep,
+    staff: StaffDep,
+    holidays: HolidaysDep,
+    replan: ReplanDep,
 ) -> SeriesOut:
     row = catalog.update_series(session, catalog.get_series(session, series_id, staff), body, staff)
+    answers.settle_series(session, row, holidays, datetime.now(UTC))
     replan.commit(series_ids=[row.id])
     log.info("series_updated", series_id=str(row.id), sequence=row.sequence)
     return catalog.series_out(row)
@@ -117,6 +124,7 @@ def update_occurrence(
 ) -> OccurrenceOut:
     row = catalog.get_series(session, series_id, staff)
     occ = catalog.update_occurrence(session, row, recurrence_id, body, staff, holidays)
+    answers.settle(session, row, occ, datetime.now(UTC))
     replan.commit(series_ids=[row.id])
     log.info(
         "occurrence_updated",

@@ -22,6 +22,7 @@ from scheduler.domain import series as catalog
 from scheduler.domain.errors import ExschedError, RecurrenceError
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
+from scheduler.notices import answers
 from scheduler.notices.audience import (
     audience,
     followup_counts,
@@ -293,6 +294,7 @@ def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
     patch = SeriesUpdate.model_validate(checked.payload.model_dump(exclude={"exdates", "rdates"}))
     try:
         catalog.update_series(page.session, row, patch, page.principal)
+        answers.settle_series(page.session, row, _holidays(page), utcnow())
     except ExschedError as exc:
         page.session.rollback()
         checked.fail(_field_of(exc), page.t("err.invalid", reason=exc.message))
@@ -474,6 +476,7 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
         return _occurrence_page(page, row, occ, errors=errors, values=values, status=422)
     try:
         changed = catalog.update_occurrence(page.session, row, stamp, patch, page.principal, _holidays(page))
+        answers.settle(page.session, row, changed, utcnow())
     except ExschedError as exc:
         page.session.rollback()
         field = "time" if exc.field in ("start", "end") else "_form"

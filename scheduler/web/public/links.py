@@ -21,13 +21,17 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import MemberRow, SeriesRow
-from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup, record_rsvp
+from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup
+from scheduler.domain.seats import Standing
+from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import InvalidToken, verify
 from scheduler.i18n import translator
-from scheduler.web.deps import SessionDep, SettingsDep
+from scheduler.notices.answers import answer
+from scheduler.web.deps import HolidaysDep, SessionDep, SettingsDep
 from scheduler.web.public.forms import form_ok, form_token
 from scheduler.web.public.member_signin import gone
 from schemas.api import without_controls
+from schemas.ids import recurrence_of_uid
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["member links"], include_in_schema=True)
@@ -54,8 +58,8 @@ def _title(key: str) -> str:
     return " / ".join(t(key) for t in BOTH)
 
 
-def _paragraphs(key: str) -> str:
-    return "".join(f"<p>{escape(t(key))}</p>" for t in BOTH)
+def _paragraphs(key: str, **params: Any) -> str:
+    return "".join(f"<p>{escape(t(key, **params))}</p>" for t in BOTH)
 
 
 def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
@@ -105,10 +109,11 @@ def rsvp_page(token: str, session: SessionDep, settings: SettingsDep) -> HTMLRes
 
 @router.post("/rsvp/{token}", response_class=HTMLResponse)
 async def rsvp_answer(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, holidays: HolidaysDep
 ) -> HTMLResponse:
     """Record the answer the link carries (accept or decline), as the member confirmed it. The
-    latest answer stands; it keeps when, how and from which user agent it came."""
+    latest answer stands; it keeps when, how and from which user agent it came. An accept when
+    every seat is taken puts the member on the waiting list, and the page says where."""
     found = _rsvp_target(session, settings.secret_key, token)
     if found is None:
         return gone()
@@ -116,20 +121,33 @@ async def rsvp_answer(
     fields = parse_qs((await request.body())[:4096].decode(errors="replace"))
     if not form_ok(settings.secret_key, token, fields):
         return _page(_title("links.expired_form.title"), _paragraphs("links.expired_form"), 403)
-    record_rsvp(
+    try:
+        occurrence = occurrence_at(series, recurrence_of_uid(claims["o"]), holidays)
+    except ValueError:
+        occurrence = None
+    if occurrence is None:
+        return gone()
+    done = answer(
         session,
         series,
+        occurrence,
         member.id,
-        claims["o"],
         claims["r"],
         datetime.now(UTC),
         source="link",
         user_agent=request.headers.get("user-agent", ""),
     )
     session.commit()
-    log.info("rsvp_recorded", member_id=str(member.id), occurrence_uid=claims["o"], response=claims["r"])
-    text = _paragraphs(f"links.rsvp.{claims['r']}")
-    return _page(series.title, f"<h1>{escape(series.title)}</h1>{text}")
+    log.info(
+        "rsvp_recorded", member_id=str(member.id), occurrence_uid=claims["o"], response=done.standing.response
+    )
+    return _page(series.title, f"<h1>{escape(series.title)}</h1>{_answered(done.standing)}")
+
+
+def _answered(standing: Standing) -> str:
+    if standing.position is not None:
+        return _paragraphs("links.rsvp.waitlisted", position=standing.position)
+    return _paragraphs(f"links.rsvp.{standing.response}")
 
 
 @router.get("/followup/{token}", response_class=HTMLResponse)

@@ -26,7 +26,7 @@ from scheduler.calendars.facts import event_facts
 from scheduler.calendars.ics import publish
 from scheduler.db.models import MemberRow, SeriesRow
 from scheduler.domain import members as people
-from scheduler.domain import throttle
+from scheduler.domain import seats, throttle
 from scheduler.domain.errors import ExschedError, InvalidInput
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.member_access import (
@@ -37,11 +37,11 @@ from scheduler.domain.member_access import (
     use,
     was_used,
 )
-from scheduler.domain.recurrence import zone_of
-from scheduler.domain.responses import record_rsvp
+from scheduler.domain.recurrence import Occurrence, zone_of
 from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import sign
-from scheduler.i18n import LOCALES, translator
+from scheduler.i18n import LOCALES, Translator, translator
+from scheduler.notices import answers
 from scheduler.notices.audience import attendees, member_agenda, unfollowing
 from scheduler.web.deps import HolidaysDep, PostmanDep, ReplanDep, SessionDep, SettingsDep
 from scheduler.web.member_mail import compose, send_later
@@ -79,6 +79,7 @@ ZONES = (
 #: ``?done=`` after a change → what the page says happened.
 DONE = {
     "answer": "member.done.answer",
+    "waitlisted": "member.done.waitlisted",
     "subscribed": "member.done.subscribed",
     "unsubscribed": "member.done.unsubscribed",
     "prefs": "member.done.prefs",
@@ -158,6 +159,7 @@ def _render(
                 "kind": t.kind(row.kind),
                 "cancelled": occ.status.value == "cancelled",
                 "answer": item.answer,
+                **_seat(session, t, zone, occ.uid, member.id, now),
             }
         )
     subs = people.subscriptions_of(session, member)
@@ -211,6 +213,19 @@ def _render(
     )
 
 
+def _seat(
+    session: Session, t: Translator, zone: ZoneInfo, uid: str, member_id: uuid.UUID, now: datetime
+) -> dict[str, Any]:
+    """Where the member stands for the session's seats: a place on the waiting list, a seat
+    held for them until a time, or the session full (an accept would join the list)."""
+    mine = seats.standing(session, uid, member_id, now)
+    until = mine.offer_until.astimezone(zone) if mine.offer_until else None
+    return {
+        "position": mine.position if until is None else None,
+        "offer_until": f"{t.date(until)} {t.clock(until)}" if until else "",
+    }
+
+
 def _titles(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
     if not ids:
         return {}
@@ -222,8 +237,8 @@ def _titles(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
 
 def _invited(
     session: Session, holidays: HolidayCalendar, member: MemberRow, series_text: str, stamp: str
-) -> tuple[SeriesRow, str] | None:
-    """The series and occurrence UID named by a form, if the member is invited to that session."""
+) -> tuple[SeriesRow, Occurrence] | None:
+    """The series and occurrence named by a form, if the member is invited to that session."""
     try:
         row = session.get(SeriesRow, uuid.UUID(series_text))
         rid = parse_recurrence_stamp(stamp)
@@ -234,14 +249,15 @@ def _invited(
         return None
     if not any(a.member.id == member.id for a in attendees(session, row, occurrence.uid)):
         return None
-    return row, occurrence.uid
+    return row, occurrence
 
 
 @router.post("/me/answer")
 async def answer(
     request: Request, session: SessionDep, settings: SettingsDep, holidays: HolidaysDep
 ) -> Response:
-    """Accept, decline or say maybe to one session; the latest answer stands."""
+    """Accept, decline or say maybe to one session; the latest answer stands. An accept when
+    every seat is taken joins the waiting list (the page shows the position)."""
     acting = await _acting(request, session, settings.secret_key)
     if isinstance(acting, Response):
         return acting
@@ -250,12 +266,12 @@ async def answer(
     found = _invited(session, holidays, member, field(fields, "series"), field(fields, "occurrence"))
     if found is None or response not in ANSWERS:
         return page(member.locale, "member_refused.html.j2", 404)
-    row, uid = found
-    record_rsvp(
+    row, occurrence = found
+    done = answers.answer(
         session,
         row,
+        occurrence,
         member.id,
-        uid,
         response,
         datetime.now(UTC),
         source="member-page",
@@ -263,9 +279,13 @@ async def answer(
     )
     session.commit()
     log.info(
-        "rsvp_recorded", member_id=str(member.id), occurrence_uid=uid, response=response, source="member-page"
+        "rsvp_recorded",
+        member_id=str(member.id),
+        occurrence_uid=occurrence.uid,
+        response=done.standing.response,
+        source="member-page",
     )
-    return _back("answer")
+    return _back("waitlisted" if done.standing.response == "waitlisted" else "answer")
 
 
 @router.get("/me/sessions/{series_id}/{stamp}.ics")
@@ -283,10 +303,9 @@ def session_file(
     if member is None:
         return RedirectResponse("/me/sign-in", status_code=303)
     found = _invited(session, holidays, member, series_id, stamp)
-    occurrence = occurrence_at(found[0], parse_recurrence_stamp(stamp), holidays) if found else None
-    if found is None or occurrence is None:
+    if found is None:
         return page(member.locale, "member_refused.html.j2", 404)
-    row = found[0]
+    row, occurrence = found
     facts = event_facts(row, occurrence, settings.public_url)
     body = publish(
         [(facts, row.updated_at, None)], name=row.title, timezone=row.timezone, refresh=timedelta(days=1)
