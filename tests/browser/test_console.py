@@ -316,3 +316,73 @@ def test_the_office_sees_calendar_replies_that_were_not_applied(
     expect(table).to_contain_text("对方提议了新时间（不作为回复）")
     expect(table).to_contain_text("chen@lihua.example")
     shot(page, artifacts, "12-replies")
+
+
+def test_staff_see_the_seats_and_the_waiting_list_and_move_someone_to_the_front(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
+    from scheduler.domain.series import occurrences
+    from scheduler.notices.answers import answer
+    from schemas.ids import recurrence_stamp
+
+    db = Database(console.database_url)
+    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=5)).replace(tzinfo=None, microsecond=0)
+    body = series_body(
+        title="宁波面料对接会（限额）", chapter="ningbo", dtstart=first.isoformat(), rrule=None
+    )
+    people = [
+        ("陈晓燕", "宁波锦程服饰"),
+        ("王磊", "欧佳制衣"),
+        ("李娜", "森马服饰"),
+        ("赵强", "雅戈尔集团"),
+    ]
+    with db.session() as session:
+        body = SeriesCreate.model_validate(body | {"capacity": 2})
+        row = create_series(session, body, Principal(role=Role.ADMIN), console.base)
+        series_id = row.id
+    with db.session() as session:
+        row = session.scalar(
+            select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
+        )
+        [occ] = occurrences(row, ChineseStatutoryCalendar())
+        for n, (name, company) in enumerate(people):
+            member = MemberRow(
+                name=name,
+                email=f"m{n}@seats.example",
+                company=company,
+                chapter="ningbo",
+                feed_token=f"seat{n:028d}",
+            )
+            session.add(member)
+            session.flush()
+            session.add(SubscriptionRow(member_id=member.id, target_type="chapter", target="ningbo"))
+            answer(session, row, occ, member.id, "accepted", datetime.now(UTC), source="staff")
+        stamp = recurrence_stamp(occ.recurrence_id)
+    db.dispose()
+    page = tab
+    sign_in(page, console, "admin")
+    page.goto(f"{console.base}/console/series/{series_id}/occurrences/{stamp}")
+    expect(page.locator("#seat-count")).to_contain_text("已占 2 / 共 2 席")
+    expect(page.locator("#holding")).to_contain_text("陈晓燕")
+    waiting = page.locator("#waiting li")
+    expect(waiting).to_have_count(2)
+    expect(waiting.nth(0)).to_contain_text("李娜")
+    waiting.nth(1).get_by_role("button", name="移到第一位").click()
+    expect(page.locator(".done")).to_contain_text("已移到候补名单第一位")
+    expect(page.locator("#waiting li").nth(0)).to_contain_text("赵强")
+    # one more seat at this session: it is held for the first waiting
+    form = page.locator("#capacity-form")
+    form.locator("input[name=capacity]").fill("三")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator("#err-capacity")).to_contain_text("1")
+    form.locator("input[name=capacity]").fill("3")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator(".done")).to_contain_text("本场名额已保存")
+    expect(page.locator("#seat-count")).to_contain_text("已占 3 / 共 3 席（其中 1 席为候补保留中）")
+    expect(page.locator("#waiting li").nth(0)).to_contain_text("席位保留至")
+    shot(page, artifacts, "13-seats")

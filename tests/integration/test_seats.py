@@ -17,7 +17,9 @@ from icalendar import Calendar
 
 from scheduler.domain.seats import LAST_OFFER
 from scheduler.notices.answers import pass_on_lapsed_offers
+from scheduler.ops.config import Settings
 from tests.integration.test_attendees import attendees_url, by_email
+from tests.support.members import page_csrf, sign_in
 from tests.support.world import START, World, a_session, confirm, form_token, links_in, subscribed
 
 PEOPLE = [
@@ -280,3 +282,25 @@ def press_together(world: World, start: threading.Barrier, path: str, token: str
     client = TestClient(world.client.app)
     start.wait()
     return client.post(path, data={"csrf": token}).text
+
+
+def test_the_member_page_shows_the_waiting_list_and_the_seat_held(world: World, settings: Settings) -> None:
+    series = full_session(world, capacity=3)
+    browser = TestClient(world.client.app, base_url="https://testserver", follow_redirects=False)
+    sign_in(browser, settings, "zhao@youngor.example")
+    page = browser.get("/me").text
+    assert "候补第 1 位" in page
+    assert 'value="accepted"' not in page  # waiting already: accepting again does nothing
+    decline(world, "chen@lihua.example")
+    page = browser.get("/me").text
+    assert "已为你保留席位" in page and 'value="accepted"' in page
+    stamp = attendees_url(world, series).split("/")[-2]
+    data = {"csrf": page_csrf(browser), "series": series["id"], "occurrence": stamp, "response": "accepted"}
+    assert browser.post("/me/answer", data=data).status_code == 303
+    assert standing(world, series)["zhao@youngor.example"] == ("accepted", None, False)
+    # a newcomer accepting now joins the list from the member page too
+    sign_in(browser, settings, "chen@lihua.example")
+    data = {"csrf": page_csrf(browser), "series": series["id"], "occurrence": stamp, "response": "accepted"}
+    done = browser.post("/me/answer", data=data)
+    assert done.headers["location"] == "/me?done=waitlisted"
+    assert "席位已满，你已列入候补名单" in browser.get(done.headers["location"]).text

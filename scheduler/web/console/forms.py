@@ -106,7 +106,9 @@ def _required(c: Checked, t: Translator, name: str, limit: int) -> str:
     return str(value)
 
 
-def _int(c: Checked, t: Translator, name: str, low: int, high: int, *, optional: bool = False) -> int | None:
+def read_int(
+    c: Checked, t: Translator, name: str, low: int, high: int, *, optional: bool = False
+) -> int | None:
     raw = c.values[name]
     if raw == "" and optional:
         return None
@@ -260,7 +262,7 @@ def read_series_form(form: FormLike, t: Translator, principal: Principal) -> Ser
     email = _email(c, t, "organizer_email")
     if len(c.values["venue"]) > 300:
         c.fail("venue", t("err.too_long", n=300))
-    capacity = _int(c, t, "capacity", 1, 100000, optional=True)
+    capacity = read_int(c, t, "capacity", 1, 100000, optional=True)
     day = read_date(c, t, "date")
     at = read_time(c, t, "time")
     length = _offset(c, t, "duration", "min", low=1, high=14 * 86400)
@@ -330,7 +332,7 @@ def _read_rule(c: Checked, t: Translator, start: date | None) -> RuleChoice:
         if repeat == "custom" and not c.values["custom"]:
             c.fail("custom", t("err.required"))
         return replace(choice, custom=c.values["custom"])
-    interval = _int(c, t, "interval", 1, 99) or 1
+    interval = read_int(c, t, "interval", 1, 99) or 1
     choice = replace(choice, interval=interval)
     if repeat == "weekly":
         if not c.values["weekdays"]:
@@ -341,7 +343,7 @@ def _read_rule(c: Checked, t: Translator, start: date | None) -> RuleChoice:
         weekday = _choice(c, t, "weekday", WEEKDAY_CODES)
         choice = replace(choice, nth=int(nth) if nth in {str(n) for n in NTHS} else 1, weekday=weekday)
     elif repeat == "monthly_day":
-        choice = replace(choice, monthday=_int(c, t, "monthday", 1, 31) or 1)
+        choice = replace(choice, monthday=read_int(c, t, "monthday", 1, 31) or 1)
     ends = _choice(c, t, "ends", ENDS)
     choice = replace(choice, ends=ends)
     if ends == "until":
@@ -350,7 +352,7 @@ def _read_rule(c: Checked, t: Translator, start: date | None) -> RuleChoice:
             c.fail("until", t("err.until_before"))
         choice = replace(choice, until=until)
     elif ends == "count":
-        choice = replace(choice, count=_int(c, t, "count", 1, 1000))
+        choice = replace(choice, count=read_int(c, t, "count", 1, 1000))
     return choice
 
 

@@ -256,6 +256,8 @@ _DONE = frozenset(
         "joins.approved",
         "joins.rejected",
         "series.created",
+        "occ.capacity_done",
+        "occ.moved_up_done",
         "series.updated",
         "series.cancelled_done",
         "occ.moved_done",

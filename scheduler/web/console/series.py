@@ -18,10 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.domain import seats
 from scheduler.domain import series as catalog
 from scheduler.domain.errors import ExschedError, RecurrenceError
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
+from scheduler.domain.seats import place_of
 from scheduler.notices import answers
 from scheduler.notices.audience import (
     audience,
@@ -39,6 +41,7 @@ from scheduler.web.console.forms import (
     SeriesForm,
     format_offset,
     read_date,
+    read_int,
     read_series_form,
     read_time,
     validation_messages,
@@ -423,6 +426,7 @@ def _occurrence_page(
         titles={},
         zones={row.id: zone},
         members=member_names(page.session, (n.member_id for n in notices)),
+        seats=_seats_view(page, row, occ),
         errors=errors or {},
         values=values
         or {
@@ -430,8 +434,43 @@ def _occurrence_page(
             "time": f"{start:%H:%M}",
             "venue": occ.venue_or(row.venue),
             "agenda": occ.agenda or "",
+            "capacity": "" if (own := _own_capacity(row, occ)) is None else str(own),
         },
     )
+
+
+def _own_capacity(row: SeriesRow, occ: Occurrence) -> int | None:
+    override = next((o for o in row.overrides if o.recurrence_id == occ.recurrence_id), None)
+    return override.capacity if override is not None else None
+
+
+def _seats_view(page: Page, row: SeriesRow, occ: Occurrence) -> dict[str, Any]:
+    """The session's seats: how many are taken, who holds one, and the waiting list in order."""
+    now = utcnow()
+    place = place_of(row, occ)
+    standing = seats.standings(page.session, occ.uid, now)
+    people = member_names(page.session, standing)
+    zone = ZoneInfo(row.timezone)
+    waiting = sorted(
+        (
+            (s.position or 0, people[m], s.offer_until)
+            for m, s in standing.items()
+            if s.position and m in people
+        ),
+        key=lambda item: item[0],
+    )
+    return {
+        "count": seats.seats(page.session, place, now),
+        "series_capacity": row.capacity,
+        "holding": sorted(
+            (people[m] for m, s in standing.items() if s.response == "accepted" and m in people),
+            key=lambda m: m.name,
+        ),
+        "waiting": [
+            {"position": p, "member": m, "until": page.t.when(u.astimezone(zone)) if u else ""}
+            for p, m, u in waiting
+        ],
+    }
 
 
 @router.get("/{series_id}/occurrences/{stamp}", response_class=HTMLResponse)
@@ -446,10 +485,13 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
     occ = _occurrence(page, row, stamp)
     t = page.t
     action = str(page.form.get("action") or "")
-    values = {name: str(page.form.get(name) or "").strip() for name in ("date", "time", "venue", "agenda")}
+    fields = ("date", "time", "venue", "agenda", "capacity")
+    values = {name: str(page.form.get(name) or "").strip() for name in fields}
     errors: dict[str, str] = {}
     if occ.start <= utcnow():
         raise ConsoleError(409, t("occ.past"))
+    if action == "first":
+        return _to_head_of_list(page, row, occ, stamp)
     if action == "move":
         patch, errors = _move_patch(page, row, occ, values)
         done = "occ.moved_done"
@@ -470,6 +512,11 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
         except ValidationError as exc:
             patch, errors = None, validation_messages(t, exc, {"venue": "venue", "agenda": "agenda"})
         done = "occ.details_done"
+    elif action == "capacity":
+        c = Checked(values=dict(values))
+        capacity = read_int(c, t, "capacity", 1, 100000, optional=True)
+        errors = c.errors
+        patch, done = (None if errors else OccurrenceUpdate(capacity=capacity)), "occ.capacity_done"
     else:
         raise ConsoleError(400, t("err.choice"))
     if errors or patch is None:
@@ -492,6 +539,18 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
         by=page.staff.username,
     )
     return page.redirect(f"/console/series/{row.id}/occurrences/{stamp}", done)
+
+
+def _to_head_of_list(page: Page, row: SeriesRow, occ: Occurrence, stamp: str) -> Response:
+    """Staff move a waitlisted member to the head of the waiting list."""
+    try:
+        member_id = uuid.UUID(str(page.form.get("member") or ""))
+        seats.move_to(page.session, place_of(row, occ), member_id, 1, utcnow())
+    except ValueError as exc:
+        raise ConsoleError(409, page.t("occ.not_waiting")) from exc
+    page.session.commit()
+    log.info("waitlist_moved", occurrence_uid=occ.uid, member_id=str(member_id), by=page.staff.username)
+    return page.redirect(f"/console/series/{row.id}/occurrences/{stamp}", "occ.moved_up_done")
 
 
 def _move_patch(
