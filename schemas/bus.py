@@ -33,6 +33,7 @@ ROLES: dict[str, tuple[NoticeKind, ...]] = {
         NoticeKind.CANCELLATION,
         NoticeKind.OFFER,
         NoticeKind.WAITLISTED,
+        NoticeKind.BOUNCE,
     ),
     "reminders": (NoticeKind.REMINDER,),
     "followups": (NoticeKind.FOLLOWUP,),

@@ -66,6 +66,7 @@ class NoticeKind(StrEnum):
     CANCELLATION = "cancellation"
     OFFER = "offer"  # a freed seat held for the first of the waiting list, with the calendar
     WAITLISTED = "waitlisted"  # "you are on the waiting list, position N" (no calendar)
+    BOUNCE = "bounce"  # to a chapter's chat group: a member's address bounced for good
 
 
 class NoticeStatus(StrEnum):
@@ -78,6 +79,7 @@ class NoticeStatus(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    BOUNCED = "bounced"  # sent, then refused by the member's mail server (a bounce came back)
 
 
 class Channel(StrEnum):

@@ -37,6 +37,9 @@ class ReasonCode(StrEnum):
     WAITLISTED = "waitlisted"  # a reminder for a member waiting for a seat
     OFFER_OVER = "offer-over"  # the seat offered was taken up, passed on or given back already
     NOT_WAITLISTED = "not-waitlisted"  # no longer on the waiting list (a seat, or they left it)
+    UNDELIVERABLE = "undeliverable"  # {since, detail}: the member's address bounced for good
+    # inbound mail
+    BOUNCED = "bounced"  # {hard, detail}: the member's mail server refused it after accepting
     RENDER_FAILED = "render-failed"  # {error}
     # channels: what the mail relay or the chat platform answered
     SMTP_REPLY = "smtp-reply"  # {code, text}

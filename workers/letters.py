@@ -80,6 +80,9 @@ class Letter:
     offer_until: datetime | None = None
     #: every seat taken, and the member has not answered (an accept joins the waiting list)
     session_full: bool = False
+    #: for a chapter's group: the member whose address bounced (name, company, address, what
+    #: the server said)
+    bounced: tuple[str, str, str, str] | None = None
 
     # --- what the templates read -----------------------------------------------------------------
 

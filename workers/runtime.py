@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,7 @@ from scheduler.ops.clock import Clock, utcnow
 from scheduler.ops.config import Settings
 from scheduler.ops.metrics import SEND_FAILURES, SEND_SECONDS, SENT
 from schemas.bus import ENVELOPE_VERSION, SCHEMA_HEADER, NoticeEnvelope
+from schemas.mail import verp
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
 from schemas.reasons import Reason, ReasonCode, reason
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
@@ -287,13 +288,39 @@ class NoticeHandler:
             anyone_accepted="accepted" in answers.values(),
             following=bool(bringing),
             offered=standing.offer_until is not None,
+            undeliverable=self._undeliverable(session, notice),
         )
         if verdict is not None:
             return Settle(*verdict)
         letter = self._letter(notice, series, recipient, occurrence, now, bringing)
+        if kind == NoticeKind.BOUNCE:
+            about = self._bounced_member(session, notice)
+            if about is None:
+                return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
+            letter = replace(letter, bounced=about)
         if recipient.robot is None and occurrence is not None:
             letter = self._seated(session, letter, series, occurrence, standing, told, now)
         return _Send(channel, letter)
+
+    @staticmethod
+    def _undeliverable(session: Session, notice: NoticeRow) -> Reason | None:
+        """Why an email notice is not sent: its member's address bounced for good (None if not)."""
+        if notice.member_id is None or notice.channel != "email":
+            return None
+        member = session.get(MemberRow, notice.member_id)
+        if member is None or member.undeliverable_at is None:
+            return None
+        since = member.undeliverable_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        return reason(ReasonCode.UNDELIVERABLE, since=f"{since}Z", detail=member.bounce_detail or "")
+
+    @staticmethod
+    def _bounced_member(session: Session, notice: NoticeRow) -> tuple[str, str, str, str] | None:
+        """The member a ``bounce`` notice tells a chapter's group of (its slot: the member's id)."""
+        member_id = _uuid(notice.slot)
+        member = session.get(MemberRow, member_id) if member_id is not None else None
+        if member is None:
+            return None
+        return member.name, member.company, member.email, member.bounce_detail or ""
 
     @staticmethod
     def _seated(
@@ -471,15 +498,6 @@ class _Send:
     channel: Channel
     letter: Letter
     outgoing: Any = None
-
-
-def verp(bounce_address: str | None, notice_id: uuid.UUID) -> str:
-    """The envelope sender of one notice's email: ``bounce@d`` → ``bounce+<notice-id>@d``, so a
-    bounce names the notice it is about; "" when no bounce address is configured."""
-    if not bounce_address:
-        return ""
-    local, _, domain = bounce_address.rpartition("@")
-    return f"{local}+{notice_id}@{domain}"
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:

@@ -148,6 +148,14 @@ class MemberRow(Base):
     plan_requested_at: Mapped[datetime | None] = mapped_column(index=True)
     #: part of the member's sign-in cookie: raising it signs them out everywhere
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: the address bounced for good (a hard bounce, or too many soft ones) at that time: email
+    #: notices are skipped until the address is changed or staff clear it
+    undeliverable_at: Mapped[datetime | None]
+    #: what the refusing server said last (its status code and diagnostic)
+    bounce_detail: Mapped[str | None] = mapped_column(Text)
+    #: temporary failures reported since the last hard bounce or fix
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_bounce_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -388,7 +396,7 @@ class JoinRequestRow(Base):
 
 
 #: What became of a mail that came back.
-INBOUND_OUTCOMES = ("applied", "unchanged", "unmatched", "not-a-reply")
+INBOUND_OUTCOMES = ("applied", "unchanged", "unmatched", "not-a-reply", "bounced")
 
 
 class InboundMailRow(Base):

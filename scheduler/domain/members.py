@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
+from scheduler.domain import deliverability
 from scheduler.domain.auth import Principal
 from scheduler.domain.errors import Conflict, InvalidInput, NotFound
 from scheduler.domain.recurrence import zone_of
@@ -100,6 +101,8 @@ def update_member(session: Session, row: MemberRow, patch: MemberUpdate, princip
         _check_zone(changes["timezone"])
     if "email" in changes:
         _email_free(session, changes["email"], principal, but=row.id)
+        if changes["email"].lower() != row.email.lower():
+            deliverability.clear(row)  # a new address: write to it again
     for name, value in changes.items():
         setattr(row, name, value.value if hasattr(value, "value") else value)
     _flush_or_conflict(session, "the change conflicts with another member")

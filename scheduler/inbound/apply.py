@@ -1,4 +1,5 @@
-"""Applying a calendar app's reply: the member's answer, through the same path as a link's.
+"""Applying what came back: a calendar app's reply (the member's answer, through the same path
+as a link's), or a bounce (the notice ``bounced``, the member's address counted).
 
 A reply counts only if its UID is a session's and its attendee a member invited to that session
 (case-insensitive address). A reply to an older SEQUENCE than the member was last sent is
@@ -16,13 +17,17 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.db.models import MemberRow, NoticeRow, RsvpRow, SeriesRow
+from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
+from scheduler.domain import deliverability
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.series import occurrence_at
+from scheduler.inbound.bounces import Bounce
 from scheduler.inbound.replies import Reply
 from scheduler.notices import store
 from scheduler.notices.answers import answer
-from schemas.ids import recurrence_of_uid
+from schemas.ids import notice_id, recurrence_of_uid
+from schemas.names import Channel, NoticeKind
+from schemas.reasons import ReasonCode, reason
 
 
 @dataclass(frozen=True)
@@ -88,3 +93,70 @@ def apply_reply(
         answered_at=answered_at,
     )
     return Applied(str(member.id), reply.uid, done.standing.response, changed=True)
+
+
+@dataclass(frozen=True)
+class Bounced:
+    member_id: str
+    occurrence_uid: str
+    hard: bool
+    undeliverable: bool  # the address has just become undeliverable (the chapter's group is told)
+    changed: bool  # False: this notice had bounced already (the same bounce read twice)
+
+
+def apply_bounce(session: Session, bounce: Bounce, now: datetime) -> Bounced | Unmatched:
+    """A bounce for a notice the association sent a member: the notice is ``bounced`` with what the
+    server said, and the member's address counts one bounce more (undeliverable when it is for
+    good, or after too many temporary ones), and if it just became undeliverable the chapter's
+    chat groups are told. A bounce that names an address other than the member's (a mail
+    forwarded on, and refused there) is kept for staff, not counted."""
+    notice = session.get(NoticeRow, bounce.notice_id)
+    if notice is None:
+        return Unmatched("unknown-notice", str(bounce.notice_id))
+    member = session.get(MemberRow, notice.member_id) if notice.member_id else None
+    if member is None:
+        return Unmatched("not-a-member", str(bounce.notice_id))
+    if bounce.recipients and member.email.lower() not in bounce.recipients:
+        return Unmatched("other-address", ", ".join(sorted(bounce.recipients))[:320])
+    why = reason(ReasonCode.BOUNCED, hard=bounce.hard, detail=bounce.detail)
+    if not store.bounce(session, notice.id, why, now):
+        return Bounced(str(member.id), notice.occurrence_uid, bounce.hard, undeliverable=False, changed=False)
+    newly = deliverability.mark_bounced(member, hard=bounce.hard, detail=bounce.detail, now=now)
+    if newly:
+        _tell_chapter(session, notice, member, now)
+    return Bounced(str(member.id), notice.occurrence_uid, bounce.hard, undeliverable=newly, changed=True)
+
+
+def _tell_chapter(session: Session, notice: NoticeRow, member: MemberRow, now: datetime) -> None:
+    """A ``bounce`` notice to each of the chapter's chat groups, due now; the dispatcher sends it
+    like any other. Its slot names the member; its id, the member and the moment their address
+    became undeliverable (so a later bounce, after a fix, is told again)."""
+    groups = session.scalars(
+        select(ChapterWebhookRow.id).where(
+            ChapterWebhookRow.chapter == member.chapter, ChapterWebhookRow.enabled.is_(True)
+        )
+    ).all()
+    slot, moment = member.id.hex, int(now.timestamp())
+    store.plan(
+        session,
+        [
+            store.NewNotice(
+                id=notice_id(
+                    notice.occurrence_uid, group, NoticeKind.BOUNCE.value, Channel.WEBHOOK.value, moment, slot
+                ),
+                series_id=notice.series_id,
+                member_id=None,
+                webhook_id=group,
+                occurrence_uid=notice.occurrence_uid,
+                recurrence_id=notice.recurrence_id,
+                kind=NoticeKind.BOUNCE,
+                slot=slot,
+                channel=Channel.WEBHOOK.value,
+                sequence=0,
+                due_at=now,
+                starts_at=notice.starts_at or notice.recurrence_id,
+            )
+            for group in groups
+        ],
+        now,
+    )

@@ -37,7 +37,7 @@ class Intake:
             raw = raw.encode()
         try:
             await asyncio.get_running_loop().run_in_executor(
-                None, take_in, self.db, raw, utcnow(), self.holidays
+                None, take_in, self.db, raw, utcnow(), self.holidays, list(envelope.rcpt_tos)
             )
         except Exception:  # the database away: let the sending MTA try again later
             log.exception("inbound_mail_failed")

@@ -237,6 +237,7 @@ def reason_not_to_send(
     anyone_accepted: bool = False,
     following: bool = True,
     offered: bool = False,
+    undeliverable: Reason | None = None,
 ) -> tuple[NoticeStatus, Reason] | None:
     """Whether a notice a worker holds must not go out after all, judged on the current facts.
 
@@ -246,9 +247,14 @@ def reason_not_to_send(
     any member accepted; ``following``: the member still follows the series (one who has
     unsubscribed since gets nothing more of it but a cancellation of a session they were told
     of); ``offered``: a seat is held for them now (``answer`` is ``waitlisted``, and without an
-    offer they are waiting for one). Returns the status to end in and why, or None to send.
+    offer they are waiting for one); ``undeliverable``: the recipient's email address bounced for
+    good (why), for an email notice. Returns the status to end in and why, or None to send.
     """
     cancelled = NoticeStatus.CANCELLED
+    if kind == NoticeKind.BOUNCE:  # a group told of a member's address: whatever the session
+        return None
+    if undeliverable is not None:
+        return NoticeStatus.SKIPPED, undeliverable
     if kind == NoticeKind.CANCELLATION:
         if not told:
             return cancelled, reason(ReasonCode.NEVER_TOLD)

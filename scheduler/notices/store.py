@@ -57,7 +57,7 @@ TOLD = frozenset({S.SENT})
 TOLD_OR_TELLING = frozenset({S.PUBLISHED, S.SENDING, S.SENT})
 #: Not finished: the planner still owns pending rows, the bus and the workers the others.
 OPEN = frozenset({S.PENDING, S.PUBLISHED, S.SENDING})
-FINAL = frozenset({S.SENT, S.CANCELLED, S.SKIPPED, S.FAILED})
+FINAL = frozenset({S.SENT, S.CANCELLED, S.SKIPPED, S.FAILED, S.BOUNCED})
 CALENDAR_KINDS = frozenset(
     {NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.CANCELLATION, NoticeKind.OFFER}
 )
@@ -99,6 +99,7 @@ TRANSITIONS: dict[str, Transition] = {
     "give_up": _t({S.SENDING}, {S.FAILED}, "worker", "a transient failure once too often"),
     "fail": _t({S.PENDING, S.PUBLISHED, S.SENDING}, {S.FAILED}, "worker", "a poison or dead letter"),
     "staff_retry": _t({S.FAILED}, {S.PENDING}, "staff", "send again, due now, attempts afresh"),
+    "bounce": _t({S.SENT}, {S.BOUNCED}, "inbound", "the member's mail server refused it after all"),
 }
 
 
@@ -486,6 +487,16 @@ def settle(session: Session, notice_id: uuid.UUID, status: NoticeStatus, why: Re
         update(NOTICES)
         .where(NOTICES.c.id == notice_id, _from("settle"))
         .values(status=status.value, **_RELEASED, updated_at=now, **_reason_values(why))
+    )
+    return bool(result.rowcount)
+
+
+def bounce(session: Session, notice_id: uuid.UUID, why: Reason, now: datetime) -> bool:
+    """A bounce came back for a sent notice: ``bounced``, with what the refusing server said."""
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(NOTICES)
+        .where(NOTICES.c.id == notice_id, _from("bounce"))
+        .values(status=S.BOUNCED.value, updated_at=now, **_reason_values(why))
     )
     return bool(result.rowcount)
 

@@ -109,7 +109,7 @@ def test_serve_inbound_takes_replies_by_lmtp_and_smtp_keeping_what_it_cannot_app
             world, tmp_path, EXSCHED_INBOUND_LISTEN=f"127.0.0.1:{port}", EXSCHED_INBOUND_PROTOCOL=protocol
         )
         try:
-            wait_until(lambda port=port: _listening(port), 60, f"serve inbound ({protocol}) listening")
+            wait_until(lambda port=port: listening(port), 60, f"serve inbound ({protocol}) listening")
             client = (
                 smtplib.LMTP("127.0.0.1", port) if protocol == "lmtp" else smtplib.SMTP("127.0.0.1", port)
             )
@@ -161,7 +161,7 @@ def serve_inbound(world: World, home: Path, **settings: str) -> subprocess.Popen
         return subprocess.Popen([*EXSCHED, "serve", "inbound"], env=env, cwd=home, stdout=log, stderr=log)
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True

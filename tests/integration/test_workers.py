@@ -26,12 +26,13 @@ from scheduler.db.session import Database
 from scheduler.notices import store
 from scheduler.ops.config import Settings
 from schemas.bus import DEAD_QUEUE, queue_name, routing_key
+from schemas.mail import notice_of, verp
 from tests.support.inproc import drain
 from tests.support.ledger import reason_text
 from tests.support.robot import Robot
 from tests.support.smtp import SmtpSink
 from tests.support.world import START, World, a_session, confirm, form_token, subscribed
-from workers.runtime import DeadLetterHandler, verp
+from workers.runtime import DeadLetterHandler
 
 
 def calendar_of(mail: EmailMessage) -> tuple[Calendar, bytes, dict[str, str]]:
@@ -636,6 +637,8 @@ def test_a_bounce_address_must_be_an_address_and_names_each_notice(tmp_path: Any
     notice_id = uuid.UUID(int=7)
     assert verp("bounce@assoc.example", notice_id) == f"bounce+{notice_id}@assoc.example"
     assert verp(None, notice_id) == ""
+    assert notice_of(f"Bounce+{str(notice_id).upper()}@assoc.example") == notice_id
+    assert notice_of("bounce@assoc.example") is None and notice_of("bounce+not-an-id@x.example") is None
     mail = build_email(
         notice_id=notice_id,
         sender="exsched <noreply@assoc.example>",

@@ -34,8 +34,11 @@ def test_every_status_is_reached_from_pending_and_every_open_one_can_finish() ->
 
 def test_sent_and_skipped_are_for_good_and_only_staff_reopen_a_failure() -> None:
     for name, transition in TRANSITIONS.items():
-        assert NoticeStatus.SENT not in transition.sources, name
+        # a sent notice is never sent again: the one thing that can befall it is a bounce
+        if NoticeStatus.SENT in transition.sources:
+            assert (name, transition.targets) == ("bounce", {NoticeStatus.BOUNCED}), name
         assert NoticeStatus.SKIPPED not in transition.sources, name
+        assert NoticeStatus.BOUNCED not in transition.sources, name
     reopen = [n for n, t in TRANSITIONS.items() if NoticeStatus.FAILED in t.sources]
     assert reopen == ["staff_retry"]
 
@@ -43,7 +46,7 @@ def test_sent_and_skipped_are_for_good_and_only_staff_reopen_a_failure() -> None
 def test_no_module_but_the_store_writes_a_notice_status() -> None:
     writes = re.compile(
         r"update\(\s*(NoticeRow|NOTICES)\b|(NoticeRow|NOTICES)\.(__table__\.)?(insert|update|delete)\(|"
-        r"\.status\s*=\s*(NoticeStatus|\"(pending|published|sending|sent|failed|cancelled|skipped)\")"
+        r"\.status\s*=\s*(NoticeStatus|\"(pending|published|sending|sent|failed|cancelled|skipped|bounced)\")"
     )
     offenders = []
     for folder in ("scheduler", "workers"):

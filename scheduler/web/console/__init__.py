@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
+from scheduler.web.console.bounces import router as bounces_router
 from scheduler.web.console.joins import router as joins_router
 from scheduler.web.console.ledger import router as ledger_router
 from scheduler.web.console.members import router as members_router
@@ -35,6 +36,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(robots_router)
     app.include_router(joins_router)
     app.include_router(replies_router)
+    app.include_router(bounces_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )

@@ -257,6 +257,7 @@ _DONE = frozenset(
         "joins.rejected",
         "series.created",
         "occ.capacity_done",
+        "bounces.cleared",
         "occ.moved_up_done",
         "series.updated",
         "series.cancelled_done",

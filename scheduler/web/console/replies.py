@@ -24,6 +24,7 @@ OUTCOMES = {
     "unchanged": "replies.outcome.unchanged",
     "unmatched": "replies.outcome.unmatched",
     "not-a-reply": "replies.outcome.not-a-reply",
+    "bounced": "replies.outcome.bounced",
 }
 REASONS = {
     "not-invited": "replies.reason.not-invited",
@@ -39,6 +40,12 @@ REASONS = {
     "attendee-not-sender": "replies.reason.attendee-not-sender",
     "no-answer": "replies.reason.no-answer",
     "too-large": "replies.reason.too-large",
+    # bounces
+    "not-a-failure": "replies.reason.not-a-failure",
+    "unreadable": "replies.reason.unreadable",
+    "unknown-notice": "replies.reason.unknown-notice",
+    "not-a-member": "replies.reason.not-a-member",
+    "other-address": "replies.reason.other-address",
 }
 
 

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from scheduler.calendars.facts import event_facts
 from scheduler.calendars.ics import publish
 from scheduler.db.models import MemberRow, SeriesRow
+from scheduler.domain import deliverability, seats, throttle
 from scheduler.domain import members as people
-from scheduler.domain import seats, throttle
 from scheduler.domain.errors import ExschedError, InvalidInput
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.member_access import (
@@ -515,6 +515,7 @@ async def email_confirm(token: str, request: Request, session: SessionDep, setti
         return gone()
     old = member.email
     member.email = address
+    deliverability.clear(member)  # the new address was just shown to work
     sign_out_everywhere(member)  # links and sign-ins sent to the old address end here
     session.commit()
     log.info("member_email_changed", member_id=str(member.id), old_domain=old.rpartition("@")[2])
