@@ -386,3 +386,48 @@ def test_staff_see_the_seats_and_the_waiting_list_and_move_someone_to_the_front(
     expect(page.locator("#seat-count")).to_contain_text("已占 3 / 共 3 席（其中 1 席为候补保留中）")
     expect(page.locator("#waiting li").nth(0)).to_contain_text("席位保留至")
     shot(page, artifacts, "13-seats")
+
+
+def test_staff_see_the_addresses_that_bounce_and_resume_one(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    from scheduler.db.models import MemberRow
+    from scheduler.domain.deliverability import mark_bounced
+
+    db = Database(console.database_url)
+    now = datetime.now(UTC)
+    with db.session() as session:
+        gone = MemberRow(
+            name="周敏",
+            email="zhoumin@hongda.example",
+            company="宏达制衣",
+            chapter="ningbo",
+            feed_token="b" * 32,
+        )
+        full = MemberRow(
+            name="吴刚",
+            email="wugang@jinyu.example",
+            company="金羽服饰",
+            chapter="wenzhou",
+            feed_token="c" * 32,
+        )
+        session.add_all([gone, full])
+        mark_bounced(
+            gone,
+            hard=True,
+            detail="5.1.1 smtp; 550 5.1.1 <zhoumin@hongda.example>: Recipient address rejected: User unknown",
+            now=now,
+        )
+        mark_bounced(full, hard=False, detail="4.2.2 smtp; 452 4.2.2 Mailbox full", now=now)
+    db.dispose()
+    page = tab
+    sign_in(page, console, "admin")
+    page.get_by_role("link", name="退信").click()
+    ningbo = page.locator("#bounces-ningbo")
+    expect(ningbo).to_contain_text("周敏")
+    expect(ningbo).to_contain_text("起停止发送")
+    expect(page.locator("#bounces-wenzhou")).to_contain_text("临时退信 1 次")
+    shot(page, artifacts, "14-bounces")
+    ningbo.get_by_role("button", name="恢复发送").click()
+    expect(page.locator(".done")).to_contain_text("已恢复向该地址发送邮件")
+    expect(page.locator("#bounces-ningbo")).to_have_count(0)

@@ -304,3 +304,18 @@ def test_the_member_page_shows_the_waiting_list_and_the_seat_held(world: World, 
     done = browser.post("/me/answer", data=data)
     assert done.headers["location"] == "/me?done=waitlisted"
     assert "席位已满，你已列入候补名单" in browser.get(done.headers["location"]).text
+
+
+def test_a_moved_session_tells_the_waiting_without_putting_it_in_their_calendar(world: World) -> None:
+    series = full_session(world, capacity=2)
+    catch_up(world)
+    sent = len(world.mails())
+    occurrence = attendees_url(world, series).removesuffix("/attendees")
+    moved = world.client.patch(occurrence, json={"start": "2026-12-11T14:00:00+08:00"}, headers=world.admin)
+    assert moved.status_code == 200, moved.text
+    catch_up(world)
+    [holding] = mails_to(world, "chen@lihua.example", sent)
+    [waiting] = mails_to(world, "li@senma.example", sent)
+    assert "【变更】" in str(holding["Subject"]) and method_of(holding) == "REQUEST"
+    assert "【变更】" in str(waiting["Subject"]) and method_of(waiting) is None
+    assert "候补名单第 1 位" in text_of(waiting) and "12月11日" in text_of(waiting)
