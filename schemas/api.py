@@ -353,9 +353,10 @@ class SubscriptionCreate(_Input):
 
 #: An attendee's answer; ``needs-action`` until they (or staff) answer (RFC 5545 PARTSTAT).
 Response = Literal["needs-action", "accepted", "declined", "tentative"]
-#: How an answer came: an email's button, the member page, staff, a calendar app's reply, or an
-#: offered seat not taken up in time (``lapsed``: taken as a decline).
-ResponseSource = Literal["link", "member-page", "staff", "calendar", "lapsed"]
+#: How an answer came: an email's button, the member page, staff, a calendar app's reply, an
+#: offered seat not taken up in time (``lapsed``: taken as a decline), or the door (``door``:
+#: checked in without having a seat, or walked in).
+ResponseSource = Literal["link", "member-page", "staff", "calendar", "lapsed", "door"]
 
 
 class AttendeeOut(BaseModel):
@@ -371,6 +372,7 @@ class AttendeeOut(BaseModel):
     source: ResponseSource | None
     position: int | None = Field(None, description="place on the waiting list, from 1")
     offer_until: datetime | None = Field(None, description="a freed seat is held for them until then")
+    checked_in_at: datetime | None = Field(None, description="checked in at the door")
 
 
 class AttendeeUpdate(_Input):

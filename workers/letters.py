@@ -83,6 +83,10 @@ class Letter:
     #: for a chapter's group: the member whose address bounced (name, company, address, what
     #: the server said)
     bounced: tuple[str, str, str, str] | None = None
+    #: the member's check-in code (a link; the email shows it as a QR code), when they hold a seat
+    checkin_url: str = ""
+    #: a follow-up to a member who accepted and was not checked in: a short note instead
+    missed: bool = False
 
     # --- what the templates read -----------------------------------------------------------------
 

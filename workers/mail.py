@@ -42,6 +42,7 @@ def build_email(
     list_id: tuple[str, str] | None = None,
     unsubscribe: Sequence[str] = (),
     return_path: str = "",
+    images: Sequence[tuple[str, bytes]] = (),
 ) -> EmailMessage:
     """One email; ``calendar`` + ``method`` make it an iMIP message.
 
@@ -51,7 +52,8 @@ def build_email(
     (RFC 8058): the mail provider's own unsubscribe button POSTs to the URL. ``return_path`` is
     the envelope sender, carried as ``Return-Path`` to the channel: the SMTP channel takes it out
     and gives it as ``MAIL FROM`` (the receiving server writes the header itself); the file
-    outbox keeps it, to show where bounces would go.
+    outbox keeps it, to show where bounces would go. ``images`` (a Content-ID, PNG bytes) go
+    beside the HTML (``multipart/related``), which shows them as ``cid:…``.
     """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "exsched.invalid"
     message = EmailMessage(policy=email.policy.SMTP)
@@ -74,6 +76,11 @@ def build_email(
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text, charset="utf-8", cte="base64")
     message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    if images:
+        html_part = message.get_body(preferencelist=("html",))
+        assert html_part is not None
+        for cid, png in images:
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png")
     if calendar is not None and method is not None:
         message.add_alternative(
             calendar,

@@ -45,7 +45,7 @@ from scheduler.bus.base import Delivery, Outcome
 from scheduler.calendars.facts import EventFacts, event_facts
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.db.session import Database
-from scheduler.domain import seats
+from scheduler.domain import checkin, seats
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.member_access import signin_link
 from scheduler.domain.members import subscriptions_bringing
@@ -269,14 +269,16 @@ class NoticeHandler:
             if recipient.robot is None
             else []
         )
-        answers: dict[uuid.UUID, str] = {
-            member_id: response
-            for member_id, response in session.execute(
-                select(RsvpRow.member_id, RsvpRow.response).where(
-                    RsvpRow.occurrence_uid == notice.occurrence_uid
-                )
+        answers: dict[uuid.UUID, str] = {}
+        came: set[uuid.UUID] = set()  # checked in at the door
+        for member_id, response, checked_in_at in session.execute(
+            select(RsvpRow.member_id, RsvpRow.response, RsvpRow.checked_in_at).where(
+                RsvpRow.occurrence_uid == notice.occurrence_uid
             )
-        }
+        ):
+            answers[member_id] = response
+            if checked_in_at is not None:
+                came.add(member_id)
         standing = seats.standing(session, notice.occurrence_uid, recipient.id, now)
         verdict = reason_not_to_send(
             kind,
@@ -293,6 +295,9 @@ class NoticeHandler:
         if verdict is not None:
             return Settle(*verdict)
         letter = self._letter(notice, series, recipient, occurrence, now, bringing)
+        if kind == NoticeKind.FOLLOWUP and came and recipient.id not in came:
+            # the door was kept: who accepted and did not come gets a short note, not the form
+            letter = replace(letter, missed=True, followup_url="")
         if kind == NoticeKind.BOUNCE:
             about = self._bounced_member(session, notice)
             if about is None:
@@ -322,8 +327,8 @@ class NoticeHandler:
             return None
         return member.name, member.company, member.email, member.bounce_detail or ""
 
-    @staticmethod
     def _seated(
+        self,
         session: Session,
         letter: Letter,
         series: SeriesRow,
@@ -346,12 +351,23 @@ class NoticeHandler:
             NoticeKind.UPDATE: waiting is None and not full,
             NoticeKind.WAITLISTED: bool(told),
         }.get(kind, True)
+        checkin_url = ""
+        if standing.response == "accepted" and kind in (
+            NoticeKind.INVITATION,
+            NoticeKind.UPDATE,
+            NoticeKind.REMINDER,
+        ):
+            token = checkin.code(
+                self.settings.secret_key, letter.recipient.id, occurrence.uid, occurrence.end
+            )
+            checkin_url = checkin.code_url(self.settings.public_url, token)
         return replace(
             letter,
             calendar_part=calendar,
             waitlist_position=waiting,
             offer_until=standing.offer_until,
             session_full=full,
+            checkin_url=checkin_url,
         )
 
     def _recipient(self, session: Session, notice: NoticeRow, series: SeriesRow | None) -> Recipient | None:

@@ -329,6 +329,9 @@ class RsvpRow(Base):
     offer_until: Mapped[datetime | None]
     #: how many times the member joined the list or was offered a seat (names each such notice)
     seat_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: checked in at the door (once), and by which staff account
+    checked_in_at: Mapped[datetime | None]
+    checked_in_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("occurrence_uid", "member_id"),

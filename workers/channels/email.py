@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from scheduler.calendars.ics import itip_cancel, itip_request
+from scheduler.domain.checkin import qr_png
 from schemas.mail import PlainMail
 from schemas.names import NoticeKind
 from workers.letters import Letter, Renderer
@@ -26,6 +27,8 @@ CALENDAR_KINDS = frozenset(
     }
 )
 WITHDRAWING = frozenset({NoticeKind.CANCELLATION, NoticeKind.WAITLISTED})
+#: The Content-ID of the check-in QR code the HTML shows.
+CHECKIN_CID = "checkin-code"
 
 
 class MailChannel(ABC):
@@ -66,6 +69,7 @@ class MailChannel(ABC):
             list_id=(letter.title, str(letter.series_id)),
             unsubscribe=[u for u in (letter.unsubscribe_url, letter.unsubscribe_mailto) if u],
             return_path=letter.return_path,
+            images=[(CHECKIN_CID, qr_png(letter.checkin_url))] if letter.checkin_url else [],
         )
 
     def post(self, mail: PlainMail) -> str:

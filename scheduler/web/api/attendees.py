@@ -66,6 +66,7 @@ def _out(found: Attendee, standing: Standing | None) -> AttendeeOut:
         source=answer.source if answer else None,  # type: ignore[arg-type]
         position=standing.position if standing else None,
         offer_until=standing.offer_until if standing else None,
+        checked_in_at=answer.checked_in_at if answer else None,
     )
 
 

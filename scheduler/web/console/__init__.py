@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from scheduler.web.console.bounces import router as bounces_router
+from scheduler.web.console.checkin import router as checkin_router
 from scheduler.web.console.joins import router as joins_router
 from scheduler.web.console.ledger import router as ledger_router
 from scheduler.web.console.members import router as members_router
@@ -37,6 +38,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(joins_router)
     app.include_router(replies_router)
     app.include_router(bounces_router)
+    app.include_router(checkin_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )

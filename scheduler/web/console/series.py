@@ -49,18 +49,15 @@ from scheduler.web.console.forms import (
 from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.preview import preview_sessions
 from scheduler.web.console.rule_form import WEEKDAY_CODES, from_rrule
+from scheduler.web.console.sessions import holidays_of, occurrence_of, series_row
 from schemas.api import OccurrenceUpdate, SeriesUpdate
-from schemas.ids import parse_recurrence_stamp, recurrence_stamp
+from schemas.ids import recurrence_stamp
 from schemas.names import Chapter, Kind, SeriesStatus
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/console/series", include_in_schema=False)
 UPCOMING = (timedelta(days=400), timedelta(days=4 * 366))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _holidays(page: Page) -> HolidayCalendar:
-    return page.request.app.state.holidays  # type: ignore[no-any-return]
 
 
 def _upcoming(row: SeriesRow, holidays: HolidayCalendar, now: datetime, n: int) -> list[Occurrence]:
@@ -78,16 +75,6 @@ def _upcoming(row: SeriesRow, holidays: HolidayCalendar, now: datetime, n: int) 
     return found[:n]
 
 
-def _series_row(page: Page, series_id: uuid.UUID) -> SeriesRow:
-    row = page.session.scalar(
-        select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
-    )
-    if row is None:
-        raise ConsoleError(404, page.t("error.not_found"))
-    page.require_chapter(row.chapter)
-    return row
-
-
 @router.get("", response_class=HTMLResponse)
 def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
     chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
@@ -102,7 +89,7 @@ def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
     else:
         kind = ""
     now = utcnow()
-    holidays = _holidays(page)
+    holidays = holidays_of(page)
     groups: dict[str, list[dict[str, Any]]] = {c: [] for c in chapters}
     for row in page.session.scalars(query):
         active = row.status == SeriesStatus.ACTIVE.value
@@ -203,7 +190,7 @@ def _preview_context(page: Page, checked: SeriesForm | None) -> dict[str, Any]:
         return {"preview": None, "rrule": None, "preview_ok": checked is None}
     timing = checked.timing
     return {
-        "preview": preview_sessions(timing, _holidays(page), utcnow()),
+        "preview": preview_sessions(timing, holidays_of(page), utcnow()),
         "rrule": timing.rule.text if timing.rule else None,
         "preview_ok": True,
     }
@@ -277,14 +264,14 @@ def preview(page: PostDep) -> Response:
 
 @router.get("/{series_id}/edit", response_class=HTMLResponse)
 def edit_series_form(series_id: uuid.UUID, page: PageDep) -> Response:
-    row = _series_row(page, series_id)
+    row = series_row(page, series_id)
     values = _values_of(row)
     return _form_page(page, values, _unsubmitted(page, values), row=row)
 
 
 @router.post("/{series_id}/edit", response_class=HTMLResponse)
 def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
-    row = _series_row(page, series_id)
+    row = series_row(page, series_id)
     checked = read_series_form(page.form, page.t, page.principal)
     if page.form.get("action") != "save":
         return _previewed(page, checked, row=row)
@@ -297,7 +284,7 @@ def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
     patch = SeriesUpdate.model_validate(checked.payload.model_dump(exclude={"exdates", "rdates"}))
     try:
         catalog.update_series(page.session, row, patch, page.principal)
-        answers.settle_series(page.session, row, _holidays(page), utcnow())
+        answers.settle_series(page.session, row, holidays_of(page), utcnow())
     except ExschedError as exc:
         page.session.rollback()
         checked.fail(_field_of(exc), page.t("err.invalid", reason=exc.message))
@@ -309,7 +296,7 @@ def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
 
 @router.post("/{series_id}/cancel", response_class=HTMLResponse)
 def cancel_series(series_id: uuid.UUID, page: PostDep) -> Response:
-    row = _series_row(page, series_id)
+    row = series_row(page, series_id)
     try:
         catalog.cancel_series(page.session, row, page.principal, utcnow())
     except ExschedError as exc:
@@ -356,9 +343,9 @@ class _FormValues:
 
 @router.get("/{series_id}", response_class=HTMLResponse)
 def series_detail(series_id: uuid.UUID, page: PageDep) -> Response:
-    row = _series_row(page, series_id)
+    row = series_row(page, series_id)
     now = utcnow()
-    holidays = _holidays(page)
+    holidays = holidays_of(page)
     recent = _recent(row, holidays, now)
     upcoming = _upcoming(row, holidays, now, 10)
     sessions = recent + upcoming
@@ -385,17 +372,6 @@ def _recent(row: SeriesRow, holidays: HolidayCalendar, now: datetime) -> list[Oc
         return catalog.occurrences(row, holidays, now - timedelta(days=60), now)[-3:]
     except RecurrenceError:
         return []
-
-
-def _occurrence(page: Page, row: SeriesRow, stamp: str) -> Occurrence:
-    try:
-        rid = parse_recurrence_stamp(stamp)
-    except ValueError as exc:
-        raise ConsoleError(404, page.t("error.not_found")) from exc
-    occ = catalog.occurrence_at(row, rid, _holidays(page))
-    if occ is None:
-        raise ConsoleError(404, page.t("error.not_found"))
-    return occ
 
 
 def _occurrence_page(
@@ -475,14 +451,14 @@ def _seats_view(page: Page, row: SeriesRow, occ: Occurrence) -> dict[str, Any]:
 
 @router.get("/{series_id}/occurrences/{stamp}", response_class=HTMLResponse)
 def occurrence_detail(series_id: uuid.UUID, stamp: str, page: PageDep) -> Response:
-    row = _series_row(page, series_id)
-    return _occurrence_page(page, row, _occurrence(page, row, stamp))
+    row = series_row(page, series_id)
+    return _occurrence_page(page, row, occurrence_of(page, row, stamp))
 
 
 @router.post("/{series_id}/occurrences/{stamp}", response_class=HTMLResponse)
 def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Response:
-    row = _series_row(page, series_id)
-    occ = _occurrence(page, row, stamp)
+    row = series_row(page, series_id)
+    occ = occurrence_of(page, row, stamp)
     t = page.t
     action = str(page.form.get("action") or "")
     fields = ("date", "time", "venue", "agenda", "capacity")
@@ -522,7 +498,9 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
     if errors or patch is None:
         return _occurrence_page(page, row, occ, errors=errors, values=values, status=422)
     try:
-        changed = catalog.update_occurrence(page.session, row, stamp, patch, page.principal, _holidays(page))
+        changed = catalog.update_occurrence(
+            page.session, row, stamp, patch, page.principal, holidays_of(page)
+        )
         answers.settle(page.session, row, changed, utcnow())
     except ExschedError as exc:
         page.session.rollback()

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from scheduler.calendars.facts import event_facts
 from scheduler.calendars.ics import publish
 from scheduler.db.models import MemberRow, SeriesRow
-from scheduler.domain import deliverability, seats, throttle
+from scheduler.domain import checkin, deliverability, seats, throttle
 from scheduler.domain import members as people
 from scheduler.domain.errors import ExschedError, InvalidInput
 from scheduler.domain.holidays import HolidayCalendar
@@ -160,6 +160,7 @@ def _render(
                 "cancelled": occ.status.value == "cancelled",
                 "answer": item.answer,
                 **_seat(session, t, zone, occ.uid, member.id, now),
+                "checkin_qr": _code(secret, public_url, member.id, occ) if item.answer == "accepted" else "",
             }
         )
     subs = people.subscriptions_of(session, member)
@@ -224,6 +225,11 @@ def _seat(
         "position": mine.position if until is None else None,
         "offer_until": f"{t.date(until)} {t.clock(until)}" if until else "",
     }
+
+
+def _code(secret: str, public_url: str, member_id: uuid.UUID, occ: Occurrence) -> str:
+    """The member's check-in code for a session they hold a seat at, as an inline SVG QR code."""
+    return checkin.qr_svg(checkin.code_url(public_url, checkin.code(secret, member_id, occ.uid, occ.end)))
 
 
 def _titles(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
