@@ -340,15 +340,16 @@ class NoticeHandler:
         """The letter as the member's seat makes it: only a member who holds a seat, or may take
         one, gets the session into their calendar. A waitlisted member reads their position and
         gets no calendar part (a ``waitlisted`` note takes back one they were sent: CANCEL); an
-        invitation to a full session says so and that an accept joins the waiting list."""
+        invitation to a full session says so and that an accept joins the waiting list (an update
+        to one who has not answered still updates the calendar their invitation filled)."""
         kind = letter.notice_kind
         waiting = standing.position if standing.offer_until is None else None
-        full = False
-        if standing.response == "needs-action" and kind in (NoticeKind.INVITATION, NoticeKind.UPDATE):
+        full = False  # (an update still goes to the calendar of one who has the invitation)
+        if standing.response == "needs-action" and kind == NoticeKind.INVITATION:
             full = seats.seats(session, place_of(series, occurrence), now).full
         calendar = {
             NoticeKind.INVITATION: waiting is None and not full,
-            NoticeKind.UPDATE: waiting is None and not full,
+            NoticeKind.UPDATE: waiting is None,
             NoticeKind.WAITLISTED: bool(told),
         }.get(kind, True)
         checkin_url = ""
