@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import babel
-from babel.dates import format_date, format_datetime, format_time, get_day_names
+from babel.dates import format_date, format_datetime, format_time, get_day_names, get_timezone_location
 from babel.numbers import format_decimal
 from babel.units import format_unit
 from jinja2 import BaseLoader, Environment, StrictUndefined, select_autoescape
@@ -172,6 +173,15 @@ class Translator:
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.babel)
+
+    def zone_name(self, zone: str) -> str:
+        """An IANA zone as people name it, with its offset now: 匈牙利时间 (UTC+01:00)."""
+        try:
+            offset = dt.datetime.now(ZoneInfo(zone)).strftime("%z")
+            place = get_timezone_location(zone, locale=self.babel)
+        except (LookupError, ValueError, ZoneInfoNotFoundError):
+            return zone
+        return f"{place} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def _placeholders(text: str) -> list[str]:

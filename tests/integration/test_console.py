@@ -686,3 +686,26 @@ def test_a_member_is_corrected_and_removed_with_reasons_for_bad_input(
     assert "成员已删除。" in gone.text
     with db.session() as session:
         assert session.get(MemberRow, member_id) is None
+
+
+def test_the_series_page_says_every_setting_in_words(client: TestClient, db: Database) -> None:
+    """Staff read 每月最后一个周五 14:00–16:30（北京时间）, the seats and when the notices go — no
+    RRULE, no IANA zone id; in English too."""
+    series_id = make_series(
+        db,
+        rrule="FREQ=MONTHLY;BYDAY=-1FR",
+        dtstart="2026-12-25T14:00:00",
+        duration="PT2H30M",
+        capacity=40,
+        notices={"invite_before": "P14D", "reminders": ["P1D", "PT2H"], "followup_after": "P1D"},
+    )
+    browser = signed_in(client, db, "office")
+    page = browser.get(f"/console/series/{series_id}").text
+    assert "每月最后一个周五 14:00–16:30（北京时间）" in page
+    assert "40 · 空出的席位为候补保留 1天" in page
+    assert "开始前 14天 发邀请；提醒：1天、2小时；结束后 1天 发会后跟进" in page
+    assert "FREQ=" not in page and "Asia/Shanghai" not in page
+    browser.get("/console/lang/en")
+    english = browser.get(f"/console/series/{series_id}").text
+    assert "The last Fri of every month, 14:00–16:30 (Beijing time)" in english
+    assert "FREQ=" not in english and "Asia/Shanghai" not in english

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.domain.errors import RecurrenceError
 from scheduler.domain.rules import parse_rule
+from scheduler.i18n import Translator
 
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 REPEATS = ("once", "weekly", "monthly_nth", "monthly_day", "custom")
@@ -91,3 +92,49 @@ def from_rrule(text: str | None, zone: ZoneInfo) -> RuleChoice:
     except RecurrenceError:
         same = False
     return guess if same else custom
+
+
+def rule_words(t: Translator, text: str | None, zone: ZoneInfo) -> str:
+    """The rule as staff say it: 每两周的周二、周四 · 每月最后一个周五 · 每月 15 日, with how it ends;
+    a rule the form cannot say is called a custom rule (its RRULE stays out of sight)."""
+    choice = from_rrule(text, zone)
+    if choice.repeat == "once":
+        return t("rule.once")
+    if choice.repeat == "custom":
+        return t("rule.custom")
+    if choice.repeat == "weekly":
+        days = t("rule.list_sep").join(
+            t.weekday(WEEKDAY_CODES.index(d)) for d in WEEKDAY_CODES if d in choice.weekdays
+        )
+        said = (
+            t("rule.weekly", days=days)
+            if choice.interval == 1
+            else t("rule.weeks", n=choice.interval, days=days)
+        )
+    elif choice.repeat == "monthly_nth":
+        which = t(f"form.nth.{choice.nth}").lower()
+        day = t.weekday(WEEKDAY_CODES.index(choice.weekday))
+        said = (
+            t("rule.monthly_nth", nth=which, day=day)
+            if choice.interval == 1
+            else t("rule.months_nth", n=choice.interval, nth=which, day=day)
+        )
+    else:
+        said = (
+            t("rule.monthly_day", day=choice.monthday)
+            if choice.interval == 1
+            else t("rule.months_day", n=choice.interval, day=choice.monthday)
+        )
+    if choice.ends == "until" and choice.until is not None:
+        return t("rule.until", rule=said, date=t.date(choice.until))
+    if choice.ends == "count" and choice.count is not None:
+        return t("rule.count", rule=said, n=choice.count)
+    return said
+
+
+def zone_words(t: Translator, zone: str) -> str:
+    """A time zone as people name it: 北京时间 for Asia/Shanghai, else the zone's local name and
+    its offset from UTC today (布达佩斯 · UTC+01:00)."""
+    if zone in ("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"):
+        return t("zone.beijing")
+    return t.zone_name(zone)

@@ -23,7 +23,7 @@ from scheduler.domain import series as catalog
 from scheduler.domain.errors import ExschedError, RecurrenceError
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
-from scheduler.domain.seats import place_of
+from scheduler.domain.seats import OFFER_HOLD, place_of
 from scheduler.notices import answers
 from scheduler.notices.audience import (
     audience,
@@ -48,7 +48,7 @@ from scheduler.web.console.forms import (
 )
 from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.preview import preview_sessions
-from scheduler.web.console.rule_form import WEEKDAY_CODES, from_rrule
+from scheduler.web.console.rule_form import WEEKDAY_CODES, from_rrule, rule_words, zone_words
 from scheduler.web.console.sessions import holidays_of, occurrence_of, series_row
 from schemas.api import OccurrenceUpdate, SeriesUpdate
 from schemas.ids import recurrence_stamp
@@ -189,9 +189,11 @@ def _preview_context(page: Page, checked: SeriesForm | None) -> dict[str, Any]:
     if checked is None or checked.timing is None:
         return {"preview": None, "rrule": None, "preview_ok": checked is None}
     timing = checked.timing
+    rrule = timing.rule.text if timing.rule else None
     return {
         "preview": preview_sessions(timing, holidays_of(page), utcnow()),
-        "rrule": timing.rule.text if timing.rule else None,
+        "rrule": rrule,
+        "rule_words": rule_words(page.t, rrule, timing.zone),
         "preview_ok": True,
     }
 
@@ -362,6 +364,18 @@ def series_detail(series_id: uuid.UUID, page: PageDep) -> Response:
         rsvps=rsvp_counts(page.session, uids),
         followup_counts=followup_counts(page.session, uids),
         rule=from_rrule(row.rrule, zone),
+        rule_words=rule_words(page.t, row.rrule, zone),
+        zone_words=zone_words(page.t, row.timezone),
+        starts=page.t.clock(row.dtstart),
+        ends=page.t.clock(row.dtstart + timedelta(seconds=row.duration_s)),
+        notices_words=page.t(
+            "series.notices_words",
+            invite=page.t.span(row.invite_before_s),
+            reminders=page.t("rule.list_sep").join(page.t.span(s) for s in row.reminders_s)
+            or page.t("series.no_reminders"),
+            followup=page.t.span(row.followup_after_s),
+        ),
+        hold=page.t.span(row.offer_hold_s or int(OFFER_HOLD.total_seconds())),
         subscribers=len(subscriber_ids(page.session, row)),
         feed="webcal://" + public.split("://", 1)[1] + f"/calendars/series/{row.id}.ics",
     )
@@ -403,6 +417,7 @@ def _occurrence_page(
         zones={row.id: zone},
         members=member_names(page.session, (n.member_id for n in notices)),
         seats=_seats_view(page, row, occ),
+        zone_name=zone_words(page.t, row.timezone),
         errors=errors or {},
         values=values
         or {
