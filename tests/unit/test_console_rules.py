@@ -240,3 +240,24 @@ def test_subscription_cells_are_read_and_bad_pieces_named() -> None:
     good, bad = parse_targets("chapter:ningbo; kind:tech-exchange；chapter:beijing, 123")
     assert [(t.chapter, t.kind) for t in good] == [(Chapter.NINGBO, None), (None, "tech-exchange")]
     assert bad == ["chapter:beijing", "123"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "seconds"),
+    [
+        ("2小时30分钟", 9000),
+        ("2.5小时", 9000),
+        ("2．5小时", 9000),
+        ("1h30m", 5400),
+        ("2 h 30 min", 9000),
+        ("1天2小时", 93600),
+        ("90", 5400 * 60),  # a bare number is in the field's unit (hours here)
+        ("2小时 30", None),  # a bare number only on its own
+        ("0.0001h", None),
+        ("1.5s", None),  # not whole seconds
+        ("两小时", None),
+        ("", None),
+    ],
+)
+def test_lengths_are_read_as_staff_type_them(typed: str, seconds: int | None) -> None:
+    assert parse_offset(typed, "h") == seconds

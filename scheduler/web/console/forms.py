@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from email_validator import EmailNotValidError, validate_email
@@ -62,7 +63,8 @@ def text(form: FormLike, name: str) -> str:
 
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-_OFFSET = re.compile(r"(\d{1,6})\s*(\D*)")
+#: one part of a length: a number (a decimal point allowed: 2.5小时) and its unit word, if any
+_PART = re.compile(r"\s*(\d{1,6}(?:[.．]\d{1,3})?)\s*([^\d\s.．]*)\s*")
 
 
 def _unit_words() -> dict[str, int]:
@@ -79,12 +81,26 @@ _UNIT_WORDS = _unit_words()
 
 
 def parse_offset(text: str, default_unit: str) -> int | None:
-    """Seconds in ``"24"`` (in ``default_unit``), ``"90m"``, ``"2小时"``, ``"1d"``; None if unreadable."""
-    match = _OFFSET.fullmatch(text.strip())
-    if match is None:
+    """Seconds in ``"24"`` (in ``default_unit``), ``"90m"``, ``"2小时"``, ``"1d"``, and in lengths
+    made of parts or with a decimal point: ``"2小时30分钟"``, ``"1h30m"``, ``"2.5小时"``. None if
+    unreadable, or if it does not come to whole seconds."""
+    text, pos, total = text.strip(), 0, Decimal(0)
+    parts = 0
+    while pos < len(text):
+        match = _PART.match(text, pos)
+        if match is None or match.end() == pos:
+            return None
+        unit = match[2].strip().lower()
+        if not unit and (parts or match.end() < len(text)):
+            return None  # a bare number only on its own ("24"), in the field's unit
+        size = _UNIT_WORDS.get(unit or default_unit)
+        if size is None:
+            return None
+        total += Decimal(match[1].replace("．", ".")) * size
+        pos, parts = match.end(), parts + 1
+    if not parts or total != total.to_integral_value():
         return None
-    size = _UNIT_WORDS.get(match[2].strip().lower() or default_unit)
-    return None if size is None else int(match[1]) * size
+    return int(total)
 
 
 def format_offset(seconds: int, default_unit: str) -> str:
