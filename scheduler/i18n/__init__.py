@@ -65,6 +65,32 @@ def translations(locale: str) -> gettext.GNUTranslations:
         return gettext.GNUTranslations(handle)
 
 
+#: The names China's time goes by; all read 北京时间.
+BEIJING = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"})
+#: Zones offered in pickers, Beijing time first: where the association's members and partners are.
+COMMON_ZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Singapore",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Dubai",
+    "Europe/Moscow",
+    "Europe/Istanbul",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Rome",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+)
+
+
 @cache
 def translator(locale: str) -> Translator:
     """The :class:`Translator` of ``locale``; an unknown locale reads the default one."""
@@ -173,6 +199,16 @@ class Translator:
 
     def number(self, value: float) -> str:
         return format_decimal(value, locale=self.babel)
+
+    def zone_label(self, zone: str) -> str:
+        """A zone as people name it: 北京时间 (Beijing time) for China's, else :meth:`zone_name`."""
+        return self("zone.beijing") if zone in BEIJING else self.zone_name(zone)
+
+    def zone_choices(self, current: str = "") -> list[tuple[str, str]]:
+        """(IANA id, words) for a picker: Beijing time first, then where members are; the current
+        value is kept in the list whatever it is."""
+        zones = list(COMMON_ZONES) + ([current] if current and current not in COMMON_ZONES else [])
+        return [(zone, self.zone_label(zone)) for zone in zones]
 
     def zone_name(self, zone: str) -> str:
         """An IANA zone as people name it, with its offset now: 匈牙利时间 (UTC+01:00)."""

@@ -20,7 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 from scheduler.db.session import Database
 from scheduler.domain.auth import Principal
 from scheduler.domain.series import create_series
-from scheduler.web.console.rule_form import WEEKDAY_CODES
+from scheduler.i18n import translator
+from scheduler.web.console.rule_form import WEEKDAY_CODES, rule_words
 from schemas.api import SeriesCreate
 from schemas.names import Role
 from tests.support.api import series_body
@@ -120,14 +121,17 @@ def test_staff_define_a_monthly_series_and_cancel_one_session(
     series.locator("select[name=weekday]").select_option(weekday)
     series.locator("select[name=skip_holidays]").select_option("none")
     rule = f"FREQ=MONTHLY;BYDAY={nth}{weekday}"
-    expect(page.locator("#rrule-text")).to_have_text(rule)  # the live preview
+    expect(page.locator("#rrule-text")).to_have_text(rule)  # the live preview (technical detail)
+    words = rule_words(translator("zh-CN"), rule, SHANGHAI)  # 每月第一个周六
+    expect(page.locator("#rule-words")).to_have_text(words)
     expect(page.locator("#preview ol.dates li")).to_have_count(10)
     first_shown = f"{first.year}年{first.month}月{first.day}日"
     expect(page.locator("#preview ol.dates li").first).to_contain_text(first_shown)
     shot(page, artifacts, "03-new-series-preview")
     series.get_by_role("button", name="保存").click()
     expect(page.locator(".done")).to_contain_text("活动系列已创建")
-    expect(page.locator("dl.facts")).to_contain_text(rule)
+    expect(page.locator("dl.facts")).to_contain_text(f"{words} 14:00–16:00（北京时间）")
+    expect(page.locator("dl.facts")).not_to_contain_text("FREQ=")
     shot(page, artifacts, "04-series-detail")
     series_url = page.url.split("?")[0]
 

@@ -705,6 +705,10 @@ def test_the_series_page_says_every_setting_in_words(client: TestClient, db: Dat
     assert "40 · 空出的席位为候补保留 1天" in page
     assert "开始前 14天 发邀请；提醒：1天、2小时；结束后 1天 发会后跟进" in page
     assert "FREQ=" not in page and "Asia/Shanghai" not in page
+    form = browser.get("/console/series/new").text
+    assert '<option value="Asia/Shanghai" selected>北京时间</option>' in form
+    assert '<option value="Asia/Tokyo">日本时间 (UTC+09:00)</option>' in form
+    assert "北京时间" in browser.get("/console/members").text  # the member form picks zones too
     browser.get("/console/lang/en")
     english = browser.get(f"/console/series/{series_id}").text
     assert "The last Fri of every month, 14:00–16:30 (Beijing time)" in english

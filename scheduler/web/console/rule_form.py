@@ -135,6 +135,4 @@ def rule_words(t: Translator, text: str | None, zone: ZoneInfo) -> str:
 def zone_words(t: Translator, zone: str) -> str:
     """A time zone as people name it: 北京时间 for Asia/Shanghai, else the zone's local name and
     its offset from UTC today (布达佩斯 · UTC+01:00)."""
-    if zone in ("Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"):
-        return t("zone.beijing")
-    return t.zone_name(zone)
+    return t.zone_label(zone)

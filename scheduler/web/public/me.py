@@ -59,23 +59,6 @@ AHEAD = timedelta(days=60)
 ANSWERS = ("accepted", "tentative", "declined")
 EMAIL_CHANGE = timedelta(hours=24)
 EMAIL_CHANGES = throttle.Window(limit=3, length=timedelta(minutes=15))
-#: Zones offered on the page (with the member's own, whatever it is): where members are.
-ZONES = (
-    "Asia/Shanghai",
-    "Asia/Hong_Kong",
-    "Asia/Taipei",
-    "Asia/Tokyo",
-    "Asia/Seoul",
-    "Asia/Singapore",
-    "Asia/Dubai",
-    "Europe/London",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Rome",
-    "America/New_York",
-    "America/Los_Angeles",
-    "Australia/Sydney",
-)
 #: ``?done=`` after a change → what the page says happened.
 DONE = {
     "answer": "member.done.answer",
@@ -207,7 +190,7 @@ def _render(
             {"value": f"kind:{k.value}", "label": t.kind(k)} for k in Kind if ("kind", k.value) not in mine
         ],
         locales=[(code, t(f"members.locale.{code}")) for code in LOCALES],
-        zones=sorted({*ZONES, member.timezone}),
+        zones=t.zone_choices(str(values.get("timezone") or member.timezone)),
         feed=https,
         webcal=webcal,
         csrf=_csrf(secret, cookie),
