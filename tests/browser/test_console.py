@@ -112,6 +112,7 @@ def test_staff_define_a_monthly_series_and_cancel_one_session(
     series = page.locator("#series-form")
     series.locator("input[name=title]").fill("宁波 · 月度项目对接会")
     series.locator("select[name=chapter]").select_option("ningbo")
+    expect(series.locator("input[name=organizer_name]")).to_have_value("宁波分会 秘书处")
     series.locator("input[name=venue]").fill("宁波国际会展中心 2号厅")
     series.locator("input[name=organizer_email]").fill("ningbo@zj-garment.example")
     series.locator("input[name=date]").fill(first.date().isoformat())

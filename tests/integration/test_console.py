@@ -4,7 +4,9 @@ forms, occurrence changes, the ledger, CSV import and export."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -374,7 +376,8 @@ def test_the_preview_shows_the_rule_and_the_next_ten_sessions(client: TestClient
     form.update(date="2026-09-01", repeat="monthly_day", monthday="1", skip_holidays="cn-statutory-shift")
     fragment = browser.post("/console/series/preview", data=form).text
     assert '<code id="rrule-text">FREQ=MONTHLY;BYMONTHDAY=1</code>' in fragment
-    assert fragment.count("<li") == 10
+    assert "<strong>每月 1 日</strong>" in fragment  # the rule in words first
+    assert fragment.count("<li") == 10 and fragment.count("14:00–16:00") == 10  # each with its end
     before_national_day = datetime.now(UTC) < datetime(2026, 10, 1, tzinfo=UTC)
     assert fragment.count("因国庆节顺延") == (1 if before_national_day else 0)
     broken = browser.post("/console/series/preview", data={**form, "time": "25:61"}).text
@@ -707,6 +710,11 @@ def test_the_series_page_says_every_setting_in_words(client: TestClient, db: Dat
     assert "FREQ=" not in page and "Asia/Shanghai" not in page
     form = browser.get("/console/series/new").text
     assert '<option value="Asia/Shanghai" selected>北京时间</option>' in form
+    # the organizer comes from the chapter (the form's script swaps it when the chapter changes)
+    assert 'name="organizer_name" value="省协会 秘书处"' in form
+    [organizers] = re.findall(r'data-organizers="([^"]*)"', form)
+    assert json.loads(html.unescape(organizers))["shaoxing"] == "绍兴分会 秘书处"
+    assert "exsched staff" not in client.get("/console/login").text
     assert '<option value="Asia/Tokyo">日本时间 (UTC+09:00)</option>' in form
     assert "北京时间" in browser.get("/console/members").text  # the member form picks zones too
     browser.get("/console/lang/en")

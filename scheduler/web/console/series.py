@@ -24,6 +24,7 @@ from scheduler.domain.errors import ExschedError, RecurrenceError
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import OFFER_HOLD, place_of
+from scheduler.i18n import Translator
 from scheduler.notices import answers
 from scheduler.notices.audience import (
     audience,
@@ -107,6 +108,7 @@ def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
         "series_list.html.j2",
         groups=[(c, groups[c]) for c in chapters if not chapter or c == chapter],
         chapters=chapters,
+        organizers={c: default_organizer(page.t, c) for c in chapters},
         kinds=[k.value for k in Kind],
         chapter=chapter,
         kind=kind,
@@ -125,7 +127,7 @@ def _defaults(page: Page) -> dict[str, Any]:
         "description": "",
         "venue": "",
         "capacity": "",
-        "organizer_name": page.staff.display_name,
+        "organizer_name": default_organizer(page.t, page.staff.chapter or Chapter.PROVINCE.value),
         "organizer_email": "",
         "private": False,
         "date": tomorrow.isoformat(),
@@ -192,10 +194,16 @@ def _preview_context(page: Page, checked: SeriesForm | None) -> dict[str, Any]:
     rrule = timing.rule.text if timing.rule else None
     return {
         "preview": preview_sessions(timing, holidays_of(page), utcnow()),
+        "length": timing.duration,
         "rrule": rrule,
         "rule_words": rule_words(page.t, rrule, timing.zone),
         "preview_ok": True,
     }
+
+
+def default_organizer(t: Translator, chapter: str) -> str:
+    """Who organizes a new series of ``chapter`` unless staff say otherwise: 绍兴分会 秘书处."""
+    return t("series.default_organizer", org=t.chapter_org(chapter))
 
 
 def _version(row: SeriesRow) -> str:
@@ -225,6 +233,7 @@ def _form_page(
         errors=checked.errors if checked else {},
         row=row,
         chapters=chapters,
+        organizers={c: default_organizer(page.t, c) for c in chapters},
         kinds=[k.value for k in Kind],
         weekday_codes=WEEKDAY_CODES,
         **_preview_context(page, checked),

@@ -51,6 +51,20 @@
   toggle("repeat", "when-repeat");
   toggle("ends", "when-ends");
 
+  // A new chapter brings its own organizer, unless staff typed another name.
+  var chapter = form.querySelector("select[name=chapter]");
+  var organizer = form.querySelector("input[name=organizer_name]");
+  if (chapter && organizer && chapter.getAttribute("data-organizers")) {
+    var defaults = JSON.parse(chapter.getAttribute("data-organizers"));
+    var before = chapter.value;
+    chapter.addEventListener("change", function () {
+      if (!organizer.value || organizer.value === defaults[before]) {
+        organizer.value = defaults[chapter.value] || organizer.value;
+      }
+      before = chapter.value;
+    });
+  }
+
   var timer = null;
   var sent = 0;
   function refresh() {
