@@ -148,11 +148,14 @@ class Renderer:
     def subject(self, letter: Letter) -> str:
         t = translator(letter.locale)
         start = letter.start.astimezone(ZoneInfo(letter.member_timezone))
+        chapter = t.chapter(letter.chapter)
+        # the series' title tells a chapter's two tech exchanges apart; the chapter goes first
+        # unless the title names it already (宁波 · 数字化制衣技术交流会)
+        title = letter.title if chapter in letter.title else f"{chapter} · {letter.title}"
         return t(
             "mail.subject",
             label=t(f"mail.label.{letter.notice_kind.value}"),
-            chapter=t.chapter(letter.chapter),
-            kind=t.kind(letter.session_kind),
+            title=title,
             when=t.short_when(start),
         )
 
