@@ -103,9 +103,12 @@ def lock(session: Session, series_id: uuid.UUID) -> None:
     """Take the series' lock for a change of seats (held until the transaction ends)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(SeriesRow.id).where(SeriesRow.id == series_id).with_for_update())
-    else:  # SQLite locks the whole database for the first write; make that write now
+    else:  # SQLite locks the whole database for the first write; make that write now (one that
+        # changes nothing: ``updated_at`` written back as it was, so its ``onupdate`` stays still)
         session.execute(
-            update(SeriesRow).where(SeriesRow.id == series_id).values(capacity=SeriesRow.capacity)
+            update(SeriesRow)
+            .where(SeriesRow.id == series_id)
+            .values(capacity=SeriesRow.capacity, updated_at=SeriesRow.updated_at)
         )
 
 

@@ -319,3 +319,15 @@ def test_a_moved_session_tells_the_waiting_without_putting_it_in_their_calendar(
     assert "【变更】" in str(holding["Subject"]) and method_of(holding) == "REQUEST"
     assert "【变更】" in str(waiting["Subject"]) and method_of(waiting) is None
     assert "候补名单第 1 位" in text_of(waiting) and "12月11日" in text_of(waiting)
+
+
+def test_answers_leave_the_series_as_it_was(world: World) -> None:
+    """Taking the seats' lock changes nothing of the series: its "last changed" (and so its feeds'
+    ETag, and the console's edit check) stays as it was."""
+    everyone(world)
+    series = a_session(world, capacity=1)
+    world.run()
+    before = world.client.get(f"/api/v1/series/{series['id']}").json()["updated_at"]
+    for _, email in PEOPLE[:2]:
+        accept(world, email)
+    assert world.client.get(f"/api/v1/series/{series['id']}").json()["updated_at"] == before
