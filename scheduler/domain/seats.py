@@ -189,6 +189,8 @@ def answer(
             mine.waitlisted_at = now
             mine.seat_round = (mine.seat_round or 0) + 1
             tell.append(Tell(member_id, "waitlisted", mine.seat_round))
+        elif mine.offer_until is not None and mine.offer_until <= now:
+            mine.offer_until = None  # a late accept after the offer ran out: still waiting, not lapsed
     else:
         mine.waitlisted_at = None
         mine.offer_until = None

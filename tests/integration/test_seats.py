@@ -14,7 +14,9 @@ from functools import partial
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from sqlalchemy import select
 
+from scheduler.db.models import RsvpRow
 from scheduler.domain.seats import LAST_OFFER
 from scheduler.notices.answers import pass_on_lapsed_offers
 from scheduler.ops.config import Settings
@@ -331,3 +333,20 @@ def test_answers_leave_the_series_as_it_was(world: World) -> None:
     for _, email in PEOPLE[:2]:
         accept(world, email)
     assert world.client.get(f"/api/v1/series/{series['id']}").json()["updated_at"] == before
+
+
+def test_an_accept_after_the_offer_ran_out_keeps_the_place_and_is_not_taken_for_silence(world: World) -> None:
+    """The offer to Li ran out and a newcomer took the seat before the scheduler passed it on; Li
+    presses Accept late: she is still waiting (first), and passing on lapsed offers leaves her so."""
+    series = full_session(world, capacity=2)
+    decline(world, "chen@lihua.example")  # the seat is held for Li
+    with world.db.session() as session:
+        row = session.scalar(select(RsvpRow).where(RsvpRow.offer_until.is_not(None)))
+        assert row is not None
+        row.offer_until = datetime.now(UTC) - timedelta(minutes=1)  # it ran out a minute ago
+    accept(world, "chen@lihua.example")  # Chen changes her mind: the seat is free, she takes it
+    accept(world, "li@senma.example")  # Li, late
+    assert standing(world, series)["li@senma.example"] == ("waitlisted", 1, False)
+    with world.db.session() as session:
+        pass_on_lapsed_offers(session, world.holidays, datetime.now(UTC))
+    assert standing(world, series)["li@senma.example"] == ("waitlisted", 1, False)
