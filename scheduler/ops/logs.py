@@ -41,8 +41,23 @@ def configure_logging(fmt: str = "console", level: str = "INFO", stream: TextIO 
             foreign_pre_chain=shared,
         )
     )
+    handler.addFilter(SocketLossFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     for chatty in ("pika", "apscheduler"):  # connection and per-run chatter at INFO
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
+
+
+class SocketLossFilter(logging.Filter):
+    """A connection that a broker node's death cuts mid-write is expected (the consumer moves to
+    another node): pika logs it as an error with a full traceback; it becomes one warning line
+    naming the error, like every other lost connection."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if record.name.startswith("pika.") and isinstance(error, ConnectionError):
+            record.msg, record.args = "socket lost: %r", (error,)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
