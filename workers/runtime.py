@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.bus.base import Delivery, Outcome
 from scheduler.calendars.facts import EventFacts, event_facts
-from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, RsvpRow, SeriesRow
+from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain import checkin, seats
 from scheduler.domain.holidays import HolidayCalendar
@@ -269,25 +269,17 @@ class NoticeHandler:
             if recipient.robot is None
             else []
         )
-        answers: dict[uuid.UUID, str] = {}
-        came: set[uuid.UUID] = set()  # checked in at the door
-        for member_id, response, checked_in_at in session.execute(
-            select(RsvpRow.member_id, RsvpRow.response, RsvpRow.checked_in_at).where(
-                RsvpRow.occurrence_uid == notice.occurrence_uid
-            )
-        ):
-            answers[member_id] = response
-            if checked_in_at is not None:
-                came.add(member_id)
-        standing = seats.standing(session, notice.occurrence_uid, recipient.id, now)
+        everyone = seats.standings(session, notice.occurrence_uid, now)  # the one read of answers
+        came = {member_id for member_id, s in everyone.items() if s.checked_in}  # at the door
+        standing = everyone.get(recipient.id, Standing("needs-action"))
         verdict = reason_not_to_send(
             kind,
             sequence=notice.sequence,
             session_gone=occurrence is None or occurrence.status == OccurrenceStatus.CANCELLED,
             told=told,
             group=recipient.robot is not None,
-            answer=answers.get(recipient.id),
-            anyone_accepted="accepted" in answers.values(),
+            answer=everyone[recipient.id].response if recipient.id in everyone else None,
+            anyone_accepted=any(s.response == seats.ACCEPTED for s in everyone.values()),
             following=bool(bringing),
             offered=standing.offer_until is not None,
             undeliverable=self._undeliverable(session, notice),
@@ -304,7 +296,7 @@ class NoticeHandler:
                 return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
             letter = replace(letter, bounced=about)
         if recipient.robot is None and occurrence is not None:
-            letter = self._seated(session, letter, series, occurrence, standing, told, now)
+            letter = self._seated(letter, series, occurrence, standing, everyone, told)
         return _Send(channel, letter)
 
     @staticmethod
@@ -329,13 +321,12 @@ class NoticeHandler:
 
     def _seated(
         self,
-        session: Session,
         letter: Letter,
         series: SeriesRow,
         occurrence: Occurrence,
         standing: Standing,
+        everyone: dict[uuid.UUID, Standing],
         told: list[tuple[NoticeKind, int]],
-        now: datetime,
     ) -> Letter:
         """The letter as the member's seat makes it: only a member who holds a seat, or may take
         one, gets the session into their calendar. A waitlisted member reads their position and
@@ -346,7 +337,7 @@ class NoticeHandler:
         waiting = standing.position if standing.offer_until is None else None
         full = False  # (an update still goes to the calendar of one who has the invitation)
         if standing.response == "needs-action" and kind == NoticeKind.INVITATION:
-            full = seats.seats(session, place_of(series, occurrence), now).full
+            full = seats.tally(place_of(series, occurrence).capacity, everyone.values()).full
         calendar = {
             NoticeKind.INVITATION: waiting is None and not full,
             NoticeKind.UPDATE: waiting is None,

@@ -17,6 +17,7 @@ the notices themselves are the notice layer's (:mod:`scheduler.notices.answers`)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -69,6 +70,7 @@ class Standing:
     response: str  # accepted, declined, tentative, waitlisted, needs-action
     position: int | None = None  # on the waiting list, from 1
     offer_until: datetime | None = None  # a seat held for them until then
+    checked_in: bool = False  # came: checked in at the door
 
     @property
     def holds_seat(self) -> bool:
@@ -131,24 +133,33 @@ def _queue(rows: list[RsvpRow]) -> list[RsvpRow]:
 
 
 def seats(session: Session, place: Place, now: datetime) -> Seats:
-    rows = _rows(session, place.uid)
-    return Seats(
-        capacity=place.capacity,
-        accepted=sum(r.response == ACCEPTED for r in rows),
-        offered=sum(_live_offer(r, now) for r in rows),
-        waiting=sum(r.response == WAITLISTED and not _live_offer(r, now) for r in rows),
-    )
+    return tally(place.capacity, standings(session, place.uid, now).values())
 
 
 def standings(session: Session, uid: str, now: datetime) -> dict[uuid.UUID, Standing]:
     """Every answer to the session, with waiting-list positions (live offers first: they hold
     a seat and are at the head of the list)."""
     rows = _rows(session, uid)
-    found = {r.member_id: Standing(r.response) for r in rows if r.response != WAITLISTED}
+    found = {
+        r.member_id: Standing(r.response, checked_in=r.checked_in_at is not None)
+        for r in rows
+        if r.response != WAITLISTED
+    }
     for position, row in enumerate(_queue(rows), start=1):
         offer = row.offer_until if _live_offer(row, now) else None
-        found[row.member_id] = Standing(WAITLISTED, position, offer)
+        found[row.member_id] = Standing(WAITLISTED, position, offer, row.checked_in_at is not None)
     return found
+
+
+def tally(capacity: int | None, standings: Iterable[Standing]) -> Seats:
+    """A session's seats counted from its :func:`standings` (no second read)."""
+    everyone = list(standings)
+    return Seats(
+        capacity=capacity,
+        accepted=sum(s.response == ACCEPTED for s in everyone),
+        offered=sum(s.offer_until is not None for s in everyone),
+        waiting=sum(s.response == WAITLISTED and s.offer_until is None for s in everyone),
+    )
 
 
 def standing(session: Session, uid: str, member_id: uuid.UUID, now: datetime) -> Standing:
