@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
     validate_email,
@@ -216,8 +217,15 @@ class SeriesOut(BaseModel):
     organizer_email: str
     notices: NoticePlan
     private: bool
+    cancel_reason: str | None = Field(None, description="what staff told members when cancelling it")
     created_at: datetime
     updated_at: datetime
+
+
+class SeriesCancel(_Input):
+    """``DELETE /series/{id}``'s query: the reason members read in their cancellation."""
+
+    reason: Line | None = Field(None, max_length=500)
 
 
 class OccurrenceOut(BaseModel):
@@ -232,11 +240,13 @@ class OccurrenceOut(BaseModel):
     venue: str
     agenda: str | None
     capacity: int | None = Field(None, description="this session's seats: its own, else the series'")
+    cancel_reason: str | None = Field(None, description="what staff told members when cancelling it")
 
 
 class OccurrenceUpdate(_Input):
-    """Move (``start``/``end``), cancel or restore (``status``), set venue/agenda, or give this
-    session its own number of seats (``capacity``; null: the series')."""
+    """Move (``start``/``end``), cancel or restore (``status``; a cancellation may carry the
+    ``reason`` members read), set venue/agenda, or give this session its own number of seats
+    (``capacity``; null: the series')."""
 
     start: datetime | None = None
     end: datetime | None = None
@@ -244,6 +254,14 @@ class OccurrenceUpdate(_Input):
     venue: Line | None = Field(None, max_length=300)
     agenda: Text | None = Field(None, max_length=20000)
     capacity: int | None = Field(None, ge=1, le=100000)
+    reason: Line | None = Field(None, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _with_cancelling(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("status") != "cancelled":
+            raise ValueError('goes with status "cancelled" (why members are told it is off)')
+        return value
 
     @model_validator(mode="after")
     def _something(self) -> OccurrenceUpdate:

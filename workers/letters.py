@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import PackageLoader
 
-from scheduler.calendars.facts import EventFacts
+from scheduler.calendars.facts import Change, EventFacts
 from scheduler.i18n import Templates, Translator, translator
 from schemas.durations import parse_duration
 from schemas.names import Chapter, Kind, Locale, NoticeKind
@@ -87,6 +87,12 @@ class Letter:
     checkin_url: str = ""
     #: a follow-up to a member who accepted and was not checked in: a short note instead
     missed: bool = False
+    #: an update: what changed since the last notice the recipient was sent of the session
+    changes: tuple[Change, ...] = ()
+    #: an update to a recipient whose last notice said the session was cancelled: it is on again
+    resumed: bool = False
+    #: a cancellation: the reason staff gave ("" when none)
+    cancel_reason: str = ""
 
     # --- what the templates read -----------------------------------------------------------------
 
@@ -154,17 +160,23 @@ class Renderer:
         title = letter.title if chapter in letter.title else f"{chapter} · {letter.title}"
         return t(
             "mail.subject",
-            label=t(f"mail.label.{letter.notice_kind.value}"),
+            label=t(f"mail.label.{self._label(letter)}"),
             title=title,
             when=t.short_when(start),
         )
+
+    @staticmethod
+    def _label(letter: Letter) -> str:
+        """The catalog word for what the notice is: its kind, or ``resumed`` for an update that
+        brings a cancelled session back."""
+        return "resumed" if letter.resumed else letter.notice_kind.value
 
     def group_message(self, letter: Letter) -> tuple[str, str]:
         """(title, markdown-ish text) for a chapter's chat group."""
         t = translator(letter.locale)
         title = t(
             "group.title",
-            label=t(f"group.label.{letter.notice_kind.value}"),
+            label=t(f"group.label.{self._label(letter)}"),
             chapter=t.chapter(letter.chapter),
             kind=t.kind(letter.session_kind),
         )
@@ -180,23 +192,43 @@ class Renderer:
 
     def _values(self, letter: Letter, t: Translator) -> dict[str, object]:
         zone = ZoneInfo(letter.member_timezone)
-        start, end = letter.start.astimezone(zone), letter.end.astimezone(zone)
-        offset = start.strftime("%z")
-        zone_text = t("fmt.zone", zone=letter.member_timezone, offset=f"{offset[:3]}:{offset[3:]}")
-        when = t(
-            "mail.when", date=t.long_date(start), time=f"{t.clock(start)}–{t.clock(end)}", zone=zone_text
-        )
+        zone_text = t.zone_at(letter.member_timezone, letter.start)
+        when = t("mail.when", date_time=_span(t, letter.start, letter.end, zone), zone=zone_text)
         return {
             "l": letter,
             "kind": letter.notice_kind.value,
+            "lead": self._lead(letter),
+            "changes": [self._change(change, t, zone) for change in letter.changes],
             "chapter_name": t.chapter(letter.chapter),
             "kind_phrase": t.kind_phrase(letter.session_kind),
             "when": when,
-            "lead": t.span(parse_duration(letter.reminder_slot), "long") if letter.reminder_slot else "",
+            "ahead": t.span(parse_duration(letter.reminder_slot), "long") if letter.reminder_slot else "",
             "docking": letter.session_kind == Kind.PROJECT_DOCKING,
             "why": self._why(letter, t),
             "seat": self._seat(letter, t, zone),
         }
+
+    @staticmethod
+    def _lead(letter: Letter) -> str:
+        """Which first sentence the letter opens with (``mail.lead.*``, ``group.lead.*``)."""
+        if letter.missed:
+            return "missed"
+        if letter.resumed:
+            return "resumed"
+        if letter.notice_kind == NoticeKind.UPDATE and letter.changes:
+            return "update_changed"
+        return letter.notice_kind.value
+
+    @staticmethod
+    def _change(change: Change, t: Translator, zone: ZoneInfo) -> dict[str, str]:
+        """One change in words: what, as it was, as it is now (times in the reader's zone)."""
+        if change.what == "when":
+            (was_start, was_end), (now_start, now_end) = change.before, change.after
+            before, after = _span(t, was_start, was_end, zone), _span(t, now_start, now_end, zone)
+        else:
+            before, after = (_excerpt(change.before) or t("mail.change.none"), _excerpt(change.after))
+            after = after or t("mail.change.none")
+        return {"what": t(f"mail.change.{change.what}"), "before": before, "after": after}
 
     @staticmethod
     def _seat(letter: Letter, t: Translator, zone: ZoneInfo) -> str:
@@ -222,3 +254,23 @@ class Renderer:
         if target_type == "chapter":
             return t("mail.why.chapter", chapter=t.chapter_org(target))
         return t("mail.why.kind", kind=t.kind(target))
+
+
+#: How much of a changed text a letter quotes (the whole new text follows in the letter).
+EXCERPT = 120
+
+
+def _span(t: Translator, start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """A session's date and times in ``zone``: 2026年12月10日 周四 14:00–16:30."""
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    until = (
+        t.clock(end)
+        if end.date() == start.date()
+        else t("fmt.span", date=t.long_date(end), time=t.clock(end))
+    )
+    return t("fmt.span", date=t.long_date(start), time=f"{t.clock(start)}–{until}")
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"

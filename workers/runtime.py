@@ -42,7 +42,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.bus.base import Delivery, Outcome
-from scheduler.calendars.facts import EventFacts, event_facts
+from scheduler.calendars.facts import EventFacts, changes_since, event_facts, told_of
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain import checkin, seats
@@ -51,7 +51,7 @@ from scheduler.domain.member_access import signin_link
 from scheduler.domain.members import subscriptions_bringing
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import Standing, place_of
-from scheduler.domain.series import occurrence_at
+from scheduler.domain.series import cancel_reason_of, occurrence_at
 from scheduler.domain.tokens import sign
 from scheduler.notices import store
 from scheduler.notices.policy import reason_not_to_send
@@ -243,7 +243,7 @@ class NoticeHandler:
         finally:
             SEND_SECONDS.labels(channel).observe(time.perf_counter() - began)
         SENT.labels(envelope.kind.value, channel).inc()
-        self._record_sent(envelope.notice_id, channel_id, plan.letter.sequence, bound)
+        self._record_sent(envelope.notice_id, channel_id, plan.letter, bound)
         return Outcome.ACK
 
     def _decide(self, session: Session, notice_id: uuid.UUID, now: datetime) -> Settle | _Send:
@@ -295,9 +295,26 @@ class NoticeHandler:
             if about is None:
                 return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
             letter = replace(letter, bounced=about)
+        if kind == NoticeKind.UPDATE:
+            letter = self._what_changed(session, notice, letter)
+        elif kind == NoticeKind.CANCELLATION:
+            letter = replace(letter, cancel_reason=cancel_reason_of(series, notice.recurrence_id))
         if recipient.robot is None and occurrence is not None:
             letter = self._seated(letter, series, occurrence, standing, everyone, told)
         return _Send(channel, letter)
+
+    @staticmethod
+    def _what_changed(session: Session, notice: NoticeRow, letter: Letter) -> Letter:
+        """An update as its recipient reads it: what changed since the last notice they were sent
+        of this session, and whether that one said it was cancelled (then it is on again)."""
+        last = store.last_told(
+            session, notice.occurrence_uid, member_id=notice.member_id, webhook_id=notice.webhook_id
+        )
+        if last is None:
+            return letter
+        kind, told = last
+        changes = tuple(changes_since(told, letter.event)) if told else ()
+        return replace(letter, resumed=kind == NoticeKind.CANCELLATION, changes=changes)
 
     @staticmethod
     def _undeliverable(session: Session, notice: NoticeRow) -> Reason | None:
@@ -474,13 +491,22 @@ class NoticeHandler:
             store.settle(session, notice_id, outcome.status, outcome.reason, self.clock())
         bound.info(f"notice_{outcome.status.value}", **store.log_fields(outcome.reason))
 
-    def _record_sent(self, notice_id: uuid.UUID, channel_id: str, sequence: int, bound: Any) -> None:
-        """``sent``, once the channel took it. The database may be away just now: then wait for it
-        and record (handling the message again would send it a second time)."""
+    def _record_sent(self, notice_id: uuid.UUID, channel_id: str, letter: Letter, bound: Any) -> None:
+        """``sent``, once the channel took it, with the SEQUENCE and the facts the letter told.
+        The database may be away just now: then wait for it and record (handling the message
+        again would send it a second time)."""
+        told = told_of(letter.event)
         while True:
             try:
                 with self.db.session() as session:
-                    store.deliver(session, notice_id, self.clock(), message_id=channel_id, sequence=sequence)
+                    store.deliver(
+                        session,
+                        notice_id,
+                        self.clock(),
+                        message_id=channel_id,
+                        sequence=letter.sequence,
+                        told=told,
+                    )
                 break
             except OperationalError as exc:
                 bound.warning("database_unavailable", error=str(exc.orig), next="waiting to record the send")

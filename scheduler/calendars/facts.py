@@ -8,8 +8,10 @@ from it, so a calendar that holds both a feed and an invitation sees one event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from scheduler.db.models import SeriesRow
 from scheduler.domain.recurrence import Occurrence
@@ -63,3 +65,46 @@ def event_facts(row: SeriesRow, occ: Occurrence, public_url: str) -> EventFacts:
         url=f"{public_url}/api/v1/series/{row.id}",
         categories=(names.kind(row.kind), names.chapter(row.chapter)),
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing an update changed since the member was last told: ``what`` is ``when``
+    (``before``/``after`` are (start, end) instants), or ``summary``, ``location``, ``agenda``
+    or ``notes`` (texts)."""
+
+    what: str
+    before: Any
+    after: Any
+
+
+#: The texts a member reads, in the order a letter lists their changes.
+_TEXTS = ("summary", "location", "agenda", "notes")
+
+
+def told_of(event: EventFacts) -> dict[str, str]:
+    """What a notice states of its session, kept with the notice once sent (JSON), so a later
+    update can say what changed since (:func:`changes_since`)."""
+    return {
+        "start": event.start.astimezone(UTC).isoformat(),
+        "end": event.end.astimezone(UTC).isoformat(),
+        **{name: getattr(event, name) for name in _TEXTS},
+    }
+
+
+def changes_since(told: Mapping[str, Any], event: EventFacts) -> list[Change]:
+    """What ``event`` says differently from what a member was told (``told``, from
+    :func:`told_of`): the time first, then the title, the place, the agenda, the description.
+    A fact the old record lacks is not reported."""
+    changes: list[Change] = []
+    try:
+        before = (datetime.fromisoformat(told["start"]), datetime.fromisoformat(told["end"]))
+    except (KeyError, TypeError, ValueError):
+        before = None
+    if before is not None and before != (event.start, event.end):
+        changes.append(Change("when", before, (event.start, event.end)))
+    for name in _TEXTS:
+        old, new = told.get(name), getattr(event, name)
+        if isinstance(old, str) and old != new:
+            changes.append(Change(name, old, new))
+    return changes

@@ -97,6 +97,8 @@ class SeriesRow(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     cancelled_at: Mapped[datetime | None]
+    #: what staff told members when cancelling the series (sent with the cancellations)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     plan_requested_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -119,6 +121,8 @@ class OccurrenceOverrideRow(Base):
     start: Mapped[datetime | None]
     end: Mapped[datetime | None]
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: what staff told members when cancelling this session (sent with the cancellations)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     venue: Mapped[str | None] = mapped_column(String(300))
     agenda: Mapped[str | None] = mapped_column(Text)
     #: this session's seats, in place of the series' capacity
@@ -266,6 +270,9 @@ class NoticeRow(Base):
     reason_code: Mapped[str | None] = mapped_column(String(48))  # schemas.reasons.ReasonCode
     reason_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     message_id: Mapped[str | None] = mapped_column(String(255))
+    #: what the sent notice stated of the session (title, start, end, venue, agenda): a later
+    #: update says what changed since (:func:`scheduler.calendars.facts.told_of`)
+    told: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     published_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -39,6 +39,7 @@ from schemas.ids import parse_recurrence_stamp
 from schemas.names import (
     Chapter,
     Kind,
+    OccurrenceStatus,
     SeriesStatus,
     SkipHolidays,
 )
@@ -208,15 +209,28 @@ def _calendar_view(row: SeriesRow) -> tuple[Any, ...]:
     return (*(getattr(row, name) for name in sorted(CALENDAR_FIELDS - {"duration"})), row.duration_s)
 
 
-def cancel_series(session: Session, row: SeriesRow, principal: Principal, now: datetime) -> SeriesRow:
-    """Cancel from ``now`` on: past sessions stay as they were, later ones become cancelled."""
+def cancel_series(
+    session: Session, row: SeriesRow, principal: Principal, now: datetime, *, reason: str | None = None
+) -> SeriesRow:
+    """Cancel from ``now`` on: past sessions stay as they were, later ones become cancelled;
+    ``reason`` is what members read in their cancellation."""
     principal.require_chapter(row.chapter, "series")
     if row.status != SeriesStatus.CANCELLED.value:
         row.status = SeriesStatus.CANCELLED.value
         row.cancelled_at = now
+        row.cancel_reason = reason or None
         row.sequence += 1
         session.flush()
     return row
+
+
+def cancel_reason_of(row: SeriesRow, recurrence_id: datetime) -> str:
+    """Why a session is off, as staff told members: the session's own reason, else the
+    series' ("" when none was given, or the session is not cancelled)."""
+    override = next((o for o in row.overrides if o.recurrence_id == recurrence_id), None)
+    if override is not None and override.cancelled and override.cancel_reason:
+        return override.cancel_reason
+    return row.cancel_reason or "" if row.status == SeriesStatus.CANCELLED.value else ""
 
 
 def _require_active(row: SeriesRow) -> None:
@@ -315,6 +329,8 @@ def update_occurrence(
         override.end = _instant(patch.end, zone, "end") if patch.end else None
     if "status" in fields and patch.status is not None:
         override.cancelled = patch.status == "cancelled"
+        # the reason goes with the cancelling (a restore clears it; a reason alone is no change)
+        override.cancel_reason = (patch.reason or override.cancel_reason) if override.cancelled else None
     if "venue" in fields:
         override.venue = patch.venue
     if "agenda" in fields:
@@ -397,6 +413,7 @@ def series_out(row: SeriesRow) -> SeriesOut:
             followup_after=timedelta(seconds=row.followup_after_s),
         ),
         private=row.private,
+        cancel_reason=row.cancel_reason,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -415,6 +432,9 @@ def occurrence_out(occ: Occurrence, row: SeriesRow) -> OccurrenceOut:
         venue=occ.venue_or(row.venue),
         agenda=occ.agenda,
         capacity=capacity_of(row, occ.recurrence_id),
+        cancel_reason=cancel_reason_of(row, occ.recurrence_id) or None
+        if occ.status == OccurrenceStatus.CANCELLED
+        else None,
     )
 
 

@@ -66,7 +66,7 @@ def translations(locale: str) -> gettext.GNUTranslations:
 
 
 #: The names China's time goes by; all read 北京时间.
-BEIJING = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"})
+BEIJING = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "PRC"})
 #: Zones offered in pickers, Beijing time first: where the association's members and partners are.
 COMMON_ZONES = (
     "Asia/Shanghai",
@@ -204,6 +204,14 @@ class Translator:
         """A zone as people name it: 北京时间 (Beijing time) for China's, else :meth:`zone_name`."""
         return self("zone.beijing") if zone in BEIJING else self.zone_name(zone)
 
+    def zone_at(self, zone: str, moment: dt.datetime) -> str:
+        """The zone a time is given in, for a sentence: 北京时间, or 意大利时间，UTC+01:00 with
+        the offset at that moment (summer or winter time)."""
+        if zone in BEIJING:
+            return self("zone.beijing")
+        offset = moment.astimezone(ZoneInfo(zone)).strftime("%z")
+        return self("fmt.zone", zone=self._place(zone), offset=f"{offset[:3]}:{offset[3:]}")
+
     def zone_choices(self, current: str = "") -> list[tuple[str, str]]:
         """(IANA id, words) for a picker: Beijing time first, then where members are; the current
         value is kept in the list whatever it is."""
@@ -214,10 +222,16 @@ class Translator:
         """An IANA zone as people name it, with its offset now: 匈牙利时间 (UTC+01:00)."""
         try:
             offset = dt.datetime.now(ZoneInfo(zone)).strftime("%z")
-            place = get_timezone_location(zone, locale=self.babel)
         except (LookupError, ValueError, ZoneInfoNotFoundError):
             return zone
-        return f"{place} (UTC{offset[:3]}:{offset[3:]})"
+        return f"{self._place(zone)} (UTC{offset[:3]}:{offset[3:]})"
+
+    def _place(self, zone: str) -> str:
+        """Where a zone is, in words (日本时间, Italy Time); the id itself if Babel does not know it."""
+        try:
+            return str(get_timezone_location(zone, locale=self.babel))
+        except (LookupError, ValueError):
+            return zone
 
 
 def _placeholders(text: str) -> list[str]:

@@ -460,8 +460,17 @@ def holder_of(session: Session, notice_id: uuid.UUID) -> tuple[NoticeStatus, str
     return (NoticeStatus(found.status), found.holder) if found else None
 
 
-def deliver(session: Session, notice_id: uuid.UUID, now: datetime, *, message_id: str, sequence: int) -> bool:
-    """The channel accepted the notice: ``sent``, with the channel's id and the SEQUENCE it told."""
+def deliver(
+    session: Session,
+    notice_id: uuid.UUID,
+    now: datetime,
+    *,
+    message_id: str,
+    sequence: int,
+    told: dict[str, Any] | None = None,
+) -> bool:
+    """The channel accepted the notice: ``sent``, with the channel's id, the SEQUENCE it told
+    and what it stated of the session (``told``: a later update says what changed since)."""
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(NOTICES)
         .where(NOTICES.c.id == notice_id, _from("deliver"))
@@ -470,6 +479,7 @@ def deliver(session: Session, notice_id: uuid.UUID, now: datetime, *, message_id
             sent_at=now,
             message_id=message_id,
             sequence=sequence,
+            told=told,
             **_RELEASED,
             reason_code=None,
             reason_params=None,
@@ -649,6 +659,27 @@ def requests_sent(
         )
     )
     return [(NoticeKind(kind), sequence) for kind, sequence in rows]
+
+
+def last_told(
+    session: Session, occurrence_uid: str, *, member_id: uuid.UUID | None, webhook_id: uuid.UUID | None
+) -> tuple[NoticeKind, dict[str, Any] | None] | None:
+    """The last notice a recipient was sent of one occurrence that stated it (an invitation,
+    update, offer, reminder or cancellation): its kind and what it said (None for one sent
+    before notices kept that); None if they were sent none."""
+    recipient = NOTICES.c.member_id == member_id if member_id else NOTICES.c.webhook_id == webhook_id
+    row = session.execute(
+        select(NOTICES.c.kind, NOTICES.c.told)
+        .where(
+            recipient,
+            NOTICES.c.occurrence_uid == occurrence_uid,
+            NOTICES.c.kind.in_([k.value for k in (*CALENDAR_KINDS, NoticeKind.REMINDER)]),
+            NOTICES.c.status.in_([s.value for s in TOLD]),
+        )
+        .order_by(NOTICES.c.sent_at.desc(), NOTICES.c.sequence.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (NoticeKind(row.kind), row.told)
 
 
 def members_told(session: Session, occurrence_uids: Iterable[str]) -> set[uuid.UUID]:

@@ -77,6 +77,16 @@ def calendar_methods(outbox: Path) -> list[str]:
     return methods
 
 
+def outbox_letters(outbox: Path) -> list[tuple[str, str]]:
+    """(subject, plain text) of each email in the outbox, oldest first."""
+    letters = []
+    for path in sorted(outbox.rglob("*.eml"), key=lambda p: p.stat().st_mtime):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain",))
+        letters.append((str(message["Subject"]), body.get_content() if body is not None else ""))
+    return letters
+
+
 def nth_weekday_of(day: datetime) -> tuple[str, str]:
     """(``nth``, ``weekday``) for the monthly rule whose session falls on ``day``."""
     nth = (day.day - 1) // 7 + 1
@@ -146,9 +156,24 @@ def test_staff_define_a_monthly_series_and_cancel_one_session(
     expect(page.locator(".recipients")).to_contain_text("已收到邀请的 1 位")
     expect(page.locator(".recipients")).to_contain_text("陈晓燕")
     shot(page, artifacts, "05-occurrence")
+    occurrence_url = page.url.split("?")[0]
+
+    # A new hall for this session: the member's update says what changed, old and new.
+    page.locator("#details-form input[name=venue]").fill("宁波国际会展中心 5号厅")
+    page.locator("#details-form").get_by_role("button", name="保存").click()
+    expect(page.locator(".done")).to_contain_text("议程与地点已保存")
+    updated = page.locator("tr[data-kind=update][data-status=sent]")
+    eventually(page, f"{console.base}/console/ledger?kind=update", lambda: updated.count() == 1)
+    [(_, text)] = [m for m in outbox_letters(console.outbox) if m[0].startswith("【变更】")]
+    assert "地点：宁波国际会展中心 2号厅 → 宁波国际会展中心 5号厅" in text, text
+
+    # Cancel it with a reason members will read.
+    page.goto(occurrence_url)
+    page.get_by_label("取消原因（选填）").fill("场地临时检修")
     page.get_by_role("button", name="取消这一场").click()
     expect(page.locator(".done")).to_contain_text("已取消")
     expect(page.locator("#occ-status")).to_have_text("已取消")
+    expect(page.locator("#cancel-reason")).to_have_text("取消原因：场地临时检修")
 
     # The cancellation notice is in the ledger, and is sent.
     cancelled = page.locator("tr[data-kind=cancellation][data-status=sent]")
@@ -157,6 +182,17 @@ def test_staff_define_a_monthly_series_and_cancel_one_session(
     expect(cancelled).to_contain_text("取消通知")
     shot(page, artifacts, "06-ledger")
     assert "CANCEL" in calendar_methods(console.outbox)
+    [(_, text)] = [m for m in outbox_letters(console.outbox) if m[0].startswith("【取消】")]
+    assert "取消原因：场地临时检修" in text, text
+
+    # Restored: the member reads that it is on again, not one more change.
+    page.goto(occurrence_url)
+    page.get_by_role("button", name="恢复这一场").click()
+    expect(page.locator(".done")).to_contain_text("已恢复")
+    resumed = page.locator("tr[data-kind=update][data-status=sent]")
+    eventually(page, f"{console.base}/console/ledger?kind=update", lambda: resumed.count() == 2)
+    [(_, text)] = [m for m in outbox_letters(console.outbox) if m[0].startswith("【恢复举行】")]
+    assert "恢复举行" in text and "取消原因" not in text, text
 
     page.get_by_role("link", name="日历订阅链接").click()
     expect(page.locator("#feed-ningbo input")).to_have_value(

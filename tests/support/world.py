@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from scheduler.bus.base import Delivery, Outcome
 from scheduler.bus.memory import InProcessBus
-from scheduler.db.models import NoticeRow
+from scheduler.db.models import ChapterWebhookRow, NoticeRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.notices.dispatcher import Dispatcher
@@ -26,6 +26,7 @@ from scheduler.ops.config import Settings
 from schemas.bus import queue_name
 from tests.support.api import create_member, create_series
 from tests.support.clock import Clock
+from tests.support.robot import Robot
 from tests.support.smtp import SmtpSink
 from workers.channels import make_channels
 from workers.channels.smtp import SmtpChannel
@@ -100,6 +101,21 @@ def subscribed(world: World, **member: Any) -> dict:
     )
     assert response.status_code == 201
     return made
+
+
+def add_webhook(world: World, robot: Robot, **fields: Any) -> None:
+    """The Ningbo chapter's chat group, through ``robot`` (WeCom's wire format)."""
+    with world.db.session() as session:
+        session.add(
+            ChapterWebhookRow(
+                chapter="ningbo",
+                format="wecom",
+                url=robot.url,
+                events=["new-session", "reminder"],
+                enabled=True,
+                **fields,
+            )
+        )
 
 
 def a_session(world: World, **overrides: Any) -> dict:

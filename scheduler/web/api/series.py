@@ -25,7 +25,15 @@ from scheduler.web.deps import (
     StaffDep,
     release,
 )
-from schemas.api import ErrorOut, OccurrenceOut, OccurrenceUpdate, SeriesCreate, SeriesOut, SeriesUpdate
+from schemas.api import (
+    ErrorOut,
+    OccurrenceOut,
+    OccurrenceUpdate,
+    SeriesCancel,
+    SeriesCreate,
+    SeriesOut,
+    SeriesUpdate,
+)
 from schemas.names import Chapter, Kind
 
 log = structlog.get_logger(__name__)
@@ -88,10 +96,17 @@ def update_series(
 
 
 @router.delete("/{series_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)
-def cancel_series(series_id: uuid.UUID, session: SessionDep, staff: StaffDep, replan: ReplanDep) -> Response:
-    """Cancel the series from now on; it stays readable with ``status: cancelled``."""
+def cancel_series(
+    series_id: uuid.UUID,
+    query: Annotated[SeriesCancel, Query()],
+    session: SessionDep,
+    staff: StaffDep,
+    replan: ReplanDep,
+) -> Response:
+    """Cancel the series from now on; it stays readable with ``status: cancelled``. ``reason``
+    (optional) is what members read in their cancellation."""
     row = catalog.cancel_series(
-        session, catalog.get_series(session, series_id, staff), staff, datetime.now(UTC)
+        session, catalog.get_series(session, series_id, staff), staff, datetime.now(UTC), reason=query.reason
     )
     replan.commit(series_ids=[row.id])
     log.info("series_cancelled", series_id=str(row.id))

@@ -51,7 +51,7 @@ from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.preview import preview_sessions
 from scheduler.web.console.rule_form import WEEKDAY_CODES, from_rrule, rule_words, zone_words
 from scheduler.web.console.sessions import holidays_of, occurrence_of, series_row
-from schemas.api import OccurrenceUpdate, SeriesUpdate
+from schemas.api import OccurrenceUpdate, SeriesCancel, SeriesUpdate
 from schemas.ids import recurrence_stamp
 from schemas.names import Chapter, Kind, SeriesStatus
 
@@ -308,8 +308,14 @@ def update_series(series_id: uuid.UUID, page: PostDep) -> Response:
 @router.post("/{series_id}/cancel", response_class=HTMLResponse)
 def cancel_series(series_id: uuid.UUID, page: PostDep) -> Response:
     row = series_row(page, series_id)
+    typed = str(page.form.get("reason") or "").strip()
     try:
-        catalog.cancel_series(page.session, row, page.principal, utcnow())
+        why = SeriesCancel(reason=typed or None).reason
+    except ValidationError as exc:
+        errors = validation_messages(page.t, exc, {"reason": "reason"})
+        return _series_page(page, row, errors=errors, reason=typed, status=422)
+    try:
+        catalog.cancel_series(page.session, row, page.principal, utcnow(), reason=why)
     except ExschedError as exc:
         raise ConsoleError(exc.status, page.t("err.invalid", reason=exc.message)) from exc
     page.commit_and_replan(series_ids=[row.id])
@@ -354,7 +360,12 @@ class _FormValues:
 
 @router.get("/{series_id}", response_class=HTMLResponse)
 def series_detail(series_id: uuid.UUID, page: PageDep) -> Response:
-    row = series_row(page, series_id)
+    return _series_page(page, series_row(page, series_id))
+
+
+def _series_page(
+    page: Page, row: SeriesRow, *, errors: dict[str, str] | None = None, reason: str = "", status: int = 200
+) -> Response:
     now = utcnow()
     holidays = holidays_of(page)
     recent = _recent(row, holidays, now)
@@ -365,6 +376,9 @@ def series_detail(series_id: uuid.UUID, page: PageDep) -> Response:
     public = page.settings.public_url
     return page.render(
         "series_detail.html.j2",
+        status=status,
+        errors=errors or {},
+        reason=reason,
         row=row,
         zone=zone,
         sessions=sessions,
@@ -435,7 +449,9 @@ def _occurrence_page(
             "venue": occ.venue_or(row.venue),
             "agenda": occ.agenda or "",
             "capacity": "" if (own := _own_capacity(row, occ)) is None else str(own),
+            "reason": "",
         },
+        cancel_reason=catalog.cancel_reason_of(row, occ.recurrence_id),
     )
 
 
@@ -485,7 +501,7 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
     occ = occurrence_of(page, row, stamp)
     t = page.t
     action = str(page.form.get("action") or "")
-    fields = ("date", "time", "venue", "agenda", "capacity")
+    fields = ("date", "time", "venue", "agenda", "capacity", "reason")
     values = {name: str(page.form.get(name) or "").strip() for name in fields}
     errors: dict[str, str] = {}
     if occ.start <= utcnow():
@@ -496,7 +512,11 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
         patch, errors = _move_patch(page, row, occ, values)
         done = "occ.moved_done"
     elif action == "cancel":
-        patch, done = OccurrenceUpdate(status="cancelled"), "occ.cancelled_done"
+        try:  # the reason, if staff give one, is sent to members with the cancellation
+            patch = OccurrenceUpdate(status="cancelled", reason=values["reason"] or None)
+        except ValidationError as exc:
+            patch, errors = None, validation_messages(t, exc, {"reason": "reason"})
+        done = "occ.cancelled_done"
     elif action == "restore":
         patch, done = OccurrenceUpdate(status="scheduled"), "occ.restored_done"
     elif action == "details":

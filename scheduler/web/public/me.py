@@ -38,7 +38,7 @@ from scheduler.domain.member_access import (
     was_used,
 )
 from scheduler.domain.recurrence import Occurrence, zone_of
-from scheduler.domain.series import occurrence_at
+from scheduler.domain.series import cancel_reason_of, occurrence_at
 from scheduler.domain.tokens import sign
 from scheduler.i18n import LOCALES, Translator, translator
 from scheduler.notices import answers
@@ -141,6 +141,7 @@ def _render(
                 "chapter": t.chapter(row.chapter),
                 "kind": t.kind(row.kind),
                 "cancelled": occ.status.value == "cancelled",
+                "cancel_reason": cancel_reason_of(row, occ.recurrence_id),
                 "answer": item.answer,
                 **_seat(session, t, zone, occ.uid, member.id, now),
                 "checkin_qr": _code(secret, public_url, member.id, occ) if item.answer == "accepted" else "",
