@@ -24,8 +24,8 @@ DELIVERY_LIMIT = 5
 ENVELOPE_VERSION = 1
 
 #: Worker roles, each with its own quorum queue, and the notice kinds routed to it. Invitations,
-#: updates, cancellations and the seat notices (offers, waiting list) share a queue: they are all
-#: messages about the same events.
+#: updates, cancellations, the seat notices (offers, waiting list) and staff's messages about a
+#: session share a queue: they are all messages about the same events.
 ROLES: dict[str, tuple[NoticeKind, ...]] = {
     "invitations": (
         NoticeKind.INVITATION,
@@ -34,6 +34,8 @@ ROLES: dict[str, tuple[NoticeKind, ...]] = {
         NoticeKind.OFFER,
         NoticeKind.WAITLISTED,
         NoticeKind.BOUNCE,
+        NoticeKind.MESSAGE,
+        NoticeKind.NUDGE,
     ),
     "reminders": (NoticeKind.REMINDER,),
     "followups": (NoticeKind.FOLLOWUP,),

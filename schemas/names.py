@@ -67,6 +67,8 @@ class NoticeKind(StrEnum):
     OFFER = "offer"  # a freed seat held for the first of the waiting list, with the calendar
     WAITLISTED = "waitlisted"  # "you are on the waiting list, position N" (no calendar)
     BOUNCE = "bounce"  # to a chapter's chat group: a member's address bounced for good
+    MESSAGE = "message"  # staff's words to those invited to a session ("room changed to 3F")
+    NUDGE = "nudge"  # staff remind a member who has not answered the invitation
 
 
 class NoticeStatus(StrEnum):

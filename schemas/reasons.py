@@ -37,6 +37,7 @@ class ReasonCode(StrEnum):
     WAITLISTED = "waitlisted"  # a reminder for a member waiting for a seat
     OFFER_OVER = "offer-over"  # the seat offered was taken up, passed on or given back already
     NOT_WAITLISTED = "not-waitlisted"  # no longer on the waiting list (a seat, or they left it)
+    ANSWERED = "answered"  # a reminder to answer, for a member who answered since
     UNDELIVERABLE = "undeliverable"  # {since, detail}: the member's address bounced for good
     # inbound mail
     BOUNCED = "bounced"  # {hard, detail}: the member's mail server refused it after accepting

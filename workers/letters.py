@@ -93,6 +93,8 @@ class Letter:
     resumed: bool = False
     #: a cancellation: the reason staff gave ("" when none)
     cancel_reason: str = ""
+    #: a message from staff about the session: their words
+    message: str = ""
 
     # --- what the templates read -----------------------------------------------------------------
 

@@ -53,7 +53,7 @@ from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import Standing, place_of
 from scheduler.domain.series import cancel_reason_of, occurrence_at
 from scheduler.domain.tokens import sign
-from scheduler.notices import store
+from scheduler.notices import messages, store
 from scheduler.notices.policy import reason_not_to_send
 from scheduler.ops.backoff import Backoff
 from scheduler.ops.clock import Clock, utcnow
@@ -299,6 +299,8 @@ class NoticeHandler:
             letter = self._what_changed(session, notice, letter)
         elif kind == NoticeKind.CANCELLATION:
             letter = replace(letter, cancel_reason=cancel_reason_of(series, notice.recurrence_id))
+        elif kind == NoticeKind.MESSAGE:
+            letter = replace(letter, message=messages.body_of(session, notice.slot))
         if recipient.robot is None and occurrence is not None:
             letter = self._seated(letter, series, occurrence, standing, everyone, told)
         return _Send(channel, letter)
@@ -353,7 +355,7 @@ class NoticeHandler:
         kind = letter.notice_kind
         waiting = standing.position if standing.offer_until is None else None
         full = False  # (an update still goes to the calendar of one who has the invitation)
-        if standing.response == "needs-action" and kind == NoticeKind.INVITATION:
+        if standing.response == "needs-action" and kind in (NoticeKind.INVITATION, NoticeKind.NUDGE):
             full = seats.tally(place_of(series, occurrence).capacity, everyone.values()).full
         calendar = {
             NoticeKind.INVITATION: waiting is None and not full,
@@ -457,7 +459,13 @@ class NoticeHandler:
         """Signed links for a member: answer an invitation, or report after the session."""
         base, secret = self.settings.public_url, self.settings.secret_key
         claims = {"m": str(recipient.id), "s": str(series.id), "o": notice.occurrence_uid}
-        if kind in (NoticeKind.INVITATION, NoticeKind.UPDATE, NoticeKind.OFFER, NoticeKind.WAITLISTED):
+        if kind in (
+            NoticeKind.INVITATION,
+            NoticeKind.UPDATE,
+            NoticeKind.OFFER,
+            NoticeKind.WAITLISTED,
+            NoticeKind.NUDGE,
+        ):
             answers: tuple[tuple[str, str], ...] = (("accepted", "accept_url"), ("declined", "decline_url"))
             if kind == NoticeKind.WAITLISTED:  # accepting again changes nothing: only leaving the list
                 answers = (("declined", "decline_url"),)

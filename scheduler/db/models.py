@@ -427,3 +427,24 @@ class InboundMailRow(Base):
     occurrence_uid: Mapped[str | None] = mapped_column(String(255))
 
     __table_args__ = (CheckConstraint(_in("outcome", INBOUND_OUTCOMES), name="outcome"),)
+
+
+class SessionMessageRow(Base):
+    """What staff sent to a session's members: their own words (``message``: "the room is now
+    3F") or a reminder to answer (``nudge``); each member's copy is a notice whose slot is this
+    row's id. ``audience`` says whom it was for (``invited``, ``accepted``, ``unanswered``)."""
+
+    __tablename__ = "session_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    occurrence_uid: Mapped[str] = mapped_column(String(255), index=True)
+    recurrence_id: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(16))
+    audience: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text, default="")
+    recipients: Mapped[int] = mapped_column(Integer)
+    sent_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint(_in("kind", ("message", "nudge")), name="kind"),)

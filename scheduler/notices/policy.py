@@ -204,6 +204,8 @@ BEFORE_START = frozenset(
         NoticeKind.CANCELLATION,
         NoticeKind.OFFER,
         NoticeKind.WAITLISTED,
+        NoticeKind.MESSAGE,
+        NoticeKind.NUDGE,
     }
 )
 #: How late a follow-up may still go out (after downtime, say).
@@ -266,8 +268,10 @@ def reason_not_to_send(
         return cancelled, reason(ReasonCode.ALREADY_TOLD, sequence=max(seq for _, seq in told))
     if group:
         return None
-    if kind == NoticeKind.REMINDER and answer == "declined":
+    if kind in (NoticeKind.REMINDER, NoticeKind.MESSAGE) and answer == "declined":
         return NoticeStatus.SKIPPED, reason(ReasonCode.DECLINED)
+    if kind == NoticeKind.NUDGE and answer not in (None, "needs-action"):
+        return NoticeStatus.SKIPPED, reason(ReasonCode.ANSWERED)
     waiting = answer == "waitlisted" and not offered
     if kind == NoticeKind.REMINDER and waiting:
         return NoticeStatus.SKIPPED, reason(ReasonCode.WAITLISTED)

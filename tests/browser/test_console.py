@@ -429,6 +429,93 @@ def test_staff_see_the_seats_and_the_waiting_list_and_move_someone_to_the_front(
     shot(page, artifacts, "13-seats")
 
 
+def test_staff_see_who_is_coming_remind_who_has_not_answered_and_message_the_rest(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
+    from scheduler.domain.series import occurrences
+    from scheduler.notices.answers import answer
+    from schemas.ids import recurrence_stamp
+
+    db = Database(console.database_url)
+    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=6)).replace(tzinfo=None, microsecond=0)
+    body = series_body(
+        title="湖州 · 针织工艺交流会",
+        chapter="huzhou",
+        venue="湖州丝绸小镇 会议中心",
+        dtstart=first.isoformat(),
+        rrule=None,
+    )
+    people = [("孙丽", "accepted"), ("周杰", "declined"), ("吴芳", None)]
+    with db.session() as session:
+        row = create_series(
+            session, SeriesCreate.model_validate(body), Principal(role=Role.ADMIN), console.base
+        )
+        series_id = row.id
+    with db.session() as session:
+        row = session.scalar(
+            select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
+        )
+        [occ] = occurrences(row, ChineseStatutoryCalendar())
+        for n, (name, response) in enumerate(people):
+            member = MemberRow(
+                name=name,
+                email=f"m{n}@coming.example",
+                company="湖州针织",
+                chapter="huzhou",
+                feed_token=f"coming{n:026d}",
+            )
+            session.add(member)
+            session.flush()
+            session.add(
+                SubscriptionRow(
+                    member_id=member.id, target_type="series", target=str(series_id), series_id=series_id
+                )
+            )
+            if response:
+                answer(session, row, occ, member.id, response, datetime.now(UTC), source="staff")
+        row.plan_requested_at = datetime.now(UTC)
+        stamp = recurrence_stamp(occ.recurrence_id)
+    db.dispose()
+    page = tab
+    sign_in(page, console, "admin")
+    url = f"{console.base}/console/series/{series_id}/occurrences/{stamp}"
+    # the invitations go out first: only members told of the session are in the list (a chapter
+    # no other test of this module uses, so nobody else is invited)
+    eventually(page, url, lambda: page.locator("#answers-needs-action li").count() == 1)
+    expect(page.locator("#answers-accepted")).to_contain_text("孙丽")
+    expect(page.locator("#answers-accepted")).to_contain_text("工作人员代填")
+    expect(page.locator("#answers-declined summary")).to_have_text("不参加（1）")
+    expect(page.locator("#answers-needs-action")).to_contain_text("吴芳")
+
+    page.get_by_role("button", name="提醒未回复的 1 位成员").click()
+    expect(page.locator(".done")).to_contain_text("已提醒未回复的成员")
+    form = page.locator("#message-form")
+    form.get_by_role("button", name="发送消息").click()
+    expect(page.locator("#err-body")).to_contain_text("必填")
+    form.get_by_label("消息内容").fill("会场改到 3 楼 301 室，请从东门进入。")
+    expect(form.get_by_label("所有受邀成员（不含已回复不参加的）（2 位）")).to_be_checked()
+    form.get_by_role("button", name="发送消息").click()
+    expect(page.locator(".done")).to_contain_text("消息已安排发送")
+    expect(page.locator("#sent-messages li")).to_have_count(2)
+    expect(page.locator("#sent-messages")).to_contain_text("会场改到 3 楼 301 室")
+    shot(page, artifacts, "14-who-is-coming")
+
+    sent = page.locator("tr[data-kind=message][data-status=sent]")
+    eventually(page, f"{console.base}/console/ledger?kind=message", lambda: sent.count() == 2)
+    letters = outbox_letters(console.outbox)
+    assert [s for s, _ in letters if s.startswith("【请回复】")] != []
+    [nudge_to] = [t for s, t in letters if s.startswith("【请回复】")]
+    assert "吴芳" in nudge_to
+    told = [t for s, t in letters if s.startswith("【通知】")]
+    assert len(told) == 2 and all("会场改到 3 楼 301 室" in t for t in told)
+    assert not any("周杰" in t for t in told)
+
+
 def test_staff_see_the_addresses_that_bounce_and_resume_one(
     tab: Page, console: Console, artifacts: Path
 ) -> None:

@@ -30,8 +30,9 @@ class _Forms(HTMLParser):
         elif self._form is None:
             return
         elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "file"):
-            if a.get("type") != "checkbox" or "checked" in a:
-                self._form.append((a["name"], a.get("value", "on" if a.get("type") == "checkbox" else "")))
+            choice = a.get("type") in ("checkbox", "radio")  # sent only when ticked
+            if not choice or "checked" in a:
+                self._form.append((a["name"], a.get("value", "on" if choice else "")))
         elif tag == "select":
             self._select = a.get("name")
         elif tag == "option" and self._select and "selected" in a:

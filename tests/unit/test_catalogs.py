@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from babel.messages.pofile import read_po
 
 from scheduler.i18n import CATALOGS, LOCALES, translations
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS
+from schemas.api import ResponseSource
 from schemas.names import (
     Channel,
     Chapter,
@@ -32,7 +34,9 @@ DYNAMIC = {
     "occ.status.": list(OccurrenceStatus),
     "form.holidays.": list(SkipHolidays),
     "members.locale.": list(Locale),
-    "occ.rsvp.": ["accepted", "declined", "tentative", "waitlisted"],
+    "occ.rsvp.": ["accepted", "declined", "tentative", "waitlisted", "needs-action"],
+    "occ.source.": list(get_args(ResponseSource)),
+    "occ.message.to.": ["invited", "accepted", "unanswered"],
     "occ.followup.": ["docking-outcome", "feedback"],
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],

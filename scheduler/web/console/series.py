@@ -36,6 +36,7 @@ from scheduler.notices.audience import (
 )
 from scheduler.notices.planner import subscriber_ids
 from scheduler.ops.clock import utcnow
+from scheduler.web.console import attendance
 from scheduler.web.console.forms import (
     TIMING_FIELDS,
     Checked,
@@ -440,17 +441,23 @@ def _occurrence_page(
         zones={row.id: zone},
         members=member_names(page.session, (n.member_id for n in notices)),
         seats=_seats_view(page, row, occ),
+        people=attendance.answers_view(page, row, occ),
+        sent=attendance.sent_view(page, row, occ),
+        reach=attendance.audience_sizes(page, occ),
+        form_key=uuid.uuid4().hex,
         zone_name=zone_words(page.t, row.timezone),
         errors=errors or {},
-        values=values
-        or {
+        values={
             "date": start.date().isoformat(),
             "time": f"{start:%H:%M}",
             "venue": occ.venue_or(row.venue),
             "agenda": occ.agenda or "",
             "capacity": "" if (own := _own_capacity(row, occ)) is None else str(own),
             "reason": "",
-        },
+            "body": "",
+            "audience": "invited",
+        }
+        | (values or {}),  # what the form sent back, over the session's own
         cancel_reason=catalog.cancel_reason_of(row, occ.recurrence_id),
     )
 
@@ -503,11 +510,23 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
     action = str(page.form.get("action") or "")
     fields = ("date", "time", "venue", "agenda", "capacity", "reason")
     values = {name: str(page.form.get(name) or "").strip() for name in fields}
+    posted = {name: value for name, value in values.items() if name in page.form}  # shown back
     errors: dict[str, str] = {}
     if occ.start <= utcnow():
         raise ConsoleError(409, t("occ.past"))
     if action == "first":
         return _to_head_of_list(page, row, occ, stamp)
+    if action in ("message", "nudge"):
+        done, errors = attendance.send_from_form(page, row, occ, action)
+        if errors:
+            page.session.rollback()
+            typed = {
+                "body": str(page.form.get("body") or ""),
+                "audience": str(page.form.get("audience") or ""),
+            }
+            return _occurrence_page(page, row, occ, errors=errors, values=posted | typed, status=422)
+        page.commit_and_replan(series_ids=[row.id])
+        return page.redirect(f"/console/series/{row.id}/occurrences/{stamp}", done)
     if action == "move":
         patch, errors = _move_patch(page, row, occ, values)
         done = "occ.moved_done"
@@ -540,7 +559,7 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
     else:
         raise ConsoleError(400, t("err.choice"))
     if errors or patch is None:
-        return _occurrence_page(page, row, occ, errors=errors, values=values, status=422)
+        return _occurrence_page(page, row, occ, errors=errors, values=posted, status=422)
     try:
         changed = catalog.update_occurrence(
             page.session, row, stamp, patch, page.principal, holidays_of(page)
@@ -550,7 +569,7 @@ def change_occurrence(series_id: uuid.UUID, stamp: str, page: PostDep) -> Respon
         page.session.rollback()
         field = "time" if exc.field in ("start", "end") else "_form"
         reason = t("err.dst_gap") if exc.code == "dst-gap" else t("err.invalid", reason=exc.message)
-        return _occurrence_page(page, row, occ, errors={field: reason}, values=values, status=422)
+        return _occurrence_page(page, row, occ, errors={field: reason}, values=posted, status=422)
     page.commit_and_replan(series_ids=[row.id])
     log.info(
         "occurrence_updated",
