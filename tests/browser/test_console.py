@@ -516,6 +516,40 @@ def test_staff_see_who_is_coming_remind_who_has_not_answered_and_message_the_res
     assert not any("周杰" in t for t in told)
 
 
+def test_staff_import_a_file_in_chinese_see_what_it_will_do_then_import_it(
+    tab: Page, console: Console, artifacts: Path, tmp_path: Path
+) -> None:
+    page = tab
+    sign_in(page, console, "admin")
+    page.goto(f"{console.base}/console/members")
+    expect(page.locator("#import-members")).to_contain_text("姓名、邮箱、公司")
+    sheet = tmp_path / "taizhou-members.csv"  # (the integration test uploads a Chinese file name)
+    sheet.write_bytes(
+        (
+            "\ufeff姓名,邮箱,公司,分会,语言,时区,订阅\n"
+            "郑敏,zheng.min@taizhou.example,台州缝制设备,台州分会,中文,北京时间,分会：台州\n"
+            "Marco Bianchi,marco@taizhou.example,Tessuti Srl,台州,英文,意大利时间,类型：项目对接会\n"
+            "冯伟,feng@taizhou,台州鞋服,台州,粤语,北京时间,分会：台州\n"
+        ).encode()
+    )
+    page.locator("#import-members input[type=file]").set_input_files(str(sheet))
+    page.get_by_role("button", name="上传并预览").click()
+    expect(page.locator("#import-summary")).to_contain_text("新增 2 位成员")
+    errors = page.locator("#import-errors tbody tr")
+    expect(errors).to_have_count(2)
+    expect(errors.nth(0)).to_contain_text("粤语")
+    expect(errors.nth(0)).to_contain_text("不是通知语言")
+    expect(errors.nth(1)).to_contain_text("邮箱")
+    expect(errors.nth(1)).to_contain_text("feng@taizhou")
+    expect(page.locator("#import-invitations")).to_contain_text("导入不会立即发出邀请")
+    shot(page, artifacts, "15-import-preview")
+    page.get_by_role("button", name="只导入没有错误的 2 行").click()
+    expect(page.locator("#import-done")).to_have_text("已导入：新增 2 位成员，更新 0 位。")
+    page.goto(f"{console.base}/console/members?q=marco")
+    page.get_by_role("link", name="Marco Bianchi").click()
+    expect(page.locator("select[name=timezone] option:checked")).to_contain_text("意大利")
+
+
 def test_staff_see_the_addresses_that_bounce_and_resume_one(
     tab: Page, console: Console, artifacts: Path
 ) -> None:

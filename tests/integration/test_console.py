@@ -277,7 +277,14 @@ def test_chapter_staff_see_and_change_only_their_chapter(client: TestClient, db:
     )
     assert sneaked.status_code == 422
     imported = _upload(browser, f"name,email,subscribe\n王五,w5@example.com,series:{private}\n".encode())
-    assert imported.status_code == 422 and f"无法识别的订阅“{private}”" in imported.text
+    assert imported.status_code == 422 and import_errors(imported.text) == [
+        (
+            "2",
+            "订阅",
+            f"series:{private}",
+            "无法识别的订阅：可写 分会：宁波、类型：技术交流会、系列：活动名称（或系列编号）",
+        )
+    ]
     assert "wz@example.com" not in browser.get("/console/members/export.csv").text
     with db.session() as session:
         row = session.get(SeriesRow, wenzhou)
@@ -523,13 +530,24 @@ def test_a_failed_notice_shows_its_reason_and_can_be_retried_once(client: TestCl
 # --- members -----------------------------------------------------------------------------------
 
 
-def _upload(browser: TestClient, content: bytes, **extra: str) -> Any:
+def _upload(browser: TestClient, content: bytes, name: str = "members.csv", **extra: str) -> Any:
     csrf = csrf_of(browser.get("/console/members").text)
     return browser.post(
         "/console/members/import",
         data={"csrf": csrf, **extra},
-        files={"file": ("members.csv", content, "text/csv")},
+        files={"file": (name, content, "text/csv")},
     )
+
+
+def import_errors(page: str) -> list[tuple[str, str, str, str]]:
+    """(line, column, value found, reason) of each row of the import report's error table."""
+    cells = r"<td>([^<]*)</td><td>([^<]*)</td><td><code>([^<]*)</code></td><td class=\"error\">([^<]*)</td>"
+    return re.findall(cells, page)
+
+
+def confirm_import(browser: TestClient, preview: str) -> Any:
+    """Press the preview's button: the file's text goes back with it, and is imported."""
+    return browser.post("/console/members/import", data=dict(form_fields(preview, "import-confirm")))
 
 
 def test_csv_import_reports_each_bad_row_and_imports_nothing_until_asked(
@@ -548,24 +566,100 @@ def test_csv_import_reports_each_bad_row_and_imports_nothing_until_asked(
     ).encode()
     report = _upload(browser, content)
     assert report.status_code == 422
-    errors = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td><td class=\"error\">([^<]*)</td></tr>", report.text)
-    assert errors == [
-        ("3", "name", "此项必填。"),
-        ("3", "email", "邮箱地址无效。"),
-        ("3", "chapter", "请从列表中选择。"),
-        ("4", "email", "已有成员使用此邮箱。"),
-        ("5", "subscribe", "无法识别的订阅“chapter:beijing”。"),
-        ("6", "email", "文件中第 2 行已有此邮箱。"),
+    assert import_errors(report.text) == [
+        ("3", "分会", "nowhere", "不是分会名称：可写 宁波、宁波分会 或 ningbo"),
+        ("3", "姓名", "（空）", "此项必填。"),
+        ("3", "邮箱", "bad-address", "邮箱地址无效。"),
+        (
+            "5",
+            "订阅",
+            "chapter:beijing",
+            "无法识别的订阅：可写 分会：宁波、类型：技术交流会、系列：活动名称（或系列编号）",
+        ),
+        ("6", "邮箱", "LI@example.com", "文件中第 2 行已有此邮箱。"),
     ]
+    # a row whose address is a member's already updates that member: shown, not yet done
+    assert "新增 1 位成员" in report.text and "更新 1 位已有成员" in report.text
+    assert "姓名：陈晓燕 → 赵六" in report.text
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(MemberRow)) == 1  # nothing imported
-    kept = dict(form_fields(report.text, "form1"))
-    done = browser.post("/console/members/import", data=kept)
-    assert done.status_code == 200 and "已导入 1 位成员。" in done.text
+        taken = session.scalar(select(MemberRow).where(MemberRow.email == "taken@example.com"))
+        assert taken is not None and taken.name == "陈晓燕"
+    done = confirm_import(browser, report.text)
+    assert done.status_code == 200 and "已导入：新增 1 位成员，更新 1 位。" in done.text
     with db.session() as session:
         li = session.scalar(select(MemberRow).where(MemberRow.email == "li@example.com"))
         assert li is not None and li.chapter == "jiaxing" and li.plan_requested_at is not None
         assert sorted(s.target_type for s in li.subscriptions) == ["kind", "series"]
+        taken = session.scalar(select(MemberRow).where(MemberRow.email == "taken@example.com"))
+        assert taken is not None and taken.name == "赵六" and taken.company == "锦程服饰"  # empty cell: kept
+
+
+def test_a_file_in_chinese_words_is_read_and_says_how_many_invitations_go_at_once(
+    client: TestClient, db: Database
+) -> None:
+    series_id = make_series(db, title="宁波 · 面料数字化对接会", chapter="ningbo")  # weekly, from 5 days on
+    browser = signed_in(client, db, "admin")
+    content = (
+        "姓名,邮箱,公司,分会,语言,时区,订阅\n"
+        "孙丽,sun.li@example.com,绍兴纺织,绍兴分会,英文,日本时间,技术交流会；系列：宁波 · 面料数字化对接会\n"
+        "周杰,zhou@example.com,湖州丝绸,湖州,中文,北京时间,分会：宁波\n"
+    ).encode()
+    preview = _upload(browser, content, name="宁波分会成员.csv")  # named as staff name files
+    assert preview.status_code == 200, import_errors(preview.text)
+    assert "新增 2 位成员" in preview.text
+    # two sessions within the 14 days an invitation goes ahead, for each of the two members
+    assert "导入后将立即发出 4 封邀请（2 场即将举行的活动）" in preview.text
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(MemberRow)) == 0  # a preview stores nothing
+    assert confirm_import(browser, preview.text).status_code == 200
+    with db.session() as session:
+        sun = session.scalar(select(MemberRow).where(MemberRow.email == "sun.li@example.com"))
+        assert sun is not None
+        assert (sun.chapter, sun.locale, sun.timezone) == ("shaoxing", "en", "Asia/Tokyo")
+        assert sorted((s.target_type, s.target) for s in sun.subscriptions) == [
+            ("kind", "tech-exchange"),
+            ("series", str(series_id)),
+        ]
+        zhou = session.scalar(select(MemberRow).where(MemberRow.email == "zhou@example.com"))
+        assert zhou is not None and zhou.chapter == "huzhou" and zhou.timezone == "Asia/Shanghai"
+        assert [(s.target_type, s.target) for s in zhou.subscriptions] == [("chapter", "ningbo")]
+
+
+def test_an_edited_export_updates_the_members_and_shows_each_change_first(
+    client: TestClient, db: Database
+) -> None:
+    make_member(db, "chen@example.com")
+    browser = signed_in(client, db, "admin")
+    exported = browser.get("/console/members/export.csv").content.decode("utf-8-sig")
+    edited = exported.replace("锦程服饰", "锦程集团").replace(",中文,", ",英文,").replace(",北京时间,", ",,")
+    edited = edited.replace("分会：宁波", "分会：宁波；类型：项目对接会")
+    preview = _upload(browser, edited.encode("utf-8-sig"))
+    assert preview.status_code == 200, import_errors(preview.text)
+    assert "更新 1 位已有成员" in preview.text and "新增 0 位成员" in preview.text
+    assert "公司：锦程服饰 → 锦程集团；语言：中文 → 英文；新增 1 项订阅" in preview.text
+    assert "导入后将立即发出" not in preview.text  # no project-docking series exists: nothing at once
+    assert confirm_import(browser, preview.text).status_code == 200
+    with db.session() as session:
+        chen = session.scalar(select(MemberRow).where(MemberRow.email == "chen@example.com"))
+        assert chen is not None and (chen.company, chen.locale) == ("锦程集团", "en")
+        assert chen.timezone == "Asia/Shanghai"  # the emptied cell kept the zone
+        assert sorted(s.target for s in chen.subscriptions) == ["ningbo", "project-docking"]
+
+
+def test_chapter_staff_cannot_update_another_chapters_member_by_import(
+    client: TestClient, db: Database
+) -> None:
+    make_member(db, "yiwu@example.com", chapter="yiwu")
+    browser = signed_in(client, db, "nb", "chapter", "ningbo")
+    report = _upload(browser, "姓名,邮箱,公司\n改名,yiwu@example.com,别家\n".encode())
+    assert report.status_code == 422
+    assert import_errors(report.text) == [
+        ("2", "邮箱", "yiwu@example.com", "该邮箱属于其他分会的成员，不能在此修改。")
+    ]
+    with db.session() as session:
+        member = session.scalar(select(MemberRow).where(MemberRow.email == "yiwu@example.com"))
+        assert member is not None and member.name == "陈晓燕"
 
 
 def test_csv_import_says_what_is_wrong_with_the_file_itself(client: TestClient, db: Database) -> None:
@@ -573,7 +667,7 @@ def test_csv_import_says_what_is_wrong_with_the_file_itself(client: TestClient, 
     gbk = _upload(browser, "name,email,chapter\n张三,z@example.com,ningbo\n".encode("gbk"))
     assert gbk.status_code == 422 and "文件不是 UTF-8 编码" in gbk.text
     headless = _upload(browser, b"full name,mail\nx,y\n")
-    assert headless.status_code == 422 and "文件缺少列：name, email, chapter" in headless.text
+    assert headless.status_code == 422 and "文件缺少列：姓名、邮箱、分会" in headless.text
     # a cell longer than the csv module reads (131,072 characters) answered 500
     long_cell = _upload(browser, b"name,email,chapter\n" + b"x" * 140_000 + b",z@example.com,ningbo\n")
     assert long_cell.status_code == 422 and "文件第 2 行无法读取" in long_cell.text
@@ -604,13 +698,14 @@ def test_exported_members_read_back_as_the_same_rows(client: TestClient, db: Dat
     assert exported.headers["content-type"].startswith("text/csv")
     assert exported.content.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
     rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
-    assert {(r["email"], r["chapter"], r["subscribe"]) for r in rows} == {
-        ("chen@example.com", "ningbo", "chapter:ningbo"),
-        ("formula@example.com", "yiwu", "kind:tech-exchange"),
+    assert {(r["邮箱"], r["分会"], r["语言"], r["时区"], r["订阅"]) for r in rows} == {
+        ("chen@example.com", "宁波", "中文", "北京时间", "分会：宁波"),
+        ("formula@example.com", "义乌", "中文", "北京时间", "类型：技术交流会"),
     }
-    assert next(r for r in rows if r["chapter"] == "yiwu")["company"] == "'=HYPERLINK(1)"  # not a formula
+    assert next(r for r in rows if r["分会"] == "义乌")["公司"] == "'=HYPERLINK(1)"  # not a formula
     again = _upload(browser, exported.content)  # the same file read back: every row is recognised
-    assert again.text.count("已有成员使用此邮箱。") == 2
+    assert again.status_code == 200 and "2 行与现有成员相同，不作改动" in again.text
+    assert "新增 0 位成员" in again.text and "更新 0 位已有成员" in again.text
 
 
 def test_console_errors_are_pages_not_json(client: TestClient, db: Database) -> None:

@@ -11,6 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from scheduler.i18n import CATALOGS, LOCALES, translations
+from scheduler.web.console.member_import import COLUMNS
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS
 from schemas.api import ResponseSource
 from schemas.names import (
@@ -37,6 +38,8 @@ DYNAMIC = {
     "occ.rsvp.": ["accepted", "declined", "tentative", "waitlisted", "needs-action"],
     "occ.source.": list(get_args(ResponseSource)),
     "occ.message.to.": ["invited", "accepted", "unanswered"],
+    "csv.col.": list(COLUMNS),
+    "csv.target.": ["chapter", "kind", "series"],
     "occ.followup.": ["docking-outcome", "feedback"],
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],

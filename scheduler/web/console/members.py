@@ -14,9 +14,11 @@ from starlette.datastructures import UploadFile
 from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
 from scheduler.domain import members as people
 from scheduler.domain.errors import Conflict, ExschedError
-from scheduler.web.console.forms import MEMBER_FIELDS, parse_target, read_member
-from scheduler.web.console.member_import import TEMPLATE, check_csv, decode, export_csv
+from scheduler.ops.clock import utcnow
+from scheduler.web.console import member_import
+from scheduler.web.console.forms import MEMBER_FIELDS, Target, parse_target, read_member
 from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
+from scheduler.web.console.sessions import holidays_of
 from schemas.api import MemberUpdate, SubscriptionCreate
 from schemas.names import Chapter, Kind, SeriesStatus
 
@@ -108,7 +110,7 @@ def export(page: PageDep) -> Response:
     ).all()
     log.info("members_exported", count=len(members), by=page.staff.username)
     return Response(
-        export_csv(members, subs),
+        member_import.export_csv(members, subs, page.t, member_import.unique_titles(page.session)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="members.csv"', "Cache-Control": "no-store"},
     )
@@ -117,7 +119,7 @@ def export(page: PageDep) -> Response:
 @router.get("/template.csv")
 def template(page: PageDep) -> Response:
     return Response(
-        TEMPLATE,
+        member_import.template(page.t),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="members-template.csv"'},
     )
@@ -125,12 +127,13 @@ def template(page: PageDep) -> Response:
 
 @router.post("/import", response_class=HTMLResponse)
 def import_members(page: PostDep) -> Response:
-    """Check the uploaded file (or, for "only the good rows", the text sent back) and import.
+    """Check the uploaded file and show what importing it would do; with ``confirm`` (the
+    preview's button, which sends the file's text back) import it.
 
     Sync on purpose: checking and storing thousands of rows must not hold the event loop."""
     upload = page.form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
-        content, problem = decode(upload.file.read(), page.t)
+        content, problem = member_import.decode(upload.file.read(), page.t)
     else:
         kept = page.form.get("csv_text")
         content, problem = (
@@ -138,29 +141,56 @@ def import_members(page: PostDep) -> Response:
         )
     if content is None:
         return _list_page(page, import_error=problem, status=422)
-    only_good = page.form.get("only_good") == "1"
-    return _import(page, content, only_good)
-
-
-def _import(page: Page, content: str, only_good: bool) -> Response:
-    result = check_csv(page.session, content, page.t, page.principal)
+    result = member_import.check_csv(page.session, content, page.t, page.principal)
     if result.file_error:
         return _list_page(page, import_error=result.file_error, status=422)
-    if result.errors and not only_good:
-        return page.render("import_report.html.j2", status=422, result=result, content=content)
-    created: list[uuid.UUID] = []
+    only_good = page.form.get("only_good") == "1"
+    if page.form.get("confirm") != "1" or (result.errors and not only_good):
+        outgoing = member_import.invitations_at_once(page.session, result, holidays_of(page), utcnow())
+        status = 422 if result.errors else 200
+        return page.render(
+            "import_report.html.j2", status=status, result=result, content=content, outgoing=outgoing
+        )
+    return _import(page, result)
+
+
+def _import(page: Page, result: member_import.ImportCheck) -> Response:
+    touched: list[uuid.UUID] = []
     try:
-        for payload, targets in result.good:
+        for payload, targets in result.new:
             member = people.create_member(page.session, payload, page.principal)
-            for target in targets:
-                people.subscribe(page.session, member, SubscriptionCreate(**target.body()), page.principal)
-            created.append(member.id)
-    except ExschedError as exc:  # a member added meanwhile by someone else
+            _subscribe_all(page, member, targets)
+            touched.append(member.id)
+        for update in result.updates:
+            if update.patch:
+                people.update_member(
+                    page.session, update.member, MemberUpdate(**update.patch), page.principal
+                )
+            _subscribe_all(page, update.member, update.targets)
+            touched.append(update.member.id)
+    except ExschedError as exc:  # a member added or changed meanwhile by someone else
         page.session.rollback()
         return _list_page(page, import_error=page.t("err.invalid", reason=exc.message), status=409)
-    page.commit_and_replan(member_ids=created)
-    log.info("members_imported", count=len(created), skipped_rows=result.bad_lines, by=page.staff.username)
-    return page.render("import_report.html.j2", result=result, content="", imported=len(created))
+    page.commit_and_replan(member_ids=touched)
+    log.info(
+        "members_imported",
+        created=len(result.new),
+        updated=len(result.updates),
+        skipped_rows=result.bad_lines,
+        by=page.staff.username,
+    )
+    return page.render(
+        "import_report.html.j2",
+        result=result,
+        content="",
+        imported=len(result.new),
+        updated=len(result.updates),
+    )
+
+
+def _subscribe_all(page: Page, member: MemberRow, targets: list[Target]) -> None:
+    for target in targets:
+        people.subscribe(page.session, member, SubscriptionCreate(**target.body()), page.principal)
 
 
 @router.get("/{member_id}", response_class=HTMLResponse)
