@@ -550,6 +550,54 @@ def test_staff_import_a_file_in_chinese_see_what_it_will_do_then_import_it(
     expect(page.locator("select[name=timezone] option:checked")).to_contain_text("意大利")
 
 
+def test_a_failed_robot_post_says_what_to_do_and_the_retry_says_nothing_changed(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    from sqlalchemy import select
+
+    from scheduler.db.models import ChapterWebhookRow, NoticeRow
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
+    from scheduler.notices.planner import Planner
+
+    db = Database(console.database_url)
+    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=4)).replace(tzinfo=None, microsecond=0)
+    body = series_body(
+        title="嘉兴 · 毛衫工艺交流会", chapter="jiaxing", dtstart=first.isoformat(), rrule=None
+    )
+    with db.session() as session:
+        series_id = create_series(
+            session, SeriesCreate.model_validate(body), Principal(role=Role.ADMIN), console.base
+        ).id
+        session.add(
+            ChapterWebhookRow(
+                chapter="jiaxing", format="wecom", url="https://qyapi.weixin.qq.com/x", enabled=True
+            )
+        )
+    Planner(db, ChineseStatutoryCalendar()).plan_series(series_id)
+    with db.session() as session:
+        notice = session.scalars(
+            select(NoticeRow).where(NoticeRow.series_id == series_id, NoticeRow.webhook_id.is_not(None))
+        ).first()
+        assert notice is not None
+        notice.status, notice.reason_code = "failed", "webhook-http"
+        notice.reason_params = {"format": "wecom", "status": 400}
+    db.dispose()
+    page = tab
+    sign_in(page, console, "admin")
+    page.goto(f"{console.base}/console/ledger?status=failed&chapter=jiaxing")
+    row = page.locator("tr[data-status=failed]")
+    expect(row).to_have_count(1)
+    expect(row.locator(".what")).to_have_text("群机器人拒收了这条消息")
+    expect(row.locator(".todo")).to_contain_text("重新粘贴平台给出的地址并发送测试消息")
+    expect(row.locator("details.detail")).not_to_have_attribute("open", "")
+    expect(row.locator(".what")).not_to_contain_text("400")
+    row.locator("details.detail summary").click()
+    expect(row.locator("details.detail")).to_contain_text("HTTP 400")
+    shot(page, artifacts, "16-ledger-failure")
+    row.get_by_role("button", name="重新发送").click()
+    expect(page.locator(".done")).to_contain_text("自失败以来收件人资料没有任何修改")
+
+
 def test_staff_see_the_addresses_that_bounce_and_resume_one(
     tab: Page, console: Console, artifacts: Path
 ) -> None:

@@ -512,12 +512,15 @@ def test_a_failed_notice_shows_its_reason_and_can_be_retried_once(client: TestCl
         notice_id = notice.id
     browser = signed_in(client, db, "admin")
     ledger = browser.get("/console/ledger?status=failed").text
-    assert "邮件服务器回复 550：5.1.1 mailbox unavailable" in ledger  # the reason, in the reader's words
+    # what happened and what to do, in the reader's words; the server's own answer as a detail
+    assert "对方邮箱不存在或拒收" in ledger and "请核对该成员的邮箱地址" in ledger
+    assert "<summary>技术细节</summary>邮件服务器回复 550：5.1.1 mailbox unavailable" in ledger
     assert ledger.count('data-status="failed"') == 1
     retried = browser.post(
         f"/console/ledger/{notice_id}/retry", data={"csrf": csrf_of(ledger)}, follow_redirects=False
     )
     assert retried.status_code == 303
+    assert "自失败以来收件人资料没有任何修改" in browser.get(retried.headers["location"]).text
     with db.session() as session:
         row = session.get(NoticeRow, notice_id)
         assert row is not None and (row.status, row.attempts) == ("pending", 0)
@@ -525,6 +528,72 @@ def test_a_failed_notice_shows_its_reason_and_can_be_retried_once(client: TestCl
         assert reason_text(row).startswith("retry asked by admin")
     again = browser.post(f"/console/ledger/{notice_id}/retry", data={"csrf": csrf_of(ledger)})
     assert again.status_code == 409 and "只有发送失败的通知可以重新发送。" in again.text
+
+
+def _failed(db: Database, member_email: str, code: str, params: dict[str, Any]) -> uuid.UUID:
+    with db.session() as session:
+        notice = session.scalars(
+            select(NoticeRow)
+            .join(MemberRow)
+            .where(NoticeRow.kind == "invitation", MemberRow.email == member_email)
+        ).first()
+        assert notice is not None
+        notice.status, notice.reason_code, notice.reason_params = "failed", code, params
+        return notice.id
+
+
+def test_a_retry_after_the_address_was_corrected_says_so(client: TestClient, db: Database) -> None:
+    make_series(db)
+    member_id = make_member(db, "chen@exmaple.com")
+    Planner(db, ChineseStatutoryCalendar()).plan_all()
+    notice_id = _failed(db, "chen@exmaple.com", "smtp-recipients", {"code": 550, "detail": "no such user"})
+    browser = signed_in(client, db, "admin")
+    with db.session() as session:  # staff correct the typo a moment later
+        member = session.get(MemberRow, member_id)
+        assert member is not None
+        member.email, member.updated_at = "chen@example.com", datetime.now(UTC) + timedelta(seconds=1)
+    ledger = browser.get("/console/ledger?status=failed").text
+    done = browser.post(f"/console/ledger/{notice_id}/retry", data={"csrf": csrf_of(ledger)})
+    assert "自失败以来，该成员的资料（如邮箱地址）已修改" in done.text
+
+
+@pytest.mark.parametrize(
+    ("code", "params", "what", "todo"),
+    [
+        (
+            "webhook-http",
+            {"format": "wecom", "status": 400},
+            "群机器人拒收了这条消息",
+            "重新粘贴平台给出的地址",
+        ),
+        ("webhook-http", {"format": "feishu", "status": 404}, "群机器人已不存在", "重新添加机器人"),
+        (
+            "webhook-error",
+            {"format": "dingtalk", "code": 310000, "body": "keywords not in content"},
+            "安全设置",
+            "关键词",
+        ),
+        ("smtp-connection", {"error": "Connection refused"}, "无法连接协会的发信服务器", "信息技术人员"),
+        (
+            "gave-up",
+            {"attempts": 8, "last": {"code": "smtp-reply", "params": {"code": 452, "text": "mailbox full"}}},
+            "对方邮箱已满",
+            "清理邮箱",
+        ),
+    ],
+)
+def test_each_failure_says_what_happened_and_what_to_do(
+    client: TestClient, db: Database, code: str, params: dict[str, Any], what: str, todo: str
+) -> None:
+    make_series(db)
+    make_member(db, "chen@example.com")
+    Planner(db, ChineseStatutoryCalendar()).plan_all()
+    _failed(db, "chen@example.com", code, params)
+    ledger = signed_in(client, db, "admin").get("/console/ledger?status=failed").text
+    [cell] = re.findall(r'<td class="reason">(.*?)</td>', ledger, re.S)
+    assert what in cell and todo in cell
+    shown = re.sub(r"<details.*?</details>|<[^>]+>", "", cell, flags=re.S)  # seen before opening the detail
+    assert not re.search(r"[A-Za-z]{3,}|\b[45]\d\d\b", shown), shown  # no English, no status code
 
 
 # --- members -----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from scheduler.i18n import CATALOGS, LOCALES, translations
+from scheduler.web.console.failures import CASES
 from scheduler.web.console.member_import import COLUMNS
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS
 from schemas.api import ResponseSource
@@ -39,6 +40,7 @@ DYNAMIC = {
     "occ.source.": list(get_args(ResponseSource)),
     "occ.message.to.": ["invited", "accepted", "unanswered"],
     "csv.col.": list(COLUMNS),
+    "failure.": [*CASES, *(f"{case}.todo" for case in CASES)],
     "csv.target.": ["chapter", "kind", "series"],
     "occ.followup.": ["docking-outcome", "feedback"],
     "form.repeat.": list(REPEATS),

@@ -16,6 +16,7 @@ from scheduler.db.models import NoticeRow, SeriesRow
 from scheduler.notices import store
 from scheduler.notices.audience import followup_counts, member_names, rsvp_counts
 from scheduler.ops.clock import utcnow
+from scheduler.web.console.failures import changed_since
 from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from schemas.ids import recurrence_stamp
 from schemas.names import Chapter, Kind, NoticeKind, NoticeStatus
@@ -132,20 +133,23 @@ def retry(notice_id: uuid.UUID, page: PostDep) -> Response:
     a session that is over is skipped by the dispatcher's lateness rule, not sent late).
     """
     found = page.session.execute(
-        select(NoticeRow.status, NoticeRow.series_id, SeriesRow.chapter)
+        select(NoticeRow, SeriesRow.chapter)
         .join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
         .where(NoticeRow.id == notice_id)
     ).first()
     if found is None:
         raise ConsoleError(404, page.t("error.not_found"))
-    page.require_chapter(found.chapter)
+    notice, chapter = found
+    page.require_chapter(chapter)
+    since = changed_since(page.session, notice)  # judged before the retry touches the row
+    series_id = notice.series_id
     if not store.staff_retry(page.session, notice_id, page.staff.username, utcnow()):
         raise ConsoleError(409, page.t("ledger.not_failed"))
-    page.commit_and_replan(series_ids=[found.series_id])
+    page.commit_and_replan(series_ids=[series_id])
     log.info("notice_retry_requested", notice_id=str(notice_id), by=page.staff.username)
     back = page.form.get("back")
     target = back if isinstance(back, str) and back.startswith("/console/ledger") else "/console/ledger"
-    return page.redirect(target, "ledger.retried")
+    return page.redirect(target, since)
 
 
 @router.get("/feeds", response_class=HTMLResponse)

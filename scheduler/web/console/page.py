@@ -38,6 +38,7 @@ from scheduler.domain.staff import SignedIn, principal_of
 from scheduler.domain.tokens import InvalidToken, sign, verify
 from scheduler.i18n import DEFAULT_LOCALE, LOCALES, Templates, Translator, translator
 from scheduler.ops.config import Settings
+from scheduler.web.console.failures import Explained, explain
 from scheduler.web.deps import commit_and_replan, get_session
 from schemas.names import Role
 
@@ -222,6 +223,10 @@ class Page:
             self.request, self.session, series_ids=series_ids, member_ids=member_ids, chapters=chapters
         )
 
+    def failure(self, notice: Any) -> Explained | None:
+        """A notice's failure (or the transient one it waits on) in plain words, with what to do."""
+        return explain(self.t, notice.reason_code, notice.reason_params) if notice.reason_code else None
+
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = render_template(self.request, self.t, template, page=self, csrf=self.csrf, **context)
         return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
@@ -268,12 +273,13 @@ _DONE = frozenset(
         "occ.message_done",
         "occ.nudged_done",
         "occ.message.nobody",
+        "ledger.retried_member_changed",
+        "ledger.retried_unchanged",
         "members.added",
         "members.updated",
         "members.deleted",
         "members.subscribed",
         "members.unsubscribed",
-        "ledger.retried",
         "robots.added",
         "robots.tested",
         "robots.removed",
