@@ -36,6 +36,7 @@ ROLES: dict[str, tuple[NoticeKind, ...]] = {
         NoticeKind.BOUNCE,
         NoticeKind.MESSAGE,
         NoticeKind.NUDGE,
+        NoticeKind.ALERT,
     ),
     "reminders": (NoticeKind.REMINDER,),
     "followups": (NoticeKind.FOLLOWUP,),

@@ -69,6 +69,7 @@ class NoticeKind(StrEnum):
     BOUNCE = "bounce"  # to a chapter's chat group: a member's address bounced for good
     MESSAGE = "message"  # staff's words to those invited to a session ("room changed to 3F")
     NUDGE = "nudge"  # staff remind a member who has not answered the invitation
+    ALERT = "alert"  # to a chapter's chat group: a seat given up at a full session, notices failed
 
 
 class NoticeStatus(StrEnum):

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import PackageLoader
@@ -95,6 +96,8 @@ class Letter:
     cancel_reason: str = ""
     #: a message from staff about the session: their words
     message: str = ""
+    #: an alert to a chapter's group: what happened (``seat-given-up``, ``failed``) and its facts
+    alert: tuple[str, dict[str, Any]] | None = None
 
     # --- what the templates read -----------------------------------------------------------------
 
@@ -200,6 +203,7 @@ class Renderer:
             "l": letter,
             "kind": letter.notice_kind.value,
             "lead": self._lead(letter),
+            "alert": self._alert(letter, t, zone),
             "changes": [self._change(change, t, zone) for change in letter.changes],
             "chapter_name": t.chapter(letter.chapter),
             "kind_phrase": t.kind_phrase(letter.session_kind),
@@ -209,6 +213,27 @@ class Renderer:
             "why": self._why(letter, t),
             "seat": self._seat(letter, t, zone),
         }
+
+    @staticmethod
+    def _alert(letter: Letter, t: Translator, zone: ZoneInfo) -> str:
+        """An alert to a chapter's group, in words ("" for any other notice)."""
+        if letter.alert is None:
+            return ""
+        what, facts = letter.alert
+        if what == "failed":
+            hour = facts["hour"].astimezone(zone)
+            span = f"{t.clock(hour)}–{t.clock(hour + timedelta(hours=1))}"
+            return t("group.alert.failed", n=facts["n"], date=t.date(hour), hours=span)
+        offered = t("group.alert.offered", name=facts["offered"]) if facts["offered"] else ""
+        return (
+            t(
+                "group.alert.seat-given-up",
+                name=facts["name"],
+                company=facts["company"],
+                waiting=facts["waiting"],
+            )
+            + offered
+        )
 
     @staticmethod
     def _lead(letter: Letter) -> str:

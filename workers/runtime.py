@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload
 
@@ -53,7 +53,7 @@ from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import Standing, place_of
 from scheduler.domain.series import cancel_reason_of, occurrence_at
 from scheduler.domain.tokens import sign
-from scheduler.notices import messages, store
+from scheduler.notices import alerts, messages, store
 from scheduler.notices.policy import reason_not_to_send
 from scheduler.ops.backoff import Backoff
 from scheduler.ops.clock import Clock, utcnow
@@ -184,7 +184,8 @@ class NoticeHandler:
         notice_id = _uuid(delivery.message_id)
         if notice_id is not None:
             with self.db.session() as session:
-                store.fail(session, notice_id, reason(ReasonCode.POISON, detail=detail), self.clock())
+                if store.fail(session, notice_id, reason(ReasonCode.POISON, detail=detail), self.clock()):
+                    alerts.notice_failed(session, notice_id, self.clock())
 
     def _claim(self, notice_id: uuid.UUID, now: datetime, bound: Any) -> bool:
         """``published → sending`` with a lease; False (and logged) for a duplicate or stale message."""
@@ -301,9 +302,50 @@ class NoticeHandler:
             letter = replace(letter, cancel_reason=cancel_reason_of(series, notice.recurrence_id))
         elif kind == NoticeKind.MESSAGE:
             letter = replace(letter, message=messages.body_of(session, notice.slot))
+        elif kind == NoticeKind.ALERT:
+            alert = self._alert(session, notice, series, now)
+            if alert is None:
+                return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
+            letter = replace(letter, alert=alert)
         if recipient.robot is None and occurrence is not None:
             letter = self._seated(letter, series, occurrence, standing, everyone, told)
         return _Send(channel, letter)
+
+    @staticmethod
+    def _alert(
+        session: Session, notice: NoticeRow, series: SeriesRow, now: datetime
+    ) -> tuple[str, dict[str, Any]] | None:
+        """What an alert tells the chapter's group: the hour's failed notices (counted now), or
+        who gave up a seat at a full session and who holds it now (None: the member is gone)."""
+        hour = alerts.hour_of(notice.slot)
+        if hour is not None:
+            failed = session.scalar(
+                select(func.count())
+                .select_from(NoticeRow)
+                .join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
+                .where(
+                    SeriesRow.chapter == series.chapter,
+                    NoticeRow.member_id.is_not(None),
+                    NoticeRow.status == NoticeStatus.FAILED.value,
+                    NoticeRow.updated_at >= hour,
+                    NoticeRow.updated_at < hour + timedelta(hours=1),
+                )
+            )
+            return "failed", {"n": int(failed or 0), "hour": hour}
+        member_id = _uuid(notice.slot)
+        member = session.get(MemberRow, member_id) if member_id is not None else None
+        if member is None:
+            return None
+        everyone = seats.standings(session, notice.occurrence_uid, now)
+        offered = next((m for m, s in everyone.items() if s.offer_until is not None), None)
+        holder = session.get(MemberRow, offered) if offered is not None else None
+        waiting = sum(1 for s in everyone.values() if s.response == seats.WAITLISTED and s.offer_until is None)
+        return "seat-given-up", {
+            "name": member.name,
+            "company": member.company,
+            "waiting": waiting,
+            "offered": holder.name if holder is not None else "",
+        }
 
     @staticmethod
     def _what_changed(session: Session, notice: NoticeRow, letter: Letter) -> Letter:
@@ -497,6 +539,8 @@ class NoticeHandler:
     def _finish(self, notice_id: uuid.UUID, outcome: Settle, bound: Any) -> None:
         with self.db.session() as session:
             store.settle(session, notice_id, outcome.status, outcome.reason, self.clock())
+            if outcome.status == NoticeStatus.FAILED:
+                alerts.notice_failed(session, notice_id, self.clock())
         bound.info(f"notice_{outcome.status.value}", **store.log_fields(outcome.reason))
 
     def _record_sent(self, notice_id: uuid.UUID, channel_id: str, letter: Letter, bound: Any) -> None:
@@ -525,6 +569,8 @@ class NoticeHandler:
     def _retry(self, notice_id: uuid.UUID, why: Reason, bound: Any) -> None:
         with self.db.session() as session:
             outcome = store.defer(session, notice_id, why, self.clock(), max_attempts=self.max_attempts)
+            if outcome.status == NoticeStatus.FAILED:
+                alerts.notice_failed(session, notice_id, self.clock())
         bound.warning(
             "notice_send_failed",
             retry_at=outcome.due_at.isoformat() if outcome.due_at else None,
@@ -571,6 +617,8 @@ class DeadLetterHandler:
             why = reason(ReasonCode.DEAD_LETTERED, queue=queue, why=death)
         with self.db.session() as session:
             marked = store.fail(session, notice_id, why, self.clock())
+            if marked:
+                alerts.notice_failed(session, notice_id, self.clock())
         log.warning(
             "notice_dead_lettered",
             notice_id=str(notice_id),

@@ -99,6 +99,8 @@ class Seats:
 class Answered:
     standing: Standing
     tell: list[Tell] = field(default_factory=list)
+    #: the member gave up a seat at a session whose seats were all taken (staff hear of it)
+    gave_up_full: bool = False
 
 
 def lock(session: Session, series_id: uuid.UUID) -> None:
@@ -187,6 +189,7 @@ def answer(
     rows = _rows(session, place.uid)
     mine = next((r for r in rows if r.member_id == member_id), None)
     tell: list[Tell] = []
+    was_full = place.capacity is not None and sum(_holds(r, now) for r in rows) >= place.capacity
     if response == ACCEPTED and not (mine is not None and _holds(mine, now)):
         taken = sum(_holds(r, now) for r in rows)
         if place.capacity is not None and taken >= place.capacity:
@@ -212,7 +215,7 @@ def answer(
     session.flush()
     if freed:
         tell += _offer_free_seats(session, place, now)
-    return Answered(standing(session, place.uid, member_id, now), tell)
+    return Answered(standing(session, place.uid, member_id, now), tell, gave_up_full=freed and was_full)
 
 
 def forget(session: Session, place: Place, member_id: uuid.UUID, now: datetime) -> list[Tell]:

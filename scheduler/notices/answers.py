@@ -23,7 +23,7 @@ from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import Answered, Place, Tell, place_of
 from scheduler.domain.series import occurrence_at
-from scheduler.notices import store
+from scheduler.notices import alerts, store
 from scheduler.notices.planner import request_plan
 from schemas.ids import notice_id, recurrence_of_uid
 from schemas.names import Channel, NoticeKind
@@ -57,6 +57,8 @@ def answer(
         answered_at=answered_at,
     )
     tell(session, place, occ, done.tell, now)
+    if done.gave_up_full:
+        alerts.seat_given_up(session, series, occ, member_id, now)
     return done
 
 

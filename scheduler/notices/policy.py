@@ -253,7 +253,7 @@ def reason_not_to_send(
     good (why), for an email notice. Returns the status to end in and why, or None to send.
     """
     cancelled = NoticeStatus.CANCELLED
-    if kind == NoticeKind.BOUNCE:  # a group told of a member's address: whatever the session
+    if kind in (NoticeKind.BOUNCE, NoticeKind.ALERT):  # to a group, about staff's work: whatever the session
         return None
     if undeliverable is not None:
         return NoticeStatus.SKIPPED, undeliverable

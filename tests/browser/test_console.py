@@ -47,7 +47,7 @@ def sign_in(page: Page, console: Console, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/console/series$"))
+    expect(page).to_have_url(re.compile(r"/console/home$"))
 
 
 def shot(page: Page, artifacts: Path, name: str) -> None:
@@ -98,6 +98,7 @@ def test_staff_define_a_monthly_series_and_cancel_one_session(
 ) -> None:
     page = tab
     sign_in(page, console, "admin")
+    page.get_by_role("link", name="活动系列").click()
     shot(page, artifacts, "01-series-list-empty")
 
     # A member of the Ningbo chapter, who will be invited.
@@ -236,10 +237,12 @@ def test_chapter_staff_cannot_open_another_chapters_series(
     db.dispose()
     page = tab
     sign_in(page, console, "ningbo")
+    page.get_by_role("link", name="活动系列").click()
     expect(page.locator("#chapter-ningbo")).to_contain_text("宁波 · 内部技术交流会")
     page.get_by_role("button", name="退出").click()
 
     sign_in(page, console, "wenzhou")
+    page.get_by_role("link", name="活动系列").click()
     expect(page.locator("main")).not_to_contain_text("宁波 · 内部技术交流会")
     response = page.goto(f"{console.base}/console/series/{series_id}")
     assert response is not None and response.status == 403
@@ -503,7 +506,7 @@ def test_staff_see_who_is_coming_remind_who_has_not_answered_and_message_the_res
     expect(page.locator(".done")).to_contain_text("消息已安排发送")
     expect(page.locator("#sent-messages li")).to_have_count(2)
     expect(page.locator("#sent-messages")).to_contain_text("会场改到 3 楼 301 室")
-    shot(page, artifacts, "14-who-is-coming")
+    shot(page, artifacts, "18-who-is-coming")
 
     sent = page.locator("tr[data-kind=message][data-status=sent]")
     eventually(page, f"{console.base}/console/ledger?kind=message", lambda: sent.count() == 2)
@@ -528,7 +531,7 @@ def test_staff_import_a_file_in_chinese_see_what_it_will_do_then_import_it(
         (
             "\ufeff姓名,邮箱,公司,分会,语言,时区,订阅\n"
             "郑敏,zheng.min@taizhou.example,台州缝制设备,台州分会,中文,北京时间,分会：台州\n"
-            "Marco Bianchi,marco@taizhou.example,Tessuti Srl,台州,英文,意大利时间,类型：项目对接会\n"
+            "Marco Bianchi,marco@taizhou.example,Tessuti Srl,台州,英文,意大利时间,分会：台州\n"
             "冯伟,feng@taizhou,台州鞋服,台州,粤语,北京时间,分会：台州\n"
         ).encode()
     )
@@ -542,7 +545,7 @@ def test_staff_import_a_file_in_chinese_see_what_it_will_do_then_import_it(
     expect(errors.nth(1)).to_contain_text("邮箱")
     expect(errors.nth(1)).to_contain_text("feng@taizhou")
     expect(page.locator("#import-invitations")).to_contain_text("导入不会立即发出邀请")
-    shot(page, artifacts, "15-import-preview")
+    shot(page, artifacts, "19-import-preview")
     page.get_by_role("button", name="只导入没有错误的 2 行").click()
     expect(page.locator("#import-done")).to_have_text("已导入：新增 2 位成员，更新 0 位。")
     page.goto(f"{console.base}/console/members?q=marco")
@@ -593,9 +596,74 @@ def test_a_failed_robot_post_says_what_to_do_and_the_retry_says_nothing_changed(
     expect(row.locator(".what")).not_to_contain_text("400")
     row.locator("details.detail summary").click()
     expect(row.locator("details.detail")).to_contain_text("HTTP 400")
-    shot(page, artifacts, "16-ledger-failure")
+    shot(page, artifacts, "20-ledger-failure")
     row.get_by_role("button", name="重新发送").click()
     expect(page.locator(".done")).to_contain_text("自失败以来收件人资料没有任何修改")
+
+
+def test_staff_land_on_today_and_this_week_with_what_needs_them(
+    tab: Page, console: Console, artifacts: Path
+) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from scheduler.db.models import MemberRow, NoticeRow, SeriesRow
+    from scheduler.domain.holidays import ChineseStatutoryCalendar
+    from scheduler.domain.series import occurrences
+    from scheduler.notices.answers import answer
+    from scheduler.notices.planner import Planner
+
+    db = Database(console.database_url)
+    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=2)).replace(tzinfo=None, microsecond=0)
+    body = series_body(
+        title="绍兴 · 印染新技术交流会", chapter="shaoxing", dtstart=first.isoformat(), rrule=None
+    )
+    with db.session() as session:
+        body = SeriesCreate.model_validate(body | {"capacity": 1})
+        series_id = create_series(session, body, Principal(role=Role.ADMIN), console.base).id
+    with db.session() as session:
+        row = session.scalar(
+            select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
+        )
+        [occ] = occurrences(row, ChineseStatutoryCalendar())
+        ids = []
+        for n, name in enumerate(("钱芳", "陆明")):
+            member = MemberRow(
+                name=name,
+                email=f"h{n}@home.example",
+                company="绍兴印染",
+                chapter="shaoxing",
+                feed_token=f"home{n:028d}",
+            )
+            session.add(member)
+            session.flush()
+            ids.append(member.id)
+        now = datetime.now(UTC)
+        answer(session, row, occ, ids[0], "accepted", now, source="staff")
+        answer(session, row, occ, ids[1], "accepted", now, source="staff")
+        answer(session, row, occ, ids[0], "declined", now, source="link")
+    Planner(db, ChineseStatutoryCalendar()).plan_series(series_id)
+    with db.session() as session:
+        failed = session.scalars(select(NoticeRow).where(NoticeRow.series_id == series_id)).first()
+        assert failed is not None
+        failed.status, failed.reason_code, failed.reason_params = (
+            "failed",
+            "smtp-connection",
+            {"error": "refused"},
+        )
+    db.dispose()
+    page = tab
+    sign_in(page, console, "admin")  # lands on the home page
+    expect(page.locator("h1")).to_contain_text("今天与本周")
+    card = page.locator("#coming li.card", has_text="绍兴 · 印染新技术交流会")
+    expect(card).to_contain_text("已占 1 / 共 1 席")
+    expect(card).to_contain_text("满员")
+    expect(card).to_contain_text("不参加 1")
+    expect(page.locator("#attention")).to_contain_text("条通知发送失败")
+    expect(page.locator("#alerts")).to_contain_text("钱芳（绍兴印染）不参加已满员的绍兴 · 印染新技术交流会")
+    shot(page, artifacts, "21-home")
+    page.locator("#alerts a", has_text="钱芳").click()
+    expect(page.locator("#seat-count")).to_contain_text("已占 1 / 共 1 席")
 
 
 def test_staff_see_the_addresses_that_bounce_and_resume_one(

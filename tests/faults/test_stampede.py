@@ -68,7 +68,7 @@ def test_twenty_parallel_requests_for_a_changed_feed_share_one_render(
     assert unrelated.status_code == 200
     logged = [
         json.loads(line)
-        for line in (server.stdout.read() if server.stdout else "").splitlines()
+        for line in "".join(server.lines).splitlines()  # type: ignore[attr-defined]
         if line.startswith("{")
     ]
     renders = [

@@ -111,7 +111,7 @@ def test_a_sign_in_never_redirects_off_the_console(client: TestClient, db: Datab
             data={"csrf": csrf_of(page.text), "username": "admin", "password": PASSWORD, "next": target},
             follow_redirects=False,
         )
-        assert response.headers["location"] == "/console/series", target
+        assert response.headers["location"] == "/console/home", target
 
 
 def test_wrong_passwords_are_refused_in_chinese_and_then_lock_the_account(
@@ -594,6 +594,49 @@ def test_each_failure_says_what_happened_and_what_to_do(
     assert what in cell and todo in cell
     shown = re.sub(r"<details.*?</details>|<[^>]+>", "", cell, flags=re.S)  # seen before opening the detail
     assert not re.search(r"[A-Za-z]{3,}|\b[45]\d\d\b", shown), shown  # no English, no status code
+
+
+# --- home --------------------------------------------------------------------------------------
+
+
+def test_staff_land_on_this_weeks_sessions_what_needs_them_and_what_happened(
+    client: TestClient, db: Database
+) -> None:
+    from scheduler.notices.answers import answer
+
+    series_id = make_series(db, title="宁波 · 限额对接会", capacity=1)  # weekly; one session this week
+    make_series(db, title="温州 · 别家的会", chapter="wenzhou")
+    first, second = make_member(db, "first@example.com"), make_member(db, "second@example.com")
+    Planner(db, ChineseStatutoryCalendar()).plan_all()
+    now = datetime.now(UTC)
+    with db.session() as session:
+        row = session.get(SeriesRow, series_id)
+        assert row is not None
+        occ = occurrences(row, ChineseStatutoryCalendar(), now, now + timedelta(days=7))[0]
+        answer(session, row, occ, first, "accepted", now, source="staff")
+        answer(session, row, occ, second, "accepted", now, source="staff")  # full: waits
+        answer(session, row, occ, first, "declined", now, source="link")  # the seat goes to the second
+        failed = session.scalars(select(NoticeRow).where(NoticeRow.kind == "reminder")).first()
+        assert failed is not None
+        failed.status, failed.reason_code = "failed", "smtp-connection"
+        member = session.get(MemberRow, first)
+        assert member is not None
+        member.undeliverable_at = now
+    browser = signed_in(client, db, "nb", "chapter", "ningbo")
+    landed = browser.get("/console", follow_redirects=True)
+    assert landed.url.path == "/console/home"
+    home = landed.text
+    coming = home[home.index('id="coming"') : home.index('id="alerts"')]
+    assert coming.count('<li class="card') == 1 and "宁波 · 限额对接会" in coming  # this week, this chapter
+    assert "温州" not in coming
+    assert (
+        "参加 0 · 不参加 1 · 待定 0 · 候补 1" in coming and "已占 1 / 共 1 席" in coming and "满员" in coming
+    )
+    attention = home[home.index('id="attention"') : home.index('id="coming"')]
+    assert "1 条通知发送失败" in attention and "1 位成员的邮箱无法投递" in attention
+    alerts = home[home.index('id="alerts"') :]
+    assert "陈晓燕（锦程服饰）不参加已满员的宁波 · 限额对接会" in alerts and "候补 1 人" in alerts
+    assert "条通知发送失败" in alerts
 
 
 # --- members -----------------------------------------------------------------------------------

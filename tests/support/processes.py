@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -50,16 +51,21 @@ def run(
 
 @contextmanager
 def serving(args: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+    """``exsched <args>`` answering on ``port``; its output is read as it comes (a pipe nobody
+    reads fills up and stops the server mid-log) and kept on the process as ``lines``."""
     proc = subprocess.Popen(
         [*EXSCHED, *args], env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
+    reader.start()
+    proc.lines = lines  # type: ignore[attr-defined]
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                pytest.fail(
-                    f"exsched {' '.join(args)} exited early:\n{proc.stdout.read() if proc.stdout else ''}"
-                )
+                reader.join(timeout=5)
+                pytest.fail(f"exsched {' '.join(args)} exited early:\n{''.join(lines)}")
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                     break
@@ -74,6 +80,7 @@ def serving(args: list[str], env: dict[str, str], cwd: Path, port: int) -> Itera
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        reader.join(timeout=5)
 
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

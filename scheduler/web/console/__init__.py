@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from scheduler.web.console.bounces import router as bounces_router
 from scheduler.web.console.checkin import router as checkin_router
+from scheduler.web.console.home import router as home_router
 from scheduler.web.console.joins import router as joins_router
 from scheduler.web.console.ledger import router as ledger_router
 from scheduler.web.console.members import router as members_router
@@ -31,6 +32,7 @@ PREFIX = "/console"
 def install_console(app: FastAPI) -> None:
     """Mount the console's pages, static files and its HTML error pages on ``app``."""
     app.include_router(auth_router)
+    app.include_router(home_router)
     app.include_router(series_router)
     app.include_router(members_router)
     app.include_router(ledger_router)

@@ -179,10 +179,10 @@ def staff_of(request: Request, session: Session, settings: Settings) -> StaffRow
 def safe_next(value: str | None) -> str:
     """Only a path inside the console (no scheme, no host): never an open redirect."""
     if not value:
-        return "/console/series"
+        return "/console/home"
     parts = urlsplit(value)
     if parts.scheme or parts.netloc or not parts.path.startswith("/console") or "\\" in value:
-        return "/console/series"
+        return "/console/home"
     return value
 
 
@@ -296,7 +296,7 @@ def current_page(request: Request, session: Annotated[Session, Depends(get_sessi
     staff = staff_of(request, session, settings)
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(target if request.method == "GET" else "/console/series")
+        raise SignInRequired(target if request.method == "GET" else "/console/home")
     return Page(
         request=request,
         session=session,

@@ -49,7 +49,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 @router.get("")
 @router.get("/")
 def console_root() -> RedirectResponse:
-    return RedirectResponse("/console/series", status_code=303)
+    return RedirectResponse("/console/home", status_code=303)
 
 
 def _login_page(

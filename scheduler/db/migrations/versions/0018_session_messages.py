@@ -1,5 +1,6 @@
 """Staff's messages to a session's members (``message``) and reminders to answer (``nudge``):
-what staff wrote, to whom, and two more notice kinds.
+what staff wrote, to whom; and alerts to a chapter's chat group (``alert``): three more notice
+kinds.
 
 Revision ID: 0018
 Revises: 0017
@@ -26,7 +27,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 def upgrade() -> None:
     with op.batch_alter_table("notices") as batch:
         batch.drop_constraint(op.f("ck_notices_kind"), type_="check")
-        batch.create_check_constraint("kind", _in("kind", (*_KINDS, "message", "nudge")))
+        batch.create_check_constraint("kind", _in("kind", (*_KINDS, "message", "nudge", "alert")))
     op.create_table(
         "session_messages",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -56,7 +57,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_session_messages_occurrence_uid"), table_name="session_messages")
     op.drop_table("session_messages")
-    op.execute("DELETE FROM notices WHERE kind IN ('message', 'nudge')")
+    op.execute("DELETE FROM notices WHERE kind IN ('message', 'nudge', 'alert')")
     with op.batch_alter_table("notices") as batch:
         batch.drop_constraint(op.f("ck_notices_kind"), type_="check")
         batch.create_check_constraint("kind", _in("kind", _KINDS))
