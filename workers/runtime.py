@@ -339,7 +339,7 @@ class NoticeHandler:
         everyone = seats.standings(session, notice.occurrence_uid, now)
         offered = next((m for m, s in everyone.items() if s.offer_until is not None), None)
         holder = session.get(MemberRow, offered) if offered is not None else None
-        waiting = sum(1 for s in everyone.values() if s.response == seats.WAITLISTED and s.offer_until is None)
+        waiting = sum(s.response == seats.WAITLISTED and s.offer_until is None for s in everyone.values())
         return "seat-given-up", {
             "name": member.name,
             "company": member.company,
