@@ -40,7 +40,7 @@ DYNAMIC = {
     "occ.source.": list(get_args(ResponseSource)),
     "occ.message.to.": ["invited", "accepted", "unanswered"],
     "csv.col.": list(COLUMNS),
-    "home.alert.": ["seat-given-up", "failed"],
+    "dash.alert.": ["seat-given-up", "failed"],
     "failure.": [*CASES, *(f"{case}.todo" for case in CASES)],
     "csv.target.": ["chapter", "kind", "series"],
     "occ.followup.": ["docking-outcome", "feedback"],
