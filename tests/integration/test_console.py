@@ -866,6 +866,84 @@ def test_every_page_renders_in_both_languages_and_escapes_what_people_typed(
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; 对接会" in browser.get("/console/series").text
 
 
+#: What staff must not meet in the Chinese console: a raw rule, a time-zone id, an HTTP or
+#: SMTP status code, an English sentence (four English words in a row).
+JARGON = {
+    "a raw RRULE": re.compile(r"FREQ=|BYDAY=|RRULE"),
+    "an IANA zone id": re.compile(r"\b(?:Asia|Europe|America|Africa|Australia|Pacific|Etc)/[A-Z][a-z]"),
+    "a status code": re.compile(
+        r"\b(?:HTTP|SMTP)\s*\d{3}\b|\b[45]\d\d\b(?!\s*(?:位|条|行|封|人|席|场|天|分钟|小时))"
+    ),
+    "an English sentence": re.compile(r"\b[A-Za-z]{2,}(?:[ ,][A-Za-z]{2,}){3,}"),
+}
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees before opening anything: no markup, scripts, styles or the closed
+    "technical detail" boxes; the values of form fields and options as shown."""
+    page = re.sub(r"<(script|style|details)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<(textarea)\b[^>]*>.*?</\1>", " ", page, flags=re.S)  # what was typed
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_chinese_console_shows_no_rule_code_zone_id_status_code_or_english(
+    client: TestClient, db: Database
+) -> None:
+    from scheduler.db.models import ChapterWebhookRow
+
+    series_id = make_series(db, title="宁波 · 每两周技术交流会", rrule="FREQ=WEEKLY;INTERVAL=2;COUNT=6")
+    member_id = make_member(db, "rossi@tessuti.example")
+    with db.session() as session:
+        member = session.get(MemberRow, member_id)
+        assert member is not None
+        member.timezone, member.locale = "Europe/Rome", "en"
+        session.add(ChapterWebhookRow(chapter="ningbo", format="wecom", url="https://qyapi.weixin.qq.com/x"))
+    Planner(db, ChineseStatutoryCalendar()).plan_all()
+    with db.session() as session:
+        notices = session.scalars(select(NoticeRow).where(NoticeRow.kind == "invitation")).all()
+        for notice, (code, params) in zip(
+            notices,
+            [
+                ("webhook-http", {"format": "wecom", "status": 400}),
+                (
+                    "smtp-reply",
+                    {"code": 550, "text": "5.1.1 The email account that you tried to reach does not exist"},
+                ),
+            ],
+            strict=False,
+        ):
+            notice.status, notice.reason_code, notice.reason_params = "failed", code, params
+    stamp = first_stamp(db, series_id)
+    browser = signed_in(client, db, "admin")
+    pages = [
+        "/console/home",
+        "/console/series",
+        "/console/series/new",
+        f"/console/series/{series_id}",
+        f"/console/series/{series_id}/edit",
+        f"/console/series/{series_id}/occurrences/{stamp}",
+        f"/console/series/{series_id}/occurrences/{stamp}/checkin",
+        "/console/members",
+        f"/console/members/{member_id}",
+        "/console/ledger",
+        f"/console/ledger?series={series_id}",
+        "/console/joins",
+        "/console/replies",
+        "/console/bounces",
+        "/console/robots",
+        "/console/feeds",
+    ]
+    found = {}
+    for path in pages:
+        response = browser.get(path)
+        assert response.status_code == 200, path
+        text = visible_text(response.text)
+        for what, pattern in JARGON.items():
+            if match := pattern.search(text):
+                found[(path, what)] = text[max(0, match.start() - 30) : match.end() + 30]
+    assert found == {}, "\n".join(f"{k}: {v!r}" for k, v in found.items())
+
+
 def test_a_member_is_corrected_and_removed_with_reasons_for_bad_input(
     client: TestClient, db: Database
 ) -> None:
