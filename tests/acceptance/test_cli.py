@@ -14,7 +14,7 @@ import pytest
 
 from scheduler.db.session import Database
 from tests.support.api import series_body
-from tests.support.processes import free_port, run, serving
+from tests.support.processes import free_port, output_of, run, serving
 
 pytestmark = pytest.mark.acceptance
 
@@ -140,7 +140,7 @@ def test_demo_seeds_every_chapter_and_serves_the_series(env: dict[str, str], tmp
         outbox = sorted((tmp_path / "var" / "outbox").glob("*.eml"))
         assert len(outbox) == statuses["sent"], "one .eml in the outbox per notice sent"
         proc.terminate()
-        output = proc.communicate(timeout=15)[0]
+        output = output_of(proc)
     key = next(line.split()[-1] for line in output.splitlines() if line.strip().startswith("admin key"))
     assert f"{base}/docs" in output
 

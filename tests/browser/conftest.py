@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support.browser import ACCOUNTS, CHROMIUM_FLAGS, PASSWORD, Console, chromium_path
+from tests.support.browser import ACCOUNTS, CHROMIUM_FLAGS, PASSWORD, PHONE_WIDTH, Console, chromium_path
 from tests.support.processes import free_port, run, serving
 from tests.support.services import service_missing
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,3 +71,16 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         assert result.returncode == 0, result.stderr
     with serving(["serve", "all", "--host", "127.0.0.1", "--port", str(port)], env, home, port):
         yield Console(f"http://127.0.0.1:{port}", env["EXSCHED_DATABASE_URL"], home / "outbox")
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    """A page on a phone: 390 px wide, touch, zh-CN."""
+    context = browser.new_context(
+        locale="zh-CN",
+        viewport={"width": PHONE_WIDTH, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+    )
+    yield context.new_page()
+    context.close()

@@ -17,16 +17,20 @@ import pytest
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
+from scheduler.db.models import SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.auth import Principal
-from scheduler.domain.series import create_series
+from scheduler.domain.holidays import ChineseStatutoryCalendar
+from scheduler.domain.series import create_series, occurrences
 from scheduler.i18n import translator
+from scheduler.notices.answers import answer
 from scheduler.web.console.rule_form import WEEKDAY_CODES, rule_words
 from schemas.api import SeriesCreate
 from schemas.names import Role
 from tests.support.api import series_body
 from tests.support.browser import PASSWORD, Console, link, mail_to
 from tests.support.robot import Robot
+from tests.support.seeds import fail_one, seed_session
 
 pytestmark = pytest.mark.browser
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -365,49 +369,14 @@ def test_the_office_sees_calendar_replies_that_were_not_applied(
 def test_staff_see_the_seats_and_the_waiting_list_and_move_someone_to_the_front(
     tab: Page, console: Console, artifacts: Path
 ) -> None:
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
-    from scheduler.domain.holidays import ChineseStatutoryCalendar
-    from scheduler.domain.series import occurrences
-    from scheduler.notices.answers import answer
-    from schemas.ids import recurrence_stamp
-
-    db = Database(console.database_url)
-    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=5)).replace(tzinfo=None, microsecond=0)
-    body = series_body(
-        title="宁波面料对接会（限额）", chapter="ningbo", dtstart=first.isoformat(), rrule=None
-    )
     people = [
-        ("陈晓燕", "宁波锦程服饰"),
-        ("王磊", "欧佳制衣"),
-        ("李娜", "森马服饰"),
-        ("赵强", "雅戈尔集团"),
+        ("陈晓燕", "宁波锦程服饰", "accepted"),
+        ("王磊", "欧佳制衣", "accepted"),
+        ("李娜", "森马服饰", "accepted"),
+        ("赵强", "雅戈尔集团", "accepted"),
     ]
-    with db.session() as session:
-        body = SeriesCreate.model_validate(body | {"capacity": 2})
-        row = create_series(session, body, Principal(role=Role.ADMIN), console.base)
-        series_id = row.id
-    with db.session() as session:
-        row = session.scalar(
-            select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
-        )
-        [occ] = occurrences(row, ChineseStatutoryCalendar())
-        for n, (name, company) in enumerate(people):
-            member = MemberRow(
-                name=name,
-                email=f"m{n}@seats.example",
-                company=company,
-                chapter="ningbo",
-                feed_token=f"seat{n:028d}",
-            )
-            session.add(member)
-            session.flush()
-            session.add(SubscriptionRow(member_id=member.id, target_type="chapter", target="ningbo"))
-            answer(session, row, occ, member.id, "accepted", datetime.now(UTC), source="staff")
-        stamp = recurrence_stamp(occ.recurrence_id)
-    db.dispose()
+    seeded = seed_session(console, "宁波面料对接会（限额）", "ningbo", days=5, people=people, capacity=2)
+    series_id, stamp = seeded.series_id, seeded.stamp
     page = tab
     sign_in(page, console, "admin")
     page.goto(f"{console.base}/console/series/{series_id}/occurrences/{stamp}")
@@ -435,55 +404,18 @@ def test_staff_see_the_seats_and_the_waiting_list_and_move_someone_to_the_front(
 def test_staff_see_who_is_coming_remind_who_has_not_answered_and_message_the_rest(
     tab: Page, console: Console, artifacts: Path
 ) -> None:
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
-    from scheduler.domain.holidays import ChineseStatutoryCalendar
-    from scheduler.domain.series import occurrences
-    from scheduler.notices.answers import answer
-    from schemas.ids import recurrence_stamp
-
-    db = Database(console.database_url)
-    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=6)).replace(tzinfo=None, microsecond=0)
-    body = series_body(
-        title="湖州 · 针织工艺交流会",
-        chapter="huzhou",
+    people = [("孙丽", "湖州针织", "accepted"), ("周杰", "湖州针织", "declined"), ("吴芳", "湖州针织", None)]
+    # a chapter no other test of this module uses, so nobody else is invited
+    seeded = seed_session(
+        console,
+        "湖州 · 针织工艺交流会",
+        "huzhou",
+        days=6,
+        people=people,
+        follow="series",
         venue="湖州丝绸小镇 会议中心",
-        dtstart=first.isoformat(),
-        rrule=None,
     )
-    people = [("孙丽", "accepted"), ("周杰", "declined"), ("吴芳", None)]
-    with db.session() as session:
-        row = create_series(
-            session, SeriesCreate.model_validate(body), Principal(role=Role.ADMIN), console.base
-        )
-        series_id = row.id
-    with db.session() as session:
-        row = session.scalar(
-            select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
-        )
-        [occ] = occurrences(row, ChineseStatutoryCalendar())
-        for n, (name, response) in enumerate(people):
-            member = MemberRow(
-                name=name,
-                email=f"m{n}@coming.example",
-                company="湖州针织",
-                chapter="huzhou",
-                feed_token=f"coming{n:026d}",
-            )
-            session.add(member)
-            session.flush()
-            session.add(
-                SubscriptionRow(
-                    member_id=member.id, target_type="series", target=str(series_id), series_id=series_id
-                )
-            )
-            if response:
-                answer(session, row, occ, member.id, response, datetime.now(UTC), source="staff")
-        row.plan_requested_at = datetime.now(UTC)
-        stamp = recurrence_stamp(occ.recurrence_id)
-    db.dispose()
+    series_id, stamp = seeded.series_id, seeded.stamp
     page = tab
     sign_in(page, console, "admin")
     url = f"{console.base}/console/series/{series_id}/occurrences/{stamp}"
@@ -556,35 +488,14 @@ def test_staff_import_a_file_in_chinese_see_what_it_will_do_then_import_it(
 def test_a_failed_robot_post_says_what_to_do_and_the_retry_says_nothing_changed(
     tab: Page, console: Console, artifacts: Path
 ) -> None:
-    from sqlalchemy import select
-
-    from scheduler.db.models import ChapterWebhookRow, NoticeRow
-    from scheduler.domain.holidays import ChineseStatutoryCalendar
-    from scheduler.notices.planner import Planner
+    from scheduler.db.models import ChapterWebhookRow
 
     db = Database(console.database_url)
-    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=4)).replace(tzinfo=None, microsecond=0)
-    body = series_body(
-        title="嘉兴 · 毛衫工艺交流会", chapter="jiaxing", dtstart=first.isoformat(), rrule=None
-    )
     with db.session() as session:
-        series_id = create_series(
-            session, SeriesCreate.model_validate(body), Principal(role=Role.ADMIN), console.base
-        ).id
-        session.add(
-            ChapterWebhookRow(
-                chapter="jiaxing", format="wecom", url="https://qyapi.weixin.qq.com/x", enabled=True
-            )
-        )
-    Planner(db, ChineseStatutoryCalendar()).plan_series(series_id)
-    with db.session() as session:
-        notice = session.scalars(
-            select(NoticeRow).where(NoticeRow.series_id == series_id, NoticeRow.webhook_id.is_not(None))
-        ).first()
-        assert notice is not None
-        notice.status, notice.reason_code = "failed", "webhook-http"
-        notice.reason_params = {"format": "wecom", "status": 400}
+        session.add(ChapterWebhookRow(chapter="jiaxing", format="wecom", url="https://qyapi.weixin.qq.com/x"))
     db.dispose()
+    seeded = seed_session(console, "嘉兴 · 毛衫工艺交流会", "jiaxing", days=4, plan=True)
+    fail_one(console, seeded.series_id, "webhook-http", {"format": "wecom", "status": 400}, robot=True)
     page = tab
     sign_in(page, console, "admin")
     page.goto(f"{console.base}/console/ledger?status=failed&chapter=jiaxing")
@@ -604,54 +515,25 @@ def test_a_failed_robot_post_says_what_to_do_and_the_retry_says_nothing_changed(
 def test_staff_land_on_today_and_this_week_with_what_needs_them(
     tab: Page, console: Console, artifacts: Path
 ) -> None:
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from scheduler.db.models import MemberRow, NoticeRow, SeriesRow
-    from scheduler.domain.holidays import ChineseStatutoryCalendar
-    from scheduler.domain.series import occurrences
-    from scheduler.notices.answers import answer
-    from scheduler.notices.planner import Planner
-
-    db = Database(console.database_url)
-    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=2)).replace(tzinfo=None, microsecond=0)
-    body = series_body(
-        title="绍兴 · 印染新技术交流会", chapter="shaoxing", dtstart=first.isoformat(), rrule=None
+    people = [("钱芳", "绍兴印染", "accepted"), ("陆明", "绍兴印染", "accepted")]
+    seeded = seed_session(
+        console,
+        "绍兴 · 印染新技术交流会",
+        "shaoxing",
+        days=2,
+        people=people,
+        follow="series",
+        capacity=1,
+        plan=True,
     )
-    with db.session() as session:
-        body = SeriesCreate.model_validate(body | {"capacity": 1})
-        series_id = create_series(session, body, Principal(role=Role.ADMIN), console.base).id
-    with db.session() as session:
-        row = session.scalar(
-            select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
-        )
+    db = Database(console.database_url)
+    with db.session() as session:  # the first gives their seat up: the session was full
+        row = session.get(SeriesRow, seeded.series_id)
+        assert row is not None
         [occ] = occurrences(row, ChineseStatutoryCalendar())
-        ids = []
-        for n, name in enumerate(("钱芳", "陆明")):
-            member = MemberRow(
-                name=name,
-                email=f"h{n}@home.example",
-                company="绍兴印染",
-                chapter="shaoxing",
-                feed_token=f"home{n:028d}",
-            )
-            session.add(member)
-            session.flush()
-            ids.append(member.id)
-        now = datetime.now(UTC)
-        answer(session, row, occ, ids[0], "accepted", now, source="staff")
-        answer(session, row, occ, ids[1], "accepted", now, source="staff")
-        answer(session, row, occ, ids[0], "declined", now, source="link")
-    Planner(db, ChineseStatutoryCalendar()).plan_series(series_id)
-    with db.session() as session:
-        failed = session.scalars(select(NoticeRow).where(NoticeRow.series_id == series_id)).first()
-        assert failed is not None
-        failed.status, failed.reason_code, failed.reason_params = (
-            "failed",
-            "smtp-connection",
-            {"error": "refused"},
-        )
+        answer(session, row, occ, seeded.members[0], "declined", datetime.now(UTC), source="link")
     db.dispose()
+    fail_one(console, seeded.series_id, "smtp-connection", {"error": "refused"})
     page = tab
     sign_in(page, console, "admin")  # lands on the home page
     expect(page.locator("h1")).to_contain_text("今天与本周")

@@ -7,12 +7,11 @@ import email
 import email.policy
 import re
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from scheduler.db.models import RsvpRow
@@ -29,15 +28,6 @@ from tests.support.processes import local
 
 pytestmark = pytest.mark.browser
 ADMIN = Principal(Role.ADMIN)
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True
-    )
-    yield context.new_page()
-    context.close()
 
 
 def invitation_to(outbox: Path, address: str, timeout: float = 90) -> email.message.EmailMessage:

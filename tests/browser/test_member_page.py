@@ -4,12 +4,11 @@ and confirms by the mail's button. Against ``exsched serve all``, mail read from
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from scheduler.db.models import MemberRow, RsvpRow, SubscriptionRow
@@ -21,21 +20,12 @@ from scheduler.notices.planner import request_plan
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.names import Role
 from tests.support.api import series_body
-from tests.support.browser import Console, link, mail_to, plain
+from tests.support.browser import PHONE_WIDTH, Console, link, mail_to, plain
 from tests.support.processes import local
 
 pytestmark = pytest.mark.browser
 ADMIN = Principal(Role.ADMIN)
-WIDTH = 390
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": WIDTH, "height": 844}, device_scale_factor=2, is_mobile=True
-    )
-    yield context.new_page()
-    context.close()
+WIDTH = PHONE_WIDTH
 
 
 def fits(page: Page) -> None:

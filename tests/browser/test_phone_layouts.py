@@ -4,94 +4,43 @@ the navigation wraps, forms take the screen's width."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from playwright.sync_api import Page, expect
 
-from scheduler.db.models import MemberRow, NoticeRow, SeriesRow, SubscriptionRow
-from scheduler.db.session import Database
-from scheduler.domain.auth import Principal
-from scheduler.domain.holidays import ChineseStatutoryCalendar
-from scheduler.domain.series import create_series, occurrences
-from scheduler.notices.answers import answer
-from scheduler.notices.planner import Planner
-from schemas.api import SeriesCreate
-from schemas.ids import recurrence_stamp
-from schemas.names import Role
-from tests.browser.test_console import SHANGHAI, shot, sign_in
-from tests.support.api import series_body
-from tests.support.browser import Console
+from tests.browser.test_console import shot, sign_in
+from tests.support.browser import PHONE_WIDTH, Console
+from tests.support.seeds import fail_one, seed_session
 
 pytestmark = pytest.mark.browser
 
-WIDTH = 390
-
-
-@pytest.fixture
-def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": WIDTH, "height": 844}, device_scale_factor=2, is_mobile=True
-    )
-    yield context.new_page()
-    context.close()
+WIDTH = PHONE_WIDTH
 
 
 def a_busy_session(console: Console) -> tuple[str, str, str]:
-    """A capped series with a long title, venue and agenda, two members (one waiting), planned
-    notices and one failed: every page has something wide to show. (series id, stamp, member id)"""
-    db = Database(console.database_url)
-    tag = uuid.uuid4().hex[:8]  # the module's tests share one database
-    first = (datetime.now(UTC).astimezone(SHANGHAI) + timedelta(days=3)).replace(tzinfo=None, microsecond=0)
-    body = series_body(
-        title="宁波 · 智能制造与数字化打样项目对接会（第三期，面向中小服装企业）",
-        chapter="ningbo",
+    """A capped series with a long title and venue, two members with long addresses (one
+    waiting), planned notices and one failed: every page has something wide to show.
+    (series id, stamp, member id)"""
+    people = [
+        ("王晓明", "宁波锦程服饰有限公司", "accepted"),
+        ("李娜", "浙江森马服饰股份有限公司", "accepted"),
+    ]
+    seeded = seed_session(
+        console,
+        "宁波 · 智能制造与数字化打样项目对接会（第三期，面向中小服装企业）",
+        "ningbo",
+        days=3,
+        people=people,
+        plan=True,
+        domain="a-member-firm-with-a-rather-long-domain-name.example",
         venue="宁波国际会展中心 3号馆二楼 301–305 联合会议室（东门进，凭邀请函入场）",
-        dtstart=first.isoformat(),
         rrule="FREQ=WEEKLY;COUNT=6",
+        capacity=1,
     )
-    with db.session() as session:
-        made = SeriesCreate.model_validate(body | {"capacity": 1})
-        series_id = create_series(session, made, Principal(role=Role.ADMIN), console.base).id
-    with db.session() as session:
-        row = session.scalar(
-            select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
-        )
-        assert row is not None
-        occ = occurrences(row, ChineseStatutoryCalendar())[0]
-        ids = []
-        for n, (name, company) in enumerate(
-            (("王晓明", "宁波锦程服饰有限公司"), ("李娜", "浙江森马服饰股份有限公司"))
-        ):
-            member = MemberRow(
-                name=name,
-                email=f"a.rather.long.address.{n}.{tag}@a-member-firm-with-a-long-domain.example",
-                company=company,
-                chapter="ningbo",
-                feed_token=f"phone{tag}{n:019d}",
-            )
-            session.add(member)
-            session.flush()
-            session.add(SubscriptionRow(member_id=member.id, target_type="chapter", target="ningbo"))
-            answer(session, row, occ, member.id, "accepted", datetime.now(UTC), source="staff")
-            ids.append(member.id)
-        stamp = recurrence_stamp(occ.recurrence_id)
-    Planner(db, ChineseStatutoryCalendar()).plan_series(series_id)
-    with db.session() as session:
-        failed = session.scalars(select(NoticeRow).where(NoticeRow.kind == "reminder")).first()
-        assert failed is not None
-        failed.status, failed.reason_code = "failed", "smtp-reply"
-        failed.reason_params = {
-            "code": 550,
-            "text": "5.1.1 <a.rather.long.address.0@example> mailbox unavailable",
-        }
-    db.dispose()
-    return str(series_id), stamp, str(ids[0])
+    detail = "5.1.1 <p0@a-member-firm-with-a-rather-long-domain-name.example> mailbox unavailable"
+    fail_one(console, seeded.series_id, "smtp-reply", {"code": 550, "text": detail})
+    return str(seeded.series_id), seeded.stamp, str(seeded.members[0])
 
 
 def fits(page: Page, url: str) -> int:

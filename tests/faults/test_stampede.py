@@ -13,7 +13,7 @@ import pytest
 
 from scheduler.db.session import Database
 from tests.support.api import series_body
-from tests.support.processes import free_port, serving
+from tests.support.processes import free_port, output_of, serving
 from tests.support.services import make_key
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres]
@@ -66,11 +66,7 @@ def test_twenty_parallel_requests_for_a_changed_feed_share_one_render(
     assert [a.status_code for a in answers] == [200] * CROWD
     assert len({a.headers["etag"] for a in answers}) == 1 and "每日交流 改名" in answers[0].text
     assert unrelated.status_code == 200
-    logged = [
-        json.loads(line)
-        for line in "".join(server.lines).splitlines()  # type: ignore[attr-defined]
-        if line.startswith("{")
-    ]
+    logged = [json.loads(line) for line in output_of(server).splitlines() if line.startswith("{")]
     renders = [
         e for e in logged if e.get("event") == "feed_rendered" and e.get("feed") == "public:None:None:False"
     ]

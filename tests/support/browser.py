@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 PASSWORD = "浙江服装 2026 console"
+#: The width of the phone pages members and staff open are checked at.
+PHONE_WIDTH = 390
 ACCOUNTS = (("admin", "admin", None), ("ningbo", "chapter", "ningbo"), ("wenzhou", "chapter", "wenzhou"))
 CHROMIUM_FLAGS = [
     "--headless=new",

@@ -49,6 +49,13 @@ def run(
     )
 
 
+def output_of(proc: subprocess.Popen[str]) -> str:
+    """All a :func:`serving` process printed, once it has ended."""
+    proc.wait(timeout=15)
+    proc.reader.join(timeout=5)  # type: ignore[attr-defined]
+    return "".join(proc.lines)  # type: ignore[attr-defined]
+
+
 @contextmanager
 def serving(args: list[str], env: dict[str, str], cwd: Path, port: int) -> Iterator[subprocess.Popen[str]]:
     """``exsched <args>`` answering on ``port``; its output is read as it comes (a pipe nobody
@@ -59,7 +66,7 @@ def serving(args: list[str], env: dict[str, str], cwd: Path, port: int) -> Itera
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
     reader.start()
-    proc.lines = lines  # type: ignore[attr-defined]
+    proc.lines, proc.reader = lines, reader  # type: ignore[attr-defined]
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
