@@ -50,21 +50,32 @@ def recipients(session: Session, occ: Occurrence, audience: Audience, now: datet
     invitation or update went or is going) who take email, ``invited``: all but who declined;
     ``accepted``: who hold a seat (accepted, or a seat held for them); ``unanswered``: who have
     not answered at all."""
+    return _by_audience(session, occ, now)[audience]
+
+
+def reach(session: Session, occ: Occurrence, now: datetime) -> dict[Audience, int]:
+    """How many members each audience is now (one read, for the buttons that say it)."""
+    return {audience: len(members) for audience, members in _by_audience(session, occ, now).items()}
+
+
+def _by_audience(session: Session, occ: Occurrence, now: datetime) -> dict[Audience, list[uuid.UUID]]:
+    found: dict[Audience, list[uuid.UUID]] = {"invited": [], "accepted": [], "unanswered": []}
     told = store.members_told(session, [occ.uid])
     if not told:
-        return []
+        return found
     standing = seats.standings(session, occ.uid, now)
-
-    def wanted(member_id: uuid.UUID) -> bool:
-        mine = standing.get(member_id, seats.Standing("needs-action"))
-        if audience == "accepted":
-            return mine.holds_seat
-        if audience == "unanswered":
-            return mine.response == "needs-action"
-        return mine.response != "declined"
-
-    by_email = session.scalars(select(MemberRow).where(MemberRow.id.in_(told)).order_by(MemberRow.name))
-    return [m.id for m in by_email if "email" in (m.channels or []) and wanted(m.id)]
+    by_name = session.scalars(select(MemberRow).where(MemberRow.id.in_(told)).order_by(MemberRow.name))
+    for member in by_name:
+        if "email" not in (member.channels or []):
+            continue
+        mine = standing.get(member.id, seats.Standing("needs-action"))
+        if mine.response != "declined":
+            found["invited"].append(member.id)
+        if mine.holds_seat:
+            found["accepted"].append(member.id)
+        if mine.response == "needs-action":
+            found["unanswered"].append(member.id)
+    return found
 
 
 def send(

@@ -84,15 +84,6 @@ def sent_view(page: Page, row: SeriesRow, occ: Occurrence) -> list[SentView]:
     ]
 
 
-def audience_sizes(page: Page, occ: Occurrence) -> dict[str, int]:
-    """How many members each kind of message would reach now (the buttons say it)."""
-    now = utcnow()
-    return {
-        audience: len(messages.recipients(page.session, occ, audience, now))
-        for audience in (*messages.MESSAGE_AUDIENCES, "unanswered")
-    }
-
-
 def send_from_form(page: Page, row: SeriesRow, occ: Occurrence, action: str) -> tuple[str, dict[str, str]]:
     """The session page's message or reminder form, pressed: (the done-message key, field errors).
     The form's ``key`` makes a second press of the same form send nothing more."""

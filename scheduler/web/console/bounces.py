@@ -6,7 +6,6 @@ again), or clear the mark here when the member says the old one works again."""
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter
@@ -15,12 +14,11 @@ from sqlalchemy import or_, select
 
 from scheduler.db.models import MemberRow
 from scheduler.domain import deliverability
-from scheduler.web.console.page import ConsoleError, PageDep, PostDep
+from scheduler.web.console.page import OFFICE, ConsoleError, PageDep, PostDep
 from schemas.names import Chapter
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/console/bounces", include_in_schema=False)
-OFFICE = ZoneInfo("Asia/Shanghai")
 
 
 @router.get("", response_class=HTMLResponse)

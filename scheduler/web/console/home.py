@@ -19,20 +19,18 @@ from scheduler.db.models import MemberRow, NoticeRow, RsvpRow, SeriesRow
 from scheduler.domain import joining, seats
 from scheduler.domain.errors import RecurrenceError
 from scheduler.domain.series import capacity_of, occurrences
-from scheduler.notices.audience import member_names, rsvp_counts
+from scheduler.notices.audience import member_names
 from scheduler.ops.clock import utcnow
-from scheduler.web.console.page import Page, PageDep
+from scheduler.web.console.page import OFFICE, Page, PageDep
 from scheduler.web.console.sessions import holidays_of
 from schemas.ids import recurrence_of_uid, recurrence_stamp
-from schemas.names import Chapter, NoticeStatus, SeriesStatus
+from schemas.names import NoticeStatus, SeriesStatus
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 #: How far ahead the page lists sessions, and how far back it looks for what happened.
 AHEAD = timedelta(days=7)
 BACK = timedelta(days=7)
-#: The office's own time: the page's "today" and its times.
-OFFICE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class Alert:
 @router.get("/home", response_class=HTMLResponse)
 def home(page: PageDep) -> Response:
     now = utcnow()
-    chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
+    chapters = page.chapters
     series = page.session.scalars(
         select(SeriesRow)
         .where(SeriesRow.chapter.in_(chapters), SeriesRow.status == SeriesStatus.ACTIVE.value)
@@ -83,7 +81,6 @@ def _coming(page: Page, series: Any, now: datetime) -> list[Coming]:
         except RecurrenceError:
             continue
         found += [(row, occ) for occ in ahead if occ.status.value != "cancelled"]
-    counts = rsvp_counts(page.session, [occ.uid for _, occ in found])
     listed = []
     for row, occ in sorted(found, key=lambda pair: pair[1].start):
         standing = seats.standings(page.session, occ.uid, now)
@@ -94,7 +91,7 @@ def _coming(page: Page, series: Any, now: datetime) -> list[Coming]:
                 title=row.title,
                 chapter=row.chapter,
                 link=f"/console/series/{row.id}/occurrences/{recurrence_stamp(occ.recurrence_id)}",
-                answers=counts[occ.uid],
+                answers=Counter(s.response for s in standing.values()),  # from the one read
                 seats=seats.tally(capacity_of(row, occ.recurrence_id), standing.values()),
                 today=occ.start.astimezone(OFFICE).date() == today,
             )

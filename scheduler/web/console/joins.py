@@ -26,13 +26,9 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/console/joins", include_in_schema=False)
 
 
-def _chapters(page: Page) -> list[str]:
-    return [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
-
-
 @router.get("", response_class=HTMLResponse)
 def joins(page: PageDep) -> Response:
-    chapters = _chapters(page)
+    chapters = page.chapters
     rules = {
         row.code: row.join_approval
         for row in page.session.scalars(select(ChapterRow).where(ChapterRow.code.in_(chapters)))

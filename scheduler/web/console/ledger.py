@@ -26,13 +26,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 SHOWN = 200
 
 
-def _chapters(page: Page) -> list[str]:
-    return [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
-
-
 @router.get("/ledger", response_class=HTMLResponse)
 def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", chapter: str = "") -> Response:
-    chapters = _chapters(page)
+    chapters = page.chapters
     if chapter not in chapters:
         chapter = ""
     scope = select(NoticeRow.id).join(SeriesRow, SeriesRow.id == NoticeRow.series_id)

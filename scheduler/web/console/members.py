@@ -27,17 +27,13 @@ router = APIRouter(prefix="/console/members", include_in_schema=False)
 LIST_LIMIT = 500
 
 
-def _chapters(page: Page) -> list[str]:
-    return [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
-
-
 def _list_page(
     page: Page, *, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
     import_error: str | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
     chapter = page.request.query_params.get("chapter", "")
     q = page.request.query_params.get("q", "").strip()
-    chapters = _chapters(page)
+    chapters = page.chapters
     query = select(MemberRow).where(MemberRow.chapter.in_([chapter] if chapter in chapters else chapters))
     if q:
         like = f"%{q}%"
@@ -101,7 +97,7 @@ def _member(page: Page, member_id: uuid.UUID) -> MemberRow:
 
 @router.get("/export.csv")
 def export(page: PageDep) -> Response:
-    chapters = _chapters(page)
+    chapters = page.chapters
     members = page.session.scalars(
         select(MemberRow).where(MemberRow.chapter.in_(chapters)).order_by(MemberRow.chapter, MemberRow.name)
     ).all()
@@ -239,7 +235,7 @@ def _member_page(
         error=error,
         errors=errors or {},
         values=values or _member_values(row),
-        chapters_editable=_chapters(page),
+        chapters_editable=page.chapters,
     )
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,7 +41,7 @@ from scheduler.i18n import DEFAULT_LOCALE, LOCALES, Templates, Translator, trans
 from scheduler.ops.config import Settings
 from scheduler.web.console.failures import Explained, explain
 from scheduler.web.deps import commit_and_replan, get_session
-from schemas.names import Role
+from schemas.names import Chapter, Role
 
 SESSION_COOKIE = "exsched_console"
 CSRF_COOKIE = "exsched_csrf"
@@ -186,6 +187,10 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+#: The office's own time: what the console's "today" and its times of events are in.
+OFFICE = ZoneInfo("Asia/Shanghai")
+
+
 @dataclass
 class Page:
     """One console request: the staff member, their authority, language and CSRF token."""
@@ -201,6 +206,11 @@ class Page:
     @property
     def principal(self) -> Principal:
         return principal_of(self.staff)
+
+    @property
+    def chapters(self) -> list[str]:
+        """The chapters this account sees: every one for the province office, else its own."""
+        return [c.value for c in Chapter] if self.is_admin else [str(self.staff.chapter)]
 
     @property
     def is_admin(self) -> bool:

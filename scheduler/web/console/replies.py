@@ -5,18 +5,14 @@ office sees all of them; a chapter's staff the ones about their chapter's sessio
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from scheduler.db.models import InboundMailRow, NoticeRow, SeriesRow
-from scheduler.web.console.page import PageDep
+from scheduler.web.console.page import OFFICE, PageDep
 
 router = APIRouter(prefix="/console/replies", include_in_schema=False)
-#: the association's clock, for when a mail arrived
-OFFICE = ZoneInfo("Asia/Shanghai")
 SHOWN = 200
 #: outcome → how the page says it; reason code → why, in words (literal keys, for the catalogs)
 OUTCOMES = {

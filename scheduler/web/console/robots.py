@@ -22,10 +22,6 @@ router = APIRouter(prefix="/console/robots", include_in_schema=False)
 FIELDS = ("chapter", "format", "url", "secret")
 
 
-def _chapters(page: Page) -> list[str]:
-    return [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
-
-
 def _robots_page(
     page: Page,
     *,
@@ -34,7 +30,7 @@ def _robots_page(
     tested: tuple[uuid.UUID, str] | None = None,
     status: int = 200,
 ) -> Response:
-    chapters = _chapters(page)
+    chapters = page.chapters
     rows = webhooks.list_webhooks(page.session, page.principal)
     return page.render(
         "robots.html.j2",
@@ -65,7 +61,7 @@ def add_robot(page: PostDep) -> Response:
     values: dict[str, Any] = {name: str(page.form.get(name) or "").strip() for name in FIELDS}
     values["reminders"] = page.form.get("reminders") == "on"
     errors: dict[str, str] = {}
-    if values["chapter"] not in _chapters(page):
+    if values["chapter"] not in page.chapters:
         errors["chapter"] = page.t("err.choice")
     try:
         body = WebhookCreate(

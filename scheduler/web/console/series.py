@@ -25,7 +25,7 @@ from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import OFFER_HOLD, place_of
 from scheduler.i18n import Translator
-from scheduler.notices import answers
+from scheduler.notices import answers, messages
 from scheduler.notices.audience import (
     audience,
     followup_counts,
@@ -443,7 +443,7 @@ def _occurrence_page(
         seats=_seats_view(page, row, occ),
         people=attendance.answers_view(page, row, occ),
         sent=attendance.sent_view(page, row, occ),
-        reach=attendance.audience_sizes(page, occ),
+        reach=messages.reach(page.session, occ, utcnow()),
         form_key=uuid.uuid4().hex,
         zone_name=zone_words(page.t, row.timezone),
         errors=errors or {},
