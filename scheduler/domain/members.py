@@ -29,7 +29,12 @@ def new_feed_token() -> str:
 def feed_urls(token: str, public_url: str) -> tuple[str, str]:
     """(``https://…/calendars/<token>.ics``, the same as ``webcal://``)."""
     https = f"{public_url}/calendars/{token}.ics"
-    return https, "webcal://" + https.split("://", 1)[1]
+    return https, webcal_of(https)
+
+
+def webcal_of(url: str) -> str:
+    """A feed's http(s) address as the ``webcal://`` one that opens a calendar app."""
+    return "webcal://" + url.split("://", 1)[1]
 
 
 def _check_zone(name: str) -> None:

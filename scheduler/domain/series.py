@@ -289,6 +289,24 @@ def occurrences(
     )
 
 
+#: How far :func:`upcoming` looks for a series' next session past its window: a year, then ten.
+FAR = (timedelta(days=366), timedelta(days=3653))
+
+
+def upcoming(row: SeriesRow, holidays: HolidayCalendar, now: datetime, ahead: timedelta) -> list[Occurrence]:
+    """The sessions starting in ``[now, now + ahead)``; when there are none, the next one however
+    far it is (a series that meets twice a year, or starts next spring, still has a next session
+    to show). Empty only when the series has no session left in ten years."""
+    found = occurrences(row, holidays, now, now + ahead)
+    if found:
+        return found
+    for reach in FAR:
+        later = occurrences(row, holidays, now + ahead, now + reach)
+        if later:
+            return later[:1]
+    return []
+
+
 def _window_bound(value: datetime | None, zone: Any, default: datetime) -> datetime:
     """A window edge as an aware instant; missing or beyond what is ever expanded → ``default``."""
     if value is None or not MIN_INSTANT.year < value.year < MAX_INSTANT.year:

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     public_url: str = Field(
         "", description="base URL of links and feeds; unset: http://<api_host>:<api_port> as served"
     )
+    map_search_url: str = Field(
+        "https://uri.amap.com/search?keyword={venue}",
+        description="the map link beside a session's venue; {venue} is replaced by it (empty: no link)",
+    )
     secret_key: str = Field(DEV_SECRET_KEY, description="signs tokens; set a long random value")
     log_format: Literal["console", "json"] = Field("console", description="console or json")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.domain.checkin import qr_svg
+from scheduler.domain.members import webcal_of
 from scheduler.notices import store
 from scheduler.notices.audience import followup_counts, member_names, rsvp_counts
 from scheduler.ops.clock import utcnow
@@ -151,10 +153,10 @@ def retry(notice_id: uuid.UUID, page: PostDep) -> Response:
 @router.get("/feeds", response_class=HTMLResponse)
 def feeds(page: PageDep) -> Response:
     base = page.settings.public_url
-    webcal = "webcal://" + base.split("://", 1)[1]
 
     def link(path: str) -> dict[str, Any]:
-        return {"webcal": f"{webcal}{path}", "https": f"{base}{path}"}
+        https = f"{base}{path}"
+        return {"webcal": webcal_of(https), "https": https, "qr": qr_svg(https, 4)}
 
     chapters = [(c.value, link(f"/calendars/chapters/{c.value}.ics")) for c in Chapter]
     kinds = [(k.value, link(f"/calendars/kinds/{k.value}.ics")) for k in Kind]

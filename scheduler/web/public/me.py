@@ -193,6 +193,7 @@ def _render(
         locales=[(code, t(f"members.locale.{code}")) for code in LOCALES],
         zones=t.zone_choices(str(values.get("timezone") or member.timezone)),
         feed=https,
+        feed_qr=checkin.qr_svg(https, 5),
         webcal=webcal,
         csrf=_csrf(secret, cookie),
     )
