@@ -228,6 +228,8 @@ class StaffRow(Base):
     chapter: Mapped[str | None] = mapped_column(ForeignKey("chapters.code"))
     password_hash: Mapped[str] = mapped_column(String(255))
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    #: The password is a temporary one the province office handed out: replace it first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disabled_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
-"""Staff accounts for the console: created by the CLI, signed in with a password.
+"""Staff accounts for the console: created by the CLI or by the province office in the console
+(with a temporary password the person replaces at their first sign-in), signed in with a password.
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's second recommended
 profile); hashes made with weaker parameters are upgraded at the next sign-in.
@@ -161,7 +162,37 @@ def set_password(session: Session, row: StaffRow, password: str) -> None:
     check_password(password)
     row.password_hash = _hash(password)
     row.session_epoch += 1
+    row.must_change_password = False
     throttle.clear(session, _account_key(row.username))
+
+
+#: The letters of a temporary password: none that read alike (0/o, 1/l/i), so it survives being
+#: read out over the phone or copied from a chat message.
+_READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def temporary_password() -> str:
+    """Three groups of four readable letters (about 59 bits), e.g. ``k7wq-3nfp-x2ha``."""
+    return "-".join("".join(secrets.choice(_READABLE) for _ in range(4)) for _ in range(3))
+
+
+def give_temporary_password(session: Session, row: StaffRow) -> str:
+    """A new temporary password for the account (returned once, to hand over): its sessions end,
+    and its next sign-in must set a password of the person's own before anything else."""
+    password = temporary_password()
+    set_password(session, row, password)
+    row.must_change_password = True
+    return password
+
+
+def change_own_password(session: Session, row: StaffRow, current: str, new: str) -> None:
+    """The signed-in person replaces their password: ``current`` must be right (so an unlocked
+    screen is not enough) and ``new`` must differ from it."""
+    if not _check(row.password_hash, current):
+        raise InvalidInput("the current password is not right", field="current")
+    if new == current:
+        raise InvalidInput("the new password must differ from the current one", field="new")
+    set_password(session, row, new)
 
 
 def disable(row: StaffRow, now: datetime) -> None:

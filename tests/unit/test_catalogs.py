@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from scheduler.i18n import CATALOGS, LOCALES, translations
 from scheduler.web.console.failures import CASES
+from scheduler.web.console.member_bulk import ACTIONS
 from scheduler.web.console.member_import import COLUMNS
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS
 from schemas.api import ResponseSource
@@ -43,6 +44,7 @@ DYNAMIC = {
     "dash.alert.": ["seat-given-up", "failed"],
     "failure.": [*CASES, *(f"{case}.todo" for case in CASES)],
     "csv.target.": ["chapter", "kind", "series"],
+    "members.bulk.done.": list(ACTIONS),
     "occ.followup.": ["docking-outcome", "feedback"],
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from scheduler.web.console.accounts import router as accounts_router
 from scheduler.web.console.bounces import router as bounces_router
 from scheduler.web.console.checkin import router as checkin_router
 from scheduler.web.console.home import router as home_router
@@ -16,6 +17,7 @@ from scheduler.web.console.ledger import router as ledger_router
 from scheduler.web.console.members import router as members_router
 from scheduler.web.console.page import (
     ConsoleError,
+    PasswordChangeRequired,
     SignInRequired,
     error_page,
     error_page_for,
@@ -41,6 +43,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(replies_router)
     app.include_router(bounces_router)
     app.include_router(checkin_router)
+    app.include_router(accounts_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )
@@ -48,6 +51,10 @@ def install_console(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _sign_in(_: Request, exc: SignInRequired) -> Response:
         return sign_in_redirect(exc)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _temporary(_: Request, __: PasswordChangeRequired) -> Response:
+        return RedirectResponse("/console/password", status_code=303)
 
     @app.exception_handler(ConsoleError)
     async def _console_error(request: Request, exc: ConsoleError) -> Response:

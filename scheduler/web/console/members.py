@@ -15,7 +15,7 @@ from scheduler.db.models import MemberRow, SeriesRow, SubscriptionRow
 from scheduler.domain import members as people
 from scheduler.domain.errors import Conflict, ExschedError
 from scheduler.ops.clock import utcnow
-from scheduler.web.console import member_import
+from scheduler.web.console import member_bulk, member_import
 from scheduler.web.console.forms import MEMBER_FIELDS, Target, parse_target, read_member
 from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.sessions import holidays_of
@@ -29,7 +29,7 @@ LIST_LIMIT = 500
 
 def _list_page(
     page: Page, *, errors: dict[str, str] | None = None, values: dict[str, Any] | None = None,
-    import_error: str | None = None, status: int = 200,
+    import_error: str | None = None, status: int = 200, bulk_done: str | None = None,
 ) -> Response:  # fmt: skip
     chapter = page.request.query_params.get("chapter", "")
     q = page.request.query_params.get("q", "").strip()
@@ -53,6 +53,10 @@ def _list_page(
                           "timezone": "Asia/Shanghai", "channels": True},
         import_error=import_error,
         limit=LIST_LIMIT,
+        bulk_done=bulk_done,
+        series=page.session.scalars(_offered_series(page).order_by(SeriesRow.chapter, SeriesRow.title)).all(),
+        kinds=[k.value for k in Kind],
+        all_chapters=[c.value for c in Chapter],
     )  # fmt: skip
 
 
@@ -187,6 +191,21 @@ def _import(page: Page, result: member_import.ImportCheck) -> Response:
 def _subscribe_all(page: Page, member: MemberRow, targets: list[Target]) -> None:
     for target in targets:
         people.subscribe(page.session, member, SubscriptionCreate(**target.body()), page.principal)
+
+
+@router.post("/bulk", response_class=HTMLResponse)
+def bulk(page: PostDep) -> Response:
+    """The ticked members of the list: subscribe, unsubscribe or move them (member_bulk)."""
+    offered = {row.id for row in page.session.scalars(_offered_series(page))}
+    outcome = member_bulk.apply(page, offered)
+    log.info(
+        "members_bulk_changed",
+        action=outcome.action,
+        changed=outcome.changed,
+        unchanged=outcome.already,
+        by=page.staff.username,
+    )
+    return _list_page(page, bulk_done=member_bulk.report(page, outcome))
 
 
 @router.get("/{member_id}", response_class=HTMLResponse)

@@ -71,6 +71,14 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+class PasswordChangeRequired(Exception):
+    """The account signed in with a temporary password: it sets its own before anything else."""
+
+
+#: What an account with a temporary password may still reach.
+_WHILE_TEMPORARY = frozenset({"/console/password", "/console/logout"})
+
+
 class ConsoleError(Exception):
     """An error page with a message already in the reader's language."""
 
@@ -293,6 +301,9 @@ _DONE = frozenset(
         "robots.added",
         "robots.tested",
         "robots.removed",
+        "accounts.disabled_done",
+        "accounts.enabled_done",
+        "password.changed",
     }
 )
 
@@ -307,6 +318,8 @@ def current_page(request: Request, session: Annotated[Session, Depends(get_sessi
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequired(target if request.method == "GET" else "/console/home")
+    if staff.must_change_password and request.url.path not in _WHILE_TEMPORARY:
+        raise PasswordChangeRequired()
     return Page(
         request=request,
         session=session,

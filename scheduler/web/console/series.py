@@ -14,7 +14,7 @@ import structlog
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from scheduler.db.models import NoticeRow, SeriesRow
@@ -78,7 +78,7 @@ def _upcoming(row: SeriesRow, holidays: HolidayCalendar, now: datetime, n: int) 
 
 
 @router.get("", response_class=HTMLResponse)
-def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
+def series_list(page: PageDep, chapter: str = "", kind: str = "", q: str = "") -> Response:
     chapters = [c.value for c in Chapter] if page.is_admin else [str(page.staff.chapter)]
     if chapter and chapter not in chapters:
         if chapter in {c.value for c in Chapter}:
@@ -86,6 +86,10 @@ def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
         chapter = ""
     query = select(SeriesRow).options(selectinload(SeriesRow.overrides)).order_by(SeriesRow.title)
     query = query.where(SeriesRow.chapter.in_([chapter] if chapter else chapters))
+    q = q.strip()[:200]
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(SeriesRow.title.ilike(like), SeriesRow.venue.ilike(like)))
     if kind in {k.value for k in Kind}:
         query = query.where(SeriesRow.kind == kind)
     else:
@@ -113,6 +117,7 @@ def series_list(page: PageDep, chapter: str = "", kind: str = "") -> Response:
         kinds=[k.value for k in Kind],
         chapter=chapter,
         kind=kind,
+        q=q,
     )
 
 

@@ -25,6 +25,15 @@
     });
   });
 
+  // A box in a list's head ticks or clears every row's box (shown only where script runs).
+  each("input[data-tick-all]", function (all) {
+    var boxes = all.form.querySelectorAll("input[name=member]");
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(boxes, function (box) { box.checked = all.checked; });
+    });
+  });
+
   // Ask before destructive actions.
   each("form[data-confirm]", function (form) {
     form.addEventListener("submit", function (event) {
