@@ -84,6 +84,8 @@ def test_every_console_page_fits_a_phone(phone: Page, console: Console, artifact
         "/bounces",
         "/robots",
         "/feeds",
+        "/accounts",
+        "/password",
     ]
     wide = {path: width for path in pages if (width := fits(page, base + path)) > WIDTH}
     if signed_out > WIDTH:
@@ -100,8 +102,8 @@ def test_every_console_page_fits_a_phone(phone: Page, console: Console, artifact
 
 
 def test_every_public_page_fits_a_phone(phone: Page, console: Console, artifacts: Path) -> None:
-    a_busy_session(console)
-    pages = ["/", "/join", "/join/ningbo", "/me/sign-in"]
+    series_id, stamp, _ = a_busy_session(console)
+    pages = ["/", f"/sessions/{series_id}/{stamp}", "/join", "/join/ningbo", "/me/sign-in"]
     wide = {path: width for path in pages if (width := fits(phone, console.base + path)) > WIDTH}
     assert wide == {}, f"pages wider than a {WIDTH} px phone: {wide}"
     phone.goto(console.base + "/")

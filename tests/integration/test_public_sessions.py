@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from scheduler.domain.checkin import qr_svg
+from tests.integration.test_console import JARGON, visible_text
 from tests.support.api import create_series
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -137,3 +138,20 @@ def test_every_webcal_link_has_its_https_link_and_a_qr_code_of_it(client: TestCl
         assert qr_svg(url, 4) in home, f"no QR code of {url}"
         path = "/" + url.split("://", 1)[1].split("/", 1)[1]
         assert client.get(path).status_code == 200, path
+
+
+def test_the_chinese_public_pages_show_no_rule_code_zone_id_or_english(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    made = create_series(
+        client, admin, title="宁波 · 面料对接会", dtstart=local_in(4), rrule="FREQ=WEEKLY;COUNT=3"
+    )
+    home = client.get("/").text
+    [link, *_] = [p for p in session_links(home) if made["id"] in p]
+    found = {}
+    for path, text in (("/", home), (link, client.get(link).text)):
+        shown = visible_text(text)
+        for what, pattern in JARGON.items():
+            if match := pattern.search(shown):
+                found[(path, what)] = shown[max(0, match.start() - 30) : match.end() + 30]
+    assert found == {}, found
