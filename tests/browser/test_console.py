@@ -200,9 +200,10 @@ def test_staff_define_a_monthly_series_and_cancel_one_session(
     assert "恢复举行" in text and "取消原因" not in text, text
 
     page.get_by_role("link", name="日历订阅链接").click()
-    expect(page.locator("#feed-ningbo input")).to_have_value(
-        re.compile(r"^webcal://127\.0\.0\.1:\d+/calendars/chapters/ningbo\.ics$")
-    )
+    expect(page.locator("#feed-ningbo input")).to_have_count(2)  # webcal, and https beside it
+    webcal, https = page.locator("#feed-ningbo input").all()
+    expect(webcal).to_have_value(re.compile(r"^webcal://127\.0\.0\.1:\d+/calendars/chapters/ningbo\.ics$"))
+    expect(https).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/calendars/chapters/ningbo\.ics$"))
     shot(page, artifacts, "07-feeds")
 
 

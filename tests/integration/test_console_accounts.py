@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -15,22 +16,16 @@ from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.notices.planner import Planner
 from tests.integration.test_public_sessions import local_in
 from tests.support.api import create_series
-from tests.support.console import csrf_of, new_browser, signed_in
+from tests.support.console import csrf_of, signed_in, try_sign_in
 
 
 def sign_in(client: TestClient, username: str, password: str) -> tuple[TestClient, int, str]:
     """A new browser trying to sign in: (browser, status, where it was sent)."""
-    browser = new_browser(client)
-    page = browser.get("/console/login")
-    answer = browser.post(
-        "/console/login",
-        data={"csrf": csrf_of(page.text), "username": username, "password": password},
-        follow_redirects=False,
-    )
+    browser, answer = try_sign_in(client, username, password)
     return browser, answer.status_code, answer.headers.get("location", "")
 
 
-def post(browser: TestClient, path: str, form_page: str, **data: str | list[str]) -> object:
+def post(browser: TestClient, path: str, form_page: str, **data: str | list[str]) -> Any:
     return browser.post(
         path, data={"csrf": csrf_of(browser.get(form_page).text), **data}, follow_redirects=False
     )
@@ -128,14 +123,14 @@ def test_disabling_ends_the_session_and_a_reset_replaces_the_password(
         office_id = session.scalar(select(StaffRow.id).where(StaffRow.username == "office"))
 
     disabled = post(office, f"/console/accounts/{li_id}/disable", "/console/accounts")
-    assert disabled.status_code == 303  # type: ignore[attr-defined]
+    assert disabled.status_code == 303
     assert li.get("/console/series", follow_redirects=False).status_code == 303  # signed out at once
     assert 'data-state="disabled"' in office.get("/console/accounts").text
     assert sign_in(client, "shaoxing.li", "correct horse battery")[1] == 401
 
-    assert post(office, f"/console/accounts/{li_id}/enable", "/console/accounts").status_code == 303  # type: ignore[attr-defined]
+    assert post(office, f"/console/accounts/{li_id}/enable", "/console/accounts").status_code == 303
     reset = post(office, f"/console/accounts/{li_id}/reset", "/console/accounts")
-    temporary = temporary_of(reset.text)  # type: ignore[attr-defined]
+    temporary = temporary_of(reset.text)
     browser, status, _ = sign_in(client, "shaoxing.li", temporary)
     assert (
         status == 303
@@ -144,7 +139,7 @@ def test_disabling_ends_the_session_and_a_reset_replaces_the_password(
 
     for action in ("disable", "reset"):  # not one's own account: that is the password page's
         refused = post(office, f"/console/accounts/{office_id}/{action}", "/console/accounts")
-        assert refused.status_code == 409 and "不能停用或重置自己的账号" in refused.text  # type: ignore[attr-defined]
+        assert refused.status_code == 409 and "不能停用或重置自己的账号" in refused.text
 
 
 def test_an_account_form_says_what_is_wrong_next_to_the_field(client: TestClient, db: Database) -> None:
@@ -215,7 +210,7 @@ def test_ticked_members_are_subscribed_unsubscribed_and_moved_at_once(
     assert (
         subscribed.status_code == 200
         and "已为 2 位成员订阅系列：宁波 · 面料对接会；0 位原本已订阅" in subscribed.text
-    )  # type: ignore[attr-defined]
+    )
     again = post(
         staff,
         "/console/members/bulk",
@@ -224,7 +219,7 @@ def test_ticked_members_are_subscribed_unsubscribed_and_moved_at_once(
         target=f"series:{series['id']}",
         member=ids,
     )
-    assert "已为 1 位成员订阅系列：宁波 · 面料对接会；2 位原本已订阅" in again.text  # type: ignore[attr-defined]
+    assert "已为 1 位成员订阅系列：宁波 · 面料对接会；2 位原本已订阅" in again.text
     with db.session() as session:
         follows = set(
             session.scalars(select(SubscriptionRow.member_id).where(SubscriptionRow.target == series["id"]))
@@ -245,7 +240,7 @@ def test_ticked_members_are_subscribed_unsubscribed_and_moved_at_once(
         target=f"series:{series['id']}",
         member=[ids[0]],
     )
-    assert "已为 1 位成员取消订阅" in gone.text  # type: ignore[attr-defined]
+    assert "已为 1 位成员取消订阅" in gone.text
 
     # Another chapter's member among the ticked: refused whole, nothing changes.
     mixed = post(
@@ -256,15 +251,15 @@ def test_ticked_members_are_subscribed_unsubscribed_and_moved_at_once(
         target="kind:tech-exchange",
         member=[ids[1], other[0]],
     )
-    assert mixed.status_code == 403  # type: ignore[attr-defined]
+    assert mixed.status_code == 403
     moved = post(
         staff, "/console/members/bulk", "/console/members", action="move", chapter="shaoxing", member=[ids[1]]
     )
-    assert moved.status_code == 403 and "只有省协会" in moved.text  # type: ignore[attr-defined]
+    assert moved.status_code == 403 and "只有省协会" in moved.text
     nothing = post(
         staff, "/console/members/bulk", "/console/members", action="subscribe", target="kind:tech-exchange"
     )
-    assert nothing.status_code == 422 and "请先在列表中勾选成员" in nothing.text  # type: ignore[attr-defined]
+    assert nothing.status_code == 422 and "请先在列表中勾选成员" in nothing.text
     with db.session() as session:
         assert (
             session.scalar(select(SubscriptionRow).where(SubscriptionRow.target == "tech-exchange")) is None
@@ -279,7 +274,7 @@ def test_ticked_members_are_subscribed_unsubscribed_and_moved_at_once(
         chapter="shaoxing",
         member=[ids[1], other[0]],
     )
-    assert "已把 1 位成员转到绍兴分会；1 位原本就在那里" in moved.text  # type: ignore[attr-defined]
+    assert "已把 1 位成员转到绍兴分会；1 位原本就在那里" in moved.text
     with db.session() as session:
         moved_row = session.get(MemberRow, uuid.UUID(ids[1]))
         assert moved_row is not None and moved_row.chapter == "shaoxing"

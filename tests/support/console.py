@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -85,17 +86,23 @@ def new_browser(client: TestClient) -> TestClient:
     return TestClient(client.app, base_url="https://testserver")
 
 
+def try_sign_in(client: TestClient, username: str, password: str) -> tuple[TestClient, Any]:
+    """A new browser filling in the sign-in form: the browser, and the form's answer."""
+    browser = new_browser(client)
+    page = browser.get("/console/login")
+    response = browser.post(
+        "/console/login",
+        data={"csrf": csrf_of(page.text), "username": username, "password": password},
+        follow_redirects=False,
+    )
+    return browser, response
+
+
 def signed_in(
     client: TestClient, db: Database, username: str, role: str = "admin", chapter: str | None = None
 ) -> TestClient:
     """A new browser, signed in as a new account."""
     add_staff(db, username, role, chapter)
-    browser = new_browser(client)
-    page = browser.get("/console/login")
-    response = browser.post(
-        "/console/login",
-        data={"csrf": csrf_of(page.text), "username": username, "password": PASSWORD},
-        follow_redirects=False,
-    )
+    browser, response = try_sign_in(client, username, PASSWORD)
     assert response.status_code == 303, response.text
     return browser

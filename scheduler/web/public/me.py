@@ -22,8 +22,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.calendars.facts import event_facts
-from scheduler.calendars.ics import publish
 from scheduler.db.models import MemberRow, SeriesRow
 from scheduler.domain import checkin, deliverability, seats, throttle
 from scheduler.domain import members as people
@@ -38,7 +36,7 @@ from scheduler.domain.member_access import (
     was_used,
 )
 from scheduler.domain.recurrence import Occurrence, zone_of
-from scheduler.domain.series import cancel_reason_of, occurrence_at
+from scheduler.domain.series import cancel_reason_of
 from scheduler.domain.tokens import sign
 from scheduler.i18n import LOCALES, Translator, translator
 from scheduler.notices import answers
@@ -47,9 +45,9 @@ from scheduler.web.deps import HolidaysDep, PostmanDep, ReplanDep, SessionDep, S
 from scheduler.web.member_mail import compose, send_later
 from scheduler.web.public.forms import field, form_ok, form_token, read_form, validated
 from scheduler.web.public.member_signin import COOKIE, gone, signed_in_response
-from scheduler.web.public.pages import page, subscription_words
+from scheduler.web.public.pages import calendar_file, named_session, page, subscription_words
 from schemas.api import PreferencesForm, SignInForm
-from schemas.ids import parse_recurrence_stamp, recurrence_stamp
+from schemas.ids import recurrence_stamp
 from schemas.names import Chapter, Kind, SeriesStatus
 
 log = structlog.get_logger(__name__)
@@ -230,17 +228,10 @@ def _invited(
     session: Session, holidays: HolidayCalendar, member: MemberRow, series_text: str, stamp: str
 ) -> tuple[SeriesRow, Occurrence] | None:
     """The series and occurrence named by a form, if the member is invited to that session."""
-    try:
-        row = session.get(SeriesRow, uuid.UUID(series_text))
-        rid = parse_recurrence_stamp(stamp)
-    except ValueError:
+    found = named_session(session, holidays, series_text, stamp)
+    if found is None or not any(a.member.id == member.id for a in attendees(session, found[0], found[1].uid)):
         return None
-    occurrence = occurrence_at(row, rid, holidays) if row is not None else None
-    if row is None or occurrence is None:
-        return None
-    if not any(a.member.id == member.id for a in attendees(session, row, occurrence.uid)):
-        return None
-    return row, occurrence
+    return found
 
 
 @router.post("/me/answer")
@@ -288,24 +279,14 @@ def session_file(
     settings: SettingsDep,
     holidays: HolidaysDep,
 ) -> Response:
-    """ "Add to calendar": the one session as a calendar file (METHOD:PUBLISH, the same UID as
-    the invitation, so a calendar that has it already updates it instead of doubling it)."""
+    """ "Add to calendar" on the member page: a session they are invited to (:func:`calendar_file`)."""
     member = signed_in(session, settings.secret_key, request.cookies.get(COOKIE, ""), datetime.now(UTC))
     if member is None:
         return RedirectResponse("/me/sign-in", status_code=303)
     found = _invited(session, holidays, member, series_id, stamp)
     if found is None:
         return page(member.locale, "member_refused.html.j2", 404)
-    row, occurrence = found
-    facts = event_facts(row, occurrence, settings.public_url)
-    body = publish(
-        [(facts, row.updated_at, None)], name=row.title, timezone=row.timezone, refresh=timedelta(days=1)
-    )
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{stamp}.ics"', "Cache-Control": "no-store"},
-    )
+    return calendar_file(*found, settings.public_url, cache="no-store")
 
 
 @router.post("/me/subscriptions")

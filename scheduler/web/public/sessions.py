@@ -6,7 +6,7 @@ public page: they get the same 404 as a link that never existed."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -14,17 +14,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from scheduler.calendars.facts import event_facts
-from scheduler.calendars.ics import publish
 from scheduler.db.models import SeriesRow
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
-from scheduler.domain.series import cancel_reason_of, occurrence_at
+from scheduler.domain.series import cancel_reason_of
 from scheduler.i18n import translator
 from scheduler.web.deps import HolidaysDep, SessionDep, SettingsDep
 from scheduler.web.public.member_signin import chosen_locale, gone
-from scheduler.web.public.pages import page
-from schemas.ids import parse_recurrence_stamp, recurrence_stamp
+from scheduler.web.public.pages import calendar_file, named_session, page
+from schemas.ids import recurrence_stamp
 from schemas.names import OccurrenceStatus
 
 router = APIRouter(tags=["public sessions"])
@@ -44,15 +42,8 @@ def _public(
     session: Session, holidays: HolidayCalendar, series_text: str, stamp: str
 ) -> tuple[SeriesRow, Occurrence] | None:
     """The public series and its session these path parts name; None for anything else."""
-    try:
-        row = session.get(SeriesRow, uuid.UUID(series_text))
-        rid = parse_recurrence_stamp(stamp)
-    except ValueError:
-        return None
-    if row is None or row.private:
-        return None
-    occurrence = occurrence_at(row, rid, holidays)
-    return (row, occurrence) if occurrence is not None else None
+    found = named_session(session, holidays, series_text, stamp)
+    return found if found is not None and not found[0].private else None
 
 
 @router.get("/sessions/{series_id}/{stamp}.ics")
@@ -65,18 +56,7 @@ def session_calendar(
     found = _public(session, holidays, series_id, stamp)
     if found is None:
         return gone()
-    row, occurrence = found
-    body = publish(
-        [(event_facts(row, occurrence, settings.public_url), row.updated_at, None)],
-        name=row.title,
-        timezone=row.timezone,
-        refresh=timedelta(days=1),
-    )
-    return Response(
-        body,
-        media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{stamp}.ics"', "Cache-Control": "no-cache"},
-    )
+    return calendar_file(*found, settings.public_url, cache="no-cache")
 
 
 @router.get("/sessions/{series_id}/{stamp}", response_class=HTMLResponse)
