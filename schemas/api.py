@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -352,6 +353,57 @@ class PreferencesForm(_Input):
     locale: Locale
     timezone: Line = Field(min_length=1, max_length=64)
     channels: list[Literal["email"]] = Field(default_factory=list)
+
+
+def _blank_is_none(value: object) -> object:
+    """An empty form field is "not given", not a malformed number."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class DockingOutcomeForm(_Input):
+    """What a member (or staff for them) reports after a project-docking session."""
+
+    contacts: int = Field(ge=0, le=500)  # how many firms they talked to
+    firms: list[Annotated[Line, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=50
+    )
+    intention: bool  # 合作意向
+    contract: bool  # 签约/订单
+    value_wan: Decimal | None = Field(None, ge=0, le=Decimal("99999999"), decimal_places=1)  # 万元
+    note: Text = Field("", max_length=5000)
+
+    _value = field_validator("value_wan", mode="before")(_blank_is_none)
+
+
+class FeedbackForm(_Input):
+    """What a member (or staff for them) reports after a tech exchange."""
+
+    rating: int = Field(ge=1, le=5)
+    useful: Text = Field("", max_length=2000)
+    next_topic: Line = Field("", max_length=200)
+    note: Text = Field("", max_length=5000)
+
+
+class OutcomeOut(BaseModel):
+    """One member's report after a session (``GET …/occurrences/{id}/outcomes``)."""
+
+    member_id: uuid.UUID
+    name: str
+    company: str
+    kind: Literal["docking-outcome", "feedback"]
+    contacts: int | None
+    firms: list[str]
+    intention: bool | None
+    contract: bool | None
+    value_wan: Decimal | None
+    rating: int | None
+    useful: str
+    next_topic: str
+    note: str
+    source: Literal["member", "staff"]
+    recorded_by: str | None
+    created_at: datetime
+    updated_at: datetime | None
 
 
 class SubscriptionCreate(_Input):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -359,13 +361,29 @@ class FollowupResponseRow(Base):
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     occurrence_uid: Mapped[str] = mapped_column(String(255), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # the free note
+    # after a project-docking session
+    contacts: Mapped[int | None] = mapped_column(Integer)  # firms talked to
+    firms: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")  # which
+    intention: Mapped[bool | None] = mapped_column(Boolean)  # 合作意向
+    contract: Mapped[bool | None] = mapped_column(Boolean)  # 签约/订单
+    value_wan: Mapped[Decimal | None] = mapped_column(Numeric(12, 1))  # rough value, 万元
+    # after a tech exchange
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1-5
+    useful: Mapped[str] = mapped_column(Text, default="", server_default="")
+    next_topic: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    recorded_by: Mapped[str | None] = mapped_column(String(64))  # staff, when source is staff
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None]
 
     __table_args__ = (
         CheckConstraint(_in("kind", ("docking-outcome", "feedback")), name="kind"),
         UniqueConstraint("member_id", "occurrence_uid"),
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+        CheckConstraint("source IN ('member', 'staff')", name="source"),
+        CheckConstraint("contacts IS NULL OR contacts >= 0", name="contacts"),
+        CheckConstraint("value_wan IS NULL OR value_wan >= 0", name="value_wan"),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext
 from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -197,7 +198,7 @@ class Translator:
                 return format_unit(total // size, unit, length=length, locale=self.babel)
         return format_unit(total, "duration-second", length=length, locale=self.babel)
 
-    def number(self, value: float) -> str:
+    def number(self, value: float | Decimal) -> str:
         return format_decimal(value, locale=self.babel)
 
     def zone_label(self, zone: str) -> str:

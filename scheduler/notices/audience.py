@@ -195,24 +195,6 @@ def followup_counts(session: Session, occurrence_uids: Iterable[str]) -> dict[st
     return {uid: n for uid, n in rows}
 
 
-@dataclass(frozen=True)
-class Followup:
-    member: str
-    company: str
-    kind: str
-    text: str
-
-
-def followups(session: Session, occurrence_uid: str) -> list[Followup]:
-    rows = session.execute(
-        select(FollowupResponseRow, MemberRow)
-        .join(MemberRow, MemberRow.id == FollowupResponseRow.member_id)
-        .where(FollowupResponseRow.occurrence_uid == occurrence_uid)
-        .order_by(FollowupResponseRow.created_at)
-    )
-    return [Followup(m.name, m.company, f.kind, f.text) for f, m in rows]
-
-
 def member_names(session: Session, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, MemberRow]:
     wanted = {i for i in ids if i is not None}
     if not wanted:

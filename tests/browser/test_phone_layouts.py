@@ -75,6 +75,7 @@ def test_every_console_page_fits_a_phone(phone: Page, console: Console, artifact
         f"/series/{series_id}/edit",
         f"/series/{series_id}/occurrences/{stamp}",
         f"/series/{series_id}/occurrences/{stamp}/checkin",
+        f"/series/{series_id}/occurrences/{stamp}/outcomes",
         "/members",
         f"/members/{member_id}",
         "/ledger",

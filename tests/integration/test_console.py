@@ -923,6 +923,7 @@ def test_the_chinese_console_shows_no_rule_code_zone_id_status_code_or_english(
         f"/console/series/{series_id}/edit",
         f"/console/series/{series_id}/occurrences/{stamp}",
         f"/console/series/{series_id}/occurrences/{stamp}/checkin",
+        f"/console/series/{series_id}/occurrences/{stamp}/outcomes",
         "/console/members",
         f"/console/members/{member_id}",
         "/console/ledger",

@@ -310,15 +310,22 @@ def followed_up(world: World) -> str:
     return url.split("https://exsched.test", 1)[1]
 
 
+#: The questions after a project-docking session every post must answer (the note is optional).
+DOCKING = {"contacts": "2", "intention": "true", "contract": "false"}
+
+
 def test_follow_up_form_records_docking_outcomes(world: World) -> None:
     path = followed_up(world)
     assert "对接的成果" in world.client.get(path).text
-    posted = world.client.post(path, data={"csrf": form_token(world, path), "text": "意向订单 3件"})
+    posted = world.client.post(
+        path, data={"csrf": form_token(world, path), **DOCKING, "note": "意向订单 3件"}
+    )
     assert posted.status_code == 200
     with world.db.session() as session:
         [row] = session.scalars(select(FollowupResponseRow))
         assert (row.kind, row.text) == ("docking-outcome", "意向订单 3件")
-    assert world.client.post(path, data={"csrf": form_token(world, path), "text": ""}).status_code == 422
+        assert (row.contacts, row.intention, row.contract, row.source) == (2, True, False, "member")
+    assert world.client.post(path, data={"csrf": form_token(world, path), "note": ""}).status_code == 422
 
 
 def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_is_gone(world: World) -> None:
@@ -327,13 +334,20 @@ def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_
     path = followed_up(world)
     long = "意" * 4900
     csrf = form_token(world, path)
-    assert world.client.post(path, data={"text": "no form token"}).status_code == 403
-    assert world.client.post(path, data={"csrf": "é" * 64, "text": "a forged token"}).status_code == 403
-    assert world.client.post(path, data={"csrf": csrf, "text": "控制\x00字符\x1b"}).status_code == 200
+    assert world.client.post(path, data={**DOCKING, "note": "no form token"}).status_code == 403
+    assert (
+        world.client.post(path, data={"csrf": "é" * 64, **DOCKING, "note": "a forged token"}).status_code
+        == 403
+    )
+    assert (
+        world.client.post(path, data={"csrf": csrf, **DOCKING, "note": "控制\x00字符\x1b"}).status_code == 200
+    )
     with world.db.session() as session:
         assert session.scalars(select(FollowupResponseRow.text)).one() == "控制字符"
     for i in range(30):
-        assert world.client.post(path, data={"csrf": csrf, "text": f"{long}{i}"}).status_code == 200
+        assert (
+            world.client.post(path, data={"csrf": csrf, **DOCKING, "note": f"{long}{i}"}).status_code == 200
+        )
     from scheduler.db.models import MemberRow
 
     with world.db.session() as session:
@@ -342,7 +356,10 @@ def test_a_follow_up_answer_is_edited_not_multiplied_and_a_deleted_members_link_
     assert f"{long}29</textarea>" in world.client.get(path).text  # shown again, to edit
     with world.db.session() as session:
         session.execute(delete(MemberRow))
-    gone_form, gone_post = world.client.get(path), world.client.post(path, data={"csrf": csrf, "text": "x"})
+    gone_form, gone_post = (
+        world.client.get(path),
+        world.client.post(path, data={"csrf": csrf, **DOCKING, "note": "x"}),
+    )
     assert gone_form.status_code == gone_post.status_code == 404
     assert "此链接无效或已过期" in gone_form.text and gone_post.headers["content-type"].startswith(
         "text/html"

@@ -48,10 +48,10 @@ def seed_session(
     domain: str = "",
     **series: Any,
 ) -> Seeded:
-    """A series ``days`` from now (one session unless ``rrule`` says otherwise), and ``people``
-    as (name, company, answer or None), following the chapter, the series or nothing
-    (``follow``); each answer goes through the seats (in order: a full session makes the later
-    ones wait). ``plan`` plans its notices now. Emails (at ``domain``, else the chapter's) and
+    """A series ``days`` from now (ago, when negative; one session unless ``rrule`` says
+    otherwise), and ``people`` as (name, company, answer or None), following the chapter, the
+    series or nothing (``follow``); each answer goes through the seats (in order: a full session
+    makes the later ones wait). ``plan`` plans its notices now. Emails (at ``domain``, else the chapter's) and
     feed tokens are unique per call: the tests of a module share one database."""
     db = Database(console.database_url)
     tag = uuid.uuid4().hex[:8]
@@ -70,9 +70,8 @@ def seed_session(
             select(SeriesRow).where(SeriesRow.id == series_id).options(selectinload(SeriesRow.overrides))
         )
         assert row is not None
-        occ = occurrences(
-            row, ChineseStatutoryCalendar(), datetime.now(UTC), datetime.now(UTC) + timedelta(days=400)
-        )[0]
+        since = min(datetime.now(UTC), first.replace(tzinfo=SHANGHAI).astimezone(UTC)) - timedelta(hours=1)
+        occ = occurrences(row, ChineseStatutoryCalendar(), since, since + timedelta(days=400))[0]
         for n, (name, company, response) in enumerate(people):
             member = MemberRow(
                 name=name,

@@ -45,7 +45,10 @@ DYNAMIC = {
     "failure.": [*CASES, *(f"{case}.todo" for case in CASES)],
     "csv.target.": ["chapter", "kind", "series"],
     "members.bulk.done.": list(ACTIONS),
-    "occ.followup.": ["docking-outcome", "feedback"],
+    "outcome.only_note.": ["docking-outcome", "feedback"],
+    "outcome.intention.": ["yes", "no"],
+    "outcome.contract.": ["yes", "no"],
+    "followup.rating.": ["1", "2", "3", "4", "5"],
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],
     "form.ends.": list(ENDS),
@@ -117,8 +120,8 @@ def test_every_key_kept_in_a_table_of_words_exists_in_every_language() -> None:
     """Keys held in dicts (what a page says after a change, why a reply was not applied, what a
     form field's error is) are not calls the patterns above can see; they are checked here."""
     from scheduler.web.console.replies import OUTCOMES, REASONS
-    from scheduler.web.public.forms import _ERROR_WORDS
     from scheduler.web.public.me import DONE
+    from scheduler.web.validation import _ERROR_WORDS
 
     keys = {*OUTCOMES.values(), *REASONS.values(), *_ERROR_WORDS.values(), *DONE.values()}
     for locale in LOCALES:

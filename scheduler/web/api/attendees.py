@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import SeriesRow
-from scheduler.domain import seats
+from scheduler.domain import responses, seats
 from scheduler.domain import series as catalog
 from scheduler.domain.auth import Principal
 from scheduler.domain.errors import InvalidInput, NotFound
@@ -26,7 +26,7 @@ from scheduler.domain.seats import Standing, place_of
 from scheduler.notices import answers
 from scheduler.notices.audience import Attendee, attendees
 from scheduler.web.deps import CHECK_KEY, HolidaysDep, SessionDep, StaffDep
-from schemas.api import AttendeeOut, AttendeeUpdate, ErrorOut
+from schemas.api import AttendeeOut, AttendeeUpdate, ErrorOut, OutcomeOut
 from schemas.ids import parse_recurrence_stamp
 
 log = structlog.get_logger(__name__)
@@ -121,3 +121,18 @@ def set_response(
     )
     [found] = [a for a in _all(session, row, uid) if a.member_id == member_id]
     return found
+
+
+@router.get(
+    "/{series_id}/occurrences/{recurrence_id}/outcomes",
+    response_model=list[OutcomeOut],
+    responses=_ERRORS,
+    tags=["outcomes"],
+)
+def list_outcomes(
+    series_id: uuid.UUID, recurrence_id: str, session: SessionDep, staff: StaffDep, holidays: HolidaysDep
+) -> list[OutcomeOut]:
+    """What the members of one session reported after it (docking outcomes or feedback), with
+    who entered it (``source``: the member, or ``staff`` from a phone call, ``recorded_by``)."""
+    _, occurrence = _session_of(session, series_id, recurrence_id, staff, holidays)
+    return responses.outcomes(session, occurrence.uid)

@@ -15,6 +15,7 @@ from scheduler.web.console.home import router as home_router
 from scheduler.web.console.joins import router as joins_router
 from scheduler.web.console.ledger import router as ledger_router
 from scheduler.web.console.members import router as members_router
+from scheduler.web.console.outcomes import router as outcomes_router
 from scheduler.web.console.page import (
     ConsoleError,
     PasswordChangeRequired,
@@ -44,6 +45,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(bounces_router)
     app.include_router(checkin_router)
     app.include_router(accounts_router)
+    app.include_router(outcomes_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )

@@ -304,6 +304,7 @@ _DONE = frozenset(
         "accounts.disabled_done",
         "accounts.enabled_done",
         "password.changed",
+        "outcome.recorded_done",
     }
 )
 

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from scheduler.db.models import NoticeRow, SeriesRow
-from scheduler.domain import seats
+from scheduler.domain import responses, seats
 from scheduler.domain import series as catalog
 from scheduler.domain.errors import ExschedError, RecurrenceError
 from scheduler.domain.holidays import HolidayCalendar
@@ -29,7 +29,6 @@ from scheduler.notices import answers, messages
 from scheduler.notices.audience import (
     audience,
     followup_counts,
-    followups,
     member_names,
     rsvp_counts,
     told_of_series,
@@ -52,6 +51,7 @@ from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.preview import preview_sessions
 from scheduler.web.console.rule_form import WEEKDAY_CODES, from_rrule, rule_words, zone_words
 from scheduler.web.console.sessions import holidays_of, occurrence_of, series_row
+from scheduler.web.outcome_form import summary
 from schemas.api import OccurrenceUpdate, SeriesCancel, SeriesUpdate
 from schemas.ids import recurrence_stamp
 from schemas.names import Chapter, Kind, SeriesStatus
@@ -440,7 +440,7 @@ def _occurrence_page(
         started=occ.start <= utcnow(),
         audience=audience(page.session, row, occ.uid),
         rsvps=rsvp_counts(page.session, [occ.uid])[occ.uid],
-        followups=followups(page.session, occ.uid),
+        outcomes=[(o, summary(page.t, o)) for o in responses.outcomes(page.session, occ.uid)],
         notices=notices,
         titles={},
         zones={row.id: zone},

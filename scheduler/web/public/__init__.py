@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from scheduler.web.public.checkin_code import router as checkin_router
+from scheduler.web.public.followup import router as followup_router
 from scheduler.web.public.home import router as home_router
 from scheduler.web.public.join import router as join_router
 from scheduler.web.public.links import router as links_router
@@ -18,6 +19,7 @@ from scheduler.web.public.unsubscribe import router as unsubscribe_router
 
 def install_public(app: FastAPI) -> None:
     app.include_router(links_router)
+    app.include_router(followup_router)
     app.include_router(checkin_router)
     app.include_router(unsubscribe_router)
     app.include_router(signin_router)

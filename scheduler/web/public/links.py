@@ -1,4 +1,4 @@
-"""Pages members reach from email links: RSVP, and the follow-up form after a session.
+"""Pages members reach from email links: RSVP (the follow-up form is :mod:`.followup`).
 
 The links carry signed tokens (:mod:`scheduler.domain.tokens`) that expire with the session (RSVP) or
 60 days after it (follow-up); an unknown, forged or expired token gets the same 404 page, so a
@@ -21,7 +21,6 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from scheduler.db.models import MemberRow, SeriesRow
-from scheduler.domain.responses import MAX_TEXT, followup_of, record_followup
 from scheduler.domain.seats import Standing
 from scheduler.domain.series import occurrence_at
 from scheduler.domain.tokens import InvalidToken, verify
@@ -30,7 +29,6 @@ from scheduler.notices.answers import answer
 from scheduler.web.deps import HolidaysDep, SessionDep, SettingsDep
 from scheduler.web.public.forms import form_ok, form_token
 from scheduler.web.public.member_signin import gone
-from schemas.api import without_controls
 from schemas.ids import recurrence_of_uid
 
 log = structlog.get_logger(__name__)
@@ -62,7 +60,7 @@ def _paragraphs(key: str, **params: Any) -> str:
     return "".join(f"<p>{escape(t(key, **params))}</p>" for t in BOTH)
 
 
-def _claims(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
+def claims_of(secret: str, purpose: str, token: str) -> dict[str, Any] | None:
     try:
         claims = verify(secret, purpose, token)
         uuid.UUID(claims["m"]), uuid.UUID(claims["s"])
@@ -84,7 +82,7 @@ _CONFIRM = {"accepted": "links.rsvp.confirm.accepted", "declined": "links.rsvp.c
 def _rsvp_target(
     session: Session, secret: str, token: str
 ) -> tuple[dict[str, Any], MemberRow, SeriesRow] | None:
-    claims = _claims(secret, "rsvp", token)
+    claims = claims_of(secret, "rsvp", token)
     if claims is None or claims.get("r") not in ("accepted", "declined"):
         return None
     member = session.get(MemberRow, uuid.UUID(claims["m"]))
@@ -148,59 +146,3 @@ def _answered(standing: Standing) -> str:
     if standing.position is not None:
         return _paragraphs("links.rsvp.waitlisted", position=standing.position)
     return _paragraphs(f"links.rsvp.{standing.response}")
-
-
-@router.get("/followup/{token}", response_class=HTMLResponse)
-@router.head("/followup/{token}", include_in_schema=False)
-def followup_form(token: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
-    """The follow-up form: docking outcomes, or feedback after a tech exchange."""
-    found = _followup_target(session, settings.secret_key, token)
-    if found is None:
-        return gone()
-    claims, series = found
-    docking = series.kind == "project-docking"
-    prompt = "<br>".join(
-        escape(t("links.followup.docking" if docking else "links.followup.feedback")) for t in BOTH
-    )
-    earlier = followup_of(session, uuid.UUID(claims["m"]), claims["o"])
-    form = (
-        f'<h1>{escape(series.title)}</h1><form method="post"><p>{prompt}</p>'
-        f'<input type="hidden" name="csrf" value="{form_token(settings.secret_key, token)}">'
-        f'<textarea name="text" rows="8" cols="60" maxlength="{MAX_TEXT}" required>'
-        f"{escape(earlier)}</textarea>"
-        f'<p><button type="submit">{escape(_title("links.followup.send"))}</button></p></form>'
-    )
-    return _page(series.title, form)
-
-
-def _followup_target(session: Session, secret: str, token: str) -> tuple[dict[str, Any], SeriesRow] | None:
-    """The link's claims and series, if the link is genuine and its series and member still exist."""
-    claims = _claims(secret, "followup", token)
-    if claims is None or session.get(MemberRow, uuid.UUID(claims["m"])) is None:
-        return None
-    series = session.get(SeriesRow, uuid.UUID(claims["s"]))
-    return None if series is None else (claims, series)
-
-
-@router.post("/followup/{token}", response_class=HTMLResponse)
-async def followup_submit(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep
-) -> HTMLResponse:
-    found = _followup_target(session, settings.secret_key, token)
-    if found is None:
-        return gone()
-    claims, series = found
-    body = await request.body()
-    if len(body) > 12 * MAX_TEXT + 1024:  # MAX_TEXT characters of up to 4 UTF-8 bytes, percent-encoded
-        return _page(_title("links.too_long.title"), _paragraphs("links.too_long"), 413)
-    fields = parse_qs(body.decode(errors="replace"))
-    if not form_ok(settings.secret_key, token, fields):
-        return _page(_title("links.expired_form.title"), _paragraphs("links.expired_form"), 403)
-    typed = (fields.get("text") or [""])[0].replace("\r\n", "\n").replace("\r", "\n")
-    text = without_controls(typed).strip()  # a NUL or ESC pasted in would reach no page or database
-    if not text:
-        return _page(_title("links.empty.title"), _paragraphs("links.empty"), 422)
-    record_followup(session, series, uuid.UUID(claims["m"]), claims["o"], text, datetime.now(UTC))
-    session.commit()
-    log.info("followup_recorded", member_id=claims["m"], occurrence_uid=claims["o"])
-    return _page(series.title, _paragraphs("links.received"))
