@@ -10,10 +10,12 @@ from typing import get_args
 import pytest
 from babel.messages.pofile import read_po
 
+from scheduler.domain.reports import GROUPS
 from scheduler.i18n import CATALOGS, LOCALES, translations
 from scheduler.web.console.failures import CASES
 from scheduler.web.console.member_bulk import ACTIONS
 from scheduler.web.console.member_import import COLUMNS
+from scheduler.web.console.reports import COLUMNS as REPORT_COLUMNS
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS
 from schemas.api import ResponseSource
 from schemas.names import (
@@ -49,6 +51,8 @@ DYNAMIC = {
     "outcome.intention.": ["yes", "no"],
     "outcome.contract.": ["yes", "no"],
     "followup.rating.": ["1", "2", "3", "4", "5"],
+    "report.col.": [c.key for c in REPORT_COLUMNS],
+    "report.group.": list(GROUPS),
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],
     "form.ends.": list(ENDS),

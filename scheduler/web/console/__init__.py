@@ -25,6 +25,7 @@ from scheduler.web.console.page import (
     sign_in_redirect,
 )
 from scheduler.web.console.replies import router as replies_router
+from scheduler.web.console.reports import router as reports_router
 from scheduler.web.console.robots import router as robots_router
 from scheduler.web.console.series import router as series_router
 from scheduler.web.console.signin import router as auth_router
@@ -46,6 +47,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(checkin_router)
     app.include_router(accounts_router)
     app.include_router(outcomes_router)
+    app.include_router(reports_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )

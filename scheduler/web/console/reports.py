@@ -1,0 +1,310 @@
+"""``/console/reports``: how the sessions went, for a period and a kind, per chapter, series or
+month — the province office all chapters side by side, chapter staff their own. Charts are SVG
+drawn here (no script, no CDN); figures link to the list they count where the console has one;
+the same report downloads as Excel (.xlsx, Chinese headers, typed cells) or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, Response
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from scheduler.domain import reports
+from scheduler.domain.reports import Figures, Report, Row
+from scheduler.i18n import Translator
+from scheduler.ops.clock import utcnow
+from scheduler.web.console.charts import bars
+from scheduler.web.console.page import OFFICE, Page, PageDep
+from scheduler.web.console.sessions import holidays_of
+from schemas.names import Kind
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+#: The longest period a report covers.
+MOST_MONTHS = 120
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    value: Callable[[Figures], Any]
+    kind: str  # "int", "rate", "money", "mean"
+
+
+COLUMNS = (
+    Column("held", lambda f: f.held, "int"),
+    Column("cancelled", lambda f: f.cancelled, "int"),
+    Column("moved", lambda f: f.moved, "int"),
+    Column("invited", lambda f: f.invited, "int"),
+    Column("accepted", lambda f: f.accepted, "int"),
+    Column("waitlisted", lambda f: f.waitlisted, "int"),
+    Column("attended", lambda f: f.attended, "int"),
+    Column("no_show", lambda f: f.no_show_rate, "rate"),
+    Column("bounce", lambda f: f.bounce_rate, "rate"),
+    Column("followup", lambda f: f.followup_rate, "rate"),
+    Column("contacts", lambda f: f.contacts, "int"),
+    Column("intentions", lambda f: f.intentions, "int"),
+    Column("contracts", lambda f: f.contracts, "int"),
+    Column("value", lambda f: f.value_wan, "money"),
+    Column("rating", lambda f: f.rating, "mean"),
+)
+
+
+def shown(t: Translator, column: Column, figures: Figures) -> str:
+    value = column.value(figures)
+    if value is None:
+        return "–"
+    if column.kind == "rate":
+        return f"{value * 100:.0f}%"
+    if column.kind == "mean":
+        return f"{value:.1f}"
+    return t.number(value)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The report the page's filters ask for, read from the query (or why not)."""
+
+    first: str  # YYYY-MM
+    last: str
+    kind: str
+    group_by: reports.GroupBy
+    chapter: str
+    errors: dict[str, str]
+
+
+def _month_start(text: str) -> datetime | None:
+    found = _MONTH.fullmatch(text.strip())
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
+        return None
+    return datetime(int(found.group(1)), int(found.group(2)), 1, tzinfo=OFFICE)
+
+
+def _next_month(moment: datetime) -> datetime:
+    return moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
+
+
+def _asked(page: Page) -> Asked:
+    q = page.request.query_params
+    today = utcnow().astimezone(OFFICE)
+    back = today.year * 12 + today.month - 1 - 11  # the last twelve months, this one included
+    default_first = f"{back // 12:04d}-{back % 12 + 1:02d}"
+    first, last = q.get("from", default_first), q.get("to", today.strftime("%Y-%m"))
+    errors: dict[str, str] = {}
+    start, end = _month_start(first), _month_start(last)
+    if start is None:
+        errors["from"] = page.t("report.err.month")
+    if end is None:
+        errors["to"] = page.t("report.err.month")
+    if (
+        start
+        and end
+        and (end < start or (end.year - start.year) * 12 + end.month - start.month >= MOST_MONTHS)
+    ):
+        errors["to"] = page.t("report.err.period", most=MOST_MONTHS // 12)
+    kind = q.get("kind", "")
+    if kind not in {k.value for k in Kind}:
+        kind = ""
+    group_by = q.get("group_by", "chapter" if page.is_admin else "series")
+    if group_by not in reports.GROUPS:
+        group_by = "chapter"
+    chapter = q.get("chapter", "")
+    if chapter not in page.chapters:
+        chapter = ""
+    return Asked(first, last, kind, group_by, chapter, errors)  # type: ignore[arg-type]
+
+
+def _report(page: Page, asked: Asked) -> Report:
+    start, last = _month_start(asked.first), _month_start(asked.last)
+    assert start is not None and last is not None
+    return reports.report(
+        page.session,
+        holidays_of(page),
+        chapters=[asked.chapter] if asked.chapter else page.chapters,
+        start=start,
+        end=_next_month(last),
+        now=utcnow(),
+        kind=asked.kind or None,
+        group_by=asked.group_by,
+    )
+
+
+def label_of(t: Translator, row: Row, group_by: str) -> str:
+    if group_by == "chapter":
+        return t.chapter(row.key)
+    if group_by == "month":
+        return row.key
+    return f"{t.chapter(row.chapter)} · {row.label}"
+
+
+def _links(row: Row, group_by: str) -> dict[str, str]:
+    """Where a figure's list is: the series list or page, and the ledger filtered to it."""
+    if group_by == "month":
+        return {}
+    scope = {"chapter": row.key} if group_by == "chapter" else {"series": row.key}
+    sessions = f"/console/series?chapter={row.key}" if group_by == "chapter" else f"/console/series/{row.key}"
+    ledger = "/console/ledger?"
+    return {
+        "held": sessions,
+        "cancelled": sessions,
+        "moved": sessions,
+        "accepted": sessions,
+        "waitlisted": sessions,
+        "attended": sessions,
+        "invited": ledger + urlencode(scope | {"kind": "invitation"}),
+        "bounce": ledger + urlencode(scope | {"status": "bounced"}),
+        "followup": ledger + urlencode(scope | {"kind": "followup"}),
+    }
+
+
+def _refused(page: Page, asked: Asked) -> Response:
+    """The page with the filters' errors next to them, and no figures."""
+    return page.render(
+        "reports.html.j2", status=422, report=None, asked=asked, errors=asked.errors, columns=COLUMNS
+    )
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(page: PageDep) -> Response:
+    asked = _asked(page)
+    t = page.t
+    if asked.errors:
+        return _refused(page, asked)
+    made = _report(page, asked)
+    months = [r.key[2:] for r in made.by_month]  # 26-11: twelve of them fit under the bars
+    attendance = bars(
+        months,
+        [
+            (t("report.col.accepted"), [r.figures.accepted for r in made.by_month]),
+            (t("report.col.attended"), [r.figures.attended for r in made.by_month]),
+        ],
+        title=t("report.chart.attendance"),
+        chart_id="chart-attendance",
+    )
+    outcomes = bars(
+        months,
+        [
+            (t("report.col.intentions"), [r.figures.intentions for r in made.by_month]),
+            (t("report.col.contracts"), [r.figures.contracts for r in made.by_month]),
+        ],
+        title=t("report.chart.outcomes"),
+        chart_id="chart-outcomes",
+    )
+    compared = None
+    if page.is_admin and not asked.chapter:
+        by_chapter = reports.report(
+            page.session,
+            holidays_of(page),
+            chapters=page.chapters,
+            start=made.start,
+            end=made.end,
+            now=utcnow(),
+            kind=made.kind,
+            group_by="chapter",
+        ) if made.group_by != "chapter" else made  # fmt: skip
+        compared = bars(
+            [t.chapter(r.key) for r in by_chapter.rows],
+            [
+                (t("report.col.held"), [r.figures.held for r in by_chapter.rows]),
+                (t("report.col.attended"), [r.figures.attended for r in by_chapter.rows]),
+            ],
+            title=t("report.chart.chapters"),
+            chart_id="chart-chapters",
+        )
+    rows = [(label_of(t, r, made.group_by), r, _links(r, made.group_by)) for r in made.rows]
+    query = urlencode(
+        {"from": asked.first, "to": asked.last, "kind": asked.kind, "group_by": asked.group_by}
+        | ({"chapter": asked.chapter} if asked.chapter else {})
+    )
+    return page.render(
+        "reports.html.j2",
+        report=made,
+        rows=rows,
+        shown=shown,
+        charts=[attendance, outcomes] + ([compared] if compared else []),
+        download=query,
+        asked=asked,
+        errors={},
+        columns=COLUMNS,
+    )
+
+
+def _table(page: Page, made: Report) -> tuple[list[str], list[list[Any]]]:
+    t = page.t
+    head = [t(f"report.group.{made.group_by}")] + [t(f"report.col.{c.key}") for c in COLUMNS]
+    body = [
+        [label_of(t, r, made.group_by)] + [c.value(r.figures) for c in COLUMNS]
+        for r in [*made.rows, Row("total", t("report.total"), "", made.total)]
+    ]
+    body[-1][0] = t("report.total")
+    return head, body
+
+
+@router.get("/reports.xlsx")
+def reports_xlsx(page: PageDep) -> Response:
+    asked = _asked(page)
+    if asked.errors:
+        return _refused(page, asked)
+    made = _report(page, asked)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = page.t("report.sheet")
+    head, body = _table(page, made)
+    formats = {"int": "#,##0", "rate": "0.0%", "money": "#,##0.0", "mean": "0.0"}
+    sheet.append(head)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for values in body:
+        sheet.append(_typed(values))
+    for index, column in enumerate(COLUMNS, start=2):
+        for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            row[0].number_format = formats[column.kind]
+    sheet.column_dimensions["A"].width = max(12, min(48, max(len(str(r[0])) for r in body) * 2 + 2))
+    for index in range(2, len(head) + 1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(10, len(head[index - 1]) * 2 + 2)
+    sheet.freeze_panes = "B2"
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=_download(f"report-{asked.first}-{asked.last}.xlsx"),
+    )
+
+
+def _download(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+def _typed(values: list[Any]) -> list[Any]:
+    """A row's cells as Excel keeps them: numbers as numbers (money as a float), gaps empty."""
+    return [float(v) if hasattr(v, "as_tuple") else v for v in values]
+
+
+@router.get("/reports.csv")
+def reports_csv(page: PageDep) -> Response:
+    asked = _asked(page)
+    if asked.errors:
+        return _refused(page, asked)
+    head, body = _table(page, _report(page, asked))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(head)
+    writer.writerows(["" if v is None else v for v in values] for values in body)
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers=_download(f"report-{asked.first}-{asked.last}.csv"),
+    )
