@@ -264,3 +264,24 @@ def test_the_reports_page_as_the_office_and_as_a_chapter(
         and "宁波" not in mine.split('id="report"', 1)[1]
     )
     assert 'id="chart-chapters"' not in mine
+
+
+def test_a_sessions_people_download_as_excel_and_csv(
+    history: History, client: TestClient, db: Database
+) -> None:
+    docking = history["docking"]
+    (_, rid), *_ = sessions_of(db, docking["id"])  # type: ignore[index]
+    path = f"/console/series/{docking['id']}/occurrences/{rid.strftime('%Y%m%dT%H%M%SZ')}/attendees"  # type: ignore[index]
+    office = signed_in(client, db, "office")
+    sheet = load_workbook(io.BytesIO(office.get(path + ".xlsx").content)).active
+    assert sheet is not None
+    head = [c.value for c in sheet[1]]
+    assert head == ["姓名", "单位", "邮箱", "分会", "回复", "候补顺位", "回复时间", "回复方式", "已签到"]
+    rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["m0"][4] == "参加" and rows["m0"][8] == "是" and rows["m1"][8] == "否"
+    assert rows["m2"][4] == "候补" and rows["m2"][5] == 1
+    text = office.get(path + ".csv").content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("姓名,单位,邮箱") and "m0,firm0,m0@firm.example,宁波" in text
+    assert office.get(path + ".pdf").status_code == 404
+    other = signed_in(client, db, "yw2", role="chapter", chapter="yiwu")
+    assert other.get(path + ".xlsx").status_code == 403

@@ -12,6 +12,7 @@ from babel.messages.pofile import read_po
 
 from scheduler.domain.reports import GROUPS
 from scheduler.i18n import CATALOGS, LOCALES, translations
+from scheduler.web.console.attendance import ATTENDEE_COLUMNS
 from scheduler.web.console.failures import CASES
 from scheduler.web.console.member_bulk import ACTIONS
 from scheduler.web.console.member_import import COLUMNS
@@ -53,6 +54,7 @@ DYNAMIC = {
     "followup.rating.": ["1", "2", "3", "4", "5"],
     "report.col.": [c.key for c in REPORT_COLUMNS],
     "report.group.": list(GROUPS),
+    "attendees.col.": list(ATTENDEE_COLUMNS),
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],
     "form.ends.": list(ENDS),

@@ -128,3 +128,30 @@ def _message_errors(page: Page, body: str, audience: str) -> dict[str, str]:
     if audience not in messages.MESSAGE_AUDIENCES:
         errors["audience"] = t("err.choice")
     return errors
+
+
+def attendee_table(page: Page, row: SeriesRow, occ: Occurrence) -> tuple[list[str], list[list[object]]]:
+    """The session's people as a table to download: one row each, by answer as the page lists them."""
+    t = page.t
+    head = [t(f"attendees.col.{c}") for c in ATTENDEE_COLUMNS]
+    body: list[list[object]] = []
+    for group, people in answers_view(page, row, occ).items():
+        for p in people:
+            member = p.member
+            body.append(
+                [
+                    member.name,
+                    member.company,
+                    member.email,
+                    t.chapter(member.chapter),
+                    t(f"occ.rsvp.{group}"),
+                    p.position,
+                    p.answered,
+                    p.how,
+                    t("common.yes") if p.checked_in else t("common.no"),
+                ]
+            )
+    return head, body
+
+
+ATTENDEE_COLUMNS = ("name", "company", "email", "chapter", "answer", "position", "answered", "how", "came")

@@ -1,6 +1,7 @@
 """``/console/series/{id}/occurrences/{stamp}/outcomes``: what the members of a past session
 reported, and staff recording a report for a member who gave it by phone (``source`` staff,
-with who entered it). The member's own later correction, within 30 days, replaces it."""
+with who entered it). The member's own later correction, within 30 days, replaces it. And the
+session's people as a file: ``…/attendees.xlsx`` or ``.csv``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from scheduler.domain import responses
 from scheduler.domain.recurrence import Occurrence
 from scheduler.notices.audience import attendees
 from scheduler.ops.clock import utcnow
+from scheduler.web.console import attendance, spreadsheets
 from scheduler.web.console.page import ConsoleError, Page, PageDep, PostDep
 from scheduler.web.console.sessions import occurrence_of, series_row
 from scheduler.web.outcome_form import other_firms, read_answer, summary, values_of
@@ -92,3 +94,18 @@ def record_outcome(series_id: uuid.UUID, stamp: str, page: PostDep) -> Response:
     page.session.commit()
     log.info("followup_recorded", member_id=chosen, occurrence_uid=occ.uid, by=page.staff.username)
     return page.redirect(f"/console/series/{row.id}/occurrences/{stamp}/outcomes", "outcome.recorded_done")
+
+
+@router.get("/{series_id}/occurrences/{stamp}/attendees.{suffix}")
+def attendee_file(series_id: uuid.UUID, stamp: str, suffix: str, page: PageDep) -> Response:
+    """Who was invited and what they answered, as .xlsx or .csv (for the sign-in sheet, the venue)."""
+    if suffix not in ("xlsx", "csv"):
+        raise ConsoleError(404, page.t("error.not_found"))
+    row = series_row(page, series_id)
+    occ = occurrence_of(page, row, stamp)
+    head, body = attendance.attendee_table(page, row, occ)
+    name = f"attendees-{stamp}.{suffix}"
+    if suffix == "csv":
+        return spreadsheets.download(spreadsheets.csv_text(head, body), name)
+    book = spreadsheets.xlsx(page.t("attendees.sheet"), head, body, {5: "0"})
+    return spreadsheets.download(book, name)

@@ -5,8 +5,6 @@ the same report downloads as Excel (.xlsx, Chinese headers, typed cells) or CSV.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,14 +14,12 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from scheduler.domain import reports
 from scheduler.domain.reports import Figures, Report, Row
 from scheduler.i18n import Translator
 from scheduler.ops.clock import utcnow
+from scheduler.web.console import spreadsheets
 from scheduler.web.console.charts import bars
 from scheduler.web.console.page import OFFICE, Page, PageDep
 from scheduler.web.console.sessions import holidays_of
@@ -256,41 +252,11 @@ def reports_xlsx(page: PageDep) -> Response:
     asked = _asked(page)
     if asked.errors:
         return _refused(page, asked)
-    made = _report(page, asked)
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = page.t("report.sheet")
-    head, body = _table(page, made)
+    head, body = _table(page, _report(page, asked))
     formats = {"int": "#,##0", "rate": "0.0%", "money": "#,##0.0", "mean": "0.0"}
-    sheet.append(head)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for values in body:
-        sheet.append(_typed(values))
-    for index, column in enumerate(COLUMNS, start=2):
-        for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-            row[0].number_format = formats[column.kind]
-    sheet.column_dimensions["A"].width = max(12, min(48, max(len(str(r[0])) for r in body) * 2 + 2))
-    for index in range(2, len(head) + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, len(head[index - 1]) * 2 + 2)
-    sheet.freeze_panes = "B2"
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=_download(f"report-{asked.first}-{asked.last}.xlsx"),
-    )
-
-
-def _download(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-
-
-def _typed(values: list[Any]) -> list[Any]:
-    """A row's cells as Excel keeps them: numbers as numbers (money as a float), gaps empty."""
-    return [float(v) if hasattr(v, "as_tuple") else v for v in values]
+    by_column = {index: formats[c.kind] for index, c in enumerate(COLUMNS, start=1)}
+    book = spreadsheets.xlsx(page.t("report.sheet"), head, body, by_column)
+    return spreadsheets.download(book, f"report-{asked.first}-{asked.last}.xlsx")
 
 
 @router.get("/reports.csv")
@@ -299,12 +265,4 @@ def reports_csv(page: PageDep) -> Response:
     if asked.errors:
         return _refused(page, asked)
     head, body = _table(page, _report(page, asked))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(head)
-    writer.writerows(["" if v is None else v for v in values] for values in body)
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers=_download(f"report-{asked.first}-{asked.last}.csv"),
-    )
+    return spreadsheets.download(spreadsheets.csv_text(head, body), f"report-{asked.first}-{asked.last}.csv")
