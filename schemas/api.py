@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -353,6 +353,49 @@ class PreferencesForm(_Input):
     locale: Locale
     timezone: Line = Field(min_length=1, max_length=64)
     channels: list[Literal["email"]] = Field(default_factory=list)
+
+
+class ReportFigures(BaseModel):
+    """One group's figures (rates are null where there is nothing to divide by)."""
+
+    held: int
+    cancelled: int
+    moved: int
+    invited: int
+    accepted: int
+    waitlisted: int
+    attended: int
+    no_show_rate: float | None
+    emails: int
+    bounced: int
+    bounce_rate: float | None
+    followups_sent: int
+    reports: int
+    followup_rate: float | None
+    contacts: int
+    intentions: int
+    contracts: int
+    value_wan: Decimal
+    rating: float | None
+
+
+class ReportRow(BaseModel):
+    key: str  # chapter code, series id or YYYY-MM
+    label: str  # the series' title (chapters and months: empty)
+    chapter: str | None
+    figures: ReportFigures
+
+
+class ReportOut(BaseModel):
+    """``GET /api/v1/reports``: the sessions starting in [from, to] (whole days, Asia/Shanghai)."""
+
+    from_: date = Field(alias="from")
+    to: date
+    kind: Kind | None
+    group_by: Literal["chapter", "series", "month"]
+    rows: list[ReportRow]
+    total: ReportFigures
+    model_config = ConfigDict(populate_by_name=True)
 
 
 def _blank_is_none(value: object) -> object:

@@ -22,6 +22,7 @@ from scheduler.domain.reports import report
 from scheduler.domain.series import occurrences
 from tests.support.api import create_series
 from tests.support.console import signed_in
+from tests.support.services import make_key
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -285,3 +286,37 @@ def test_a_sessions_people_download_as_excel_and_csv(
     assert office.get(path + ".pdf").status_code == 404
     other = signed_in(client, db, "yw2", role="chapter", chapter="yiwu")
     assert other.get(path + ".xlsx").status_code == 403
+
+
+def test_the_reports_api_gives_the_same_figures_to_staff_keys(
+    history: History, client: TestClient, db: Database
+) -> None:
+    start, _ = period()
+    params = {"from": start.date().isoformat(), "to": datetime.now(SHANGHAI).date().isoformat()}
+    admin = make_key(db)
+    answer = client.get("/api/v1/reports", params=params, headers=admin)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    ningbo = next(r for r in body["rows"] if r["key"] == "ningbo")["figures"]
+    assert (ningbo["held"], ningbo["invited"], ningbo["no_show_rate"], ningbo["value_wan"]) == (
+        2,
+        4,
+        0.5,
+        "12.5",
+    )
+    assert body["total"]["held"] == 3 and body["from"] == params["from"]
+    by_month = client.get(
+        "/api/v1/reports", params=params | {"group_by": "month", "kind": "tech-exchange"}, headers=admin
+    ).json()
+    assert sum(r["figures"]["held"] for r in by_month["rows"]) == 1
+    yiwu = make_key(db, "chapter", "yiwu")
+    mine = client.get("/api/v1/reports", params=params, headers=yiwu).json()
+    assert [r["key"] for r in mine["rows"]] == ["yiwu"]
+    assert (
+        client.get("/api/v1/reports", params=params | {"chapter": "ningbo"}, headers=yiwu).status_code == 403
+    )
+    backwards = client.get(
+        "/api/v1/reports", params={"from": "2026-05-01", "to": "2026-04-01"}, headers=admin
+    )
+    assert backwards.status_code == 422 and "after 'from'" in backwards.text
+    assert client.get("/api/v1/reports", params=params).status_code == 401

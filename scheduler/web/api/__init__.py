@@ -9,6 +9,7 @@ from scheduler.web.api.calendars import router as calendars_router
 from scheduler.web.api.chapters import router as chapters_router
 from scheduler.web.api.members import router as members_router
 from scheduler.web.api.notices import router as notices_router
+from scheduler.web.api.reports import router as reports_router
 from scheduler.web.api.series import router as series_router
 
 
@@ -19,6 +20,7 @@ def install_api(app: FastAPI) -> None:
         members_router,
         notices_router,
         chapters_router,
+        reports_router,
         calendars_router,
     ):
         app.include_router(router)
