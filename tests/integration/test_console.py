@@ -935,6 +935,7 @@ def test_the_chinese_console_shows_no_rule_code_zone_id_status_code_or_english(
         "/console/feeds",
         "/console/accounts",
         "/console/password",
+        "/console/reports",
     ]
     found = {}
     for path in pages:
