@@ -179,24 +179,21 @@ def reports_page(page: PageDep) -> Response:
         return _refused(page, asked)
     made = _report(page, asked)
     months = [r.key[2:] for r in made.by_month]  # 26-11: twelve of them fit under the bars
-    attendance = bars(
-        months,
-        [
-            (t("report.col.accepted"), [r.figures.accepted for r in made.by_month]),
-            (t("report.col.attended"), [r.figures.attended for r in made.by_month]),
-        ],
-        title=t("report.chart.attendance"),
-        chart_id="chart-attendance",
-    )
-    outcomes = bars(
-        months,
-        [
-            (t("report.col.intentions"), [r.figures.intentions for r in made.by_month]),
-            (t("report.col.contracts"), [r.figures.contracts for r in made.by_month]),
-        ],
-        title=t("report.chart.outcomes"),
-        chart_id="chart-outcomes",
-    )
+
+    def per_month(first: str, second: str, chart: str) -> str:
+        """Two figures side by side for every month of the period."""
+        return bars(
+            months,
+            [
+                (t(f"report.col.{key}"), [getattr(r.figures, key) for r in made.by_month])
+                for key in (first, second)
+            ],
+            title=t(f"report.chart.{chart}"),
+            chart_id=f"chart-{chart}",
+        )
+
+    attendance = per_month("accepted", "attended", "attendance")
+    outcomes = per_month("intentions", "contracts", "outcomes")
     compared = None
     if page.is_admin and not asked.chapter:
         by_chapter = reports.report(
