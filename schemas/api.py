@@ -398,6 +398,35 @@ class ReportOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class SessionMessageCreate(_Input):
+    """Staff's words to a session's members (``message``: to everyone ``invited`` who has not
+    declined, or to those ``accepted``), or a reminder to answer to those who have not
+    (``nudge``). ``key`` makes a retried request send nothing twice."""
+
+    kind: Literal["message", "nudge"]
+    body: Text = Field("", max_length=2000)
+    audience: Literal["invited", "accepted"] = "invited"
+    key: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _words_for_a_message(self) -> SessionMessageCreate:
+        if self.kind == "message" and not self.body.strip():
+            raise ValueError("a message needs a body")
+        if self.kind == "nudge" and self.body:
+            raise ValueError("a nudge has no body: it is the reminder to answer, in each member's language")
+        return self
+
+
+class SessionMessageOut(BaseModel):
+    id: uuid.UUID
+    kind: Literal["message", "nudge"]
+    audience: Literal["invited", "accepted", "unanswered"]
+    body: str
+    recipients: int
+    sent_by: str
+    created_at: datetime
+
+
 def _blank_is_none(value: object) -> object:
     """An empty form field is "not given", not a malformed number."""
     return None if isinstance(value, str) and not value.strip() else value

@@ -114,6 +114,10 @@ MATRIX: dict[tuple[str, str], Build] = {
         f"/api/v1/members/{_member(c, a)['id']}/feed-token",
         None,
     ),
+    ("POST", "/api/v1/series/{series_id}/occurrences/{recurrence_id}/messages"): lambda c, a: (
+        "/api/v1/series/{}/occurrences/{}/messages".format(*_occurrence(c, a)),
+        {"kind": "nudge"},
+    ),
     ("POST", "/api/v1/chapters/{chapter}/webhooks"): lambda c, a: (
         "/api/v1/chapters/ningbo/webhooks",
         {"format": "dingtalk", "url": ROBOT["url"], "secret": "s"},

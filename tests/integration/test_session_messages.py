@@ -156,3 +156,35 @@ def test_a_bad_message_is_refused_next_to_the_field_and_nothing_is_sent(world: W
     token = csrf_of(browser.get(path).text)
     forged = browser.post(path, data={"csrf": "0" * len(token), "action": "message", "body": "hi"})
     assert forged.status_code == 403
+
+
+def test_the_api_sends_a_message_and_a_reminder_once_per_key(world: World) -> None:
+    series = three_invited(world)
+    url = attendees_url(world, series).replace("/attendees", "/messages")
+    key = "9b2f3c1e-0d4a-4f7b-8c6e-1a2b3c4d5e6f"
+    body = {"kind": "message", "body": "会场改到 3 楼 301 室。", "audience": "accepted", "key": key}
+    first = world.client.post(url, json=body, headers=world.admin)
+    assert first.status_code == 201, first.text
+    assert (first.json()["recipients"], first.json()["audience"]) == (1, "accepted")
+    again = world.client.post(url, json=body, headers=world.admin)  # a retried request: nothing more
+    assert again.status_code == 200 and again.json()["id"] == key
+    nudge = world.client.post(url, json={"kind": "nudge"}, headers=world.admin)
+    assert nudge.status_code == 201 and nudge.json()["recipients"] == 1  # Li Na, who has not answered
+    catch_up(world)
+    assert [str(m["Subject"])[:4] for m in mails_to(world, CHEN) if "【通知】" in str(m["Subject"])] == [
+        "【通知】"
+    ]
+    assert sorted(n.kind for n in world.notices() if n.kind in ("message", "nudge")) == ["message", "nudge"]
+    listed = world.client.get(url, headers=world.admin).json()
+    assert [m["kind"] for m in listed] == ["nudge", "message"]
+
+    for bad in (
+        {"kind": "message", "body": "  "},
+        {"kind": "message", "body": "x" * 2001},
+        {"kind": "message", "body": "a\x00b"},
+        {"kind": "nudge", "body": "words"},
+        {"kind": "message", "body": "hi", "audience": "everyone"},
+    ):
+        refused = world.client.post(url, json=bad, headers=world.admin)
+        assert refused.status_code == 422, (bad, refused.text)
+    assert len(world.client.get(url, headers=world.admin).json()) == 2

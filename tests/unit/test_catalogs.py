@@ -54,6 +54,7 @@ DYNAMIC = {
     "followup.rating.": ["1", "2", "3", "4", "5"],
     "report.col.": [c.key for c in REPORT_COLUMNS],
     "report.group.": list(GROUPS),
+    "report.chart.": ["attendance", "outcomes", "chapters"],
     "attendees.col.": list(ATTENDEE_COLUMNS),
     "form.repeat.": list(REPEATS),
     "form.nth.": [str(n) for n in NTHS],

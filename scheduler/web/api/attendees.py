@@ -3,7 +3,8 @@ and what they answered (``waitlisted`` with a ``position`` when every seat was t
 set an answer (a phone call, a word at the door) or move someone up the waiting list.
 
 Attendees are personal data: only staff keys read them, and a chapter key only for its own
-chapter's sessions.
+chapter's sessions. The same holds for what they reported after it (``…/outcomes``) and for
+staff's words to them (``…/messages``: a message, or a reminder to answer).
 """
 
 from __future__ import annotations
@@ -12,22 +13,30 @@ import uuid
 from datetime import UTC, datetime
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
-from scheduler.db.models import SeriesRow
+from scheduler.db.models import SeriesRow, SessionMessageRow
 from scheduler.domain import responses, seats
 from scheduler.domain import series as catalog
 from scheduler.domain.auth import Principal
-from scheduler.domain.errors import InvalidInput, NotFound
+from scheduler.domain.errors import Conflict, InvalidInput, NotFound
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import Standing, place_of
-from scheduler.notices import answers
+from scheduler.notices import answers, messages
 from scheduler.notices.audience import Attendee, attendees
-from scheduler.web.deps import CHECK_KEY, HolidaysDep, SessionDep, StaffDep
-from schemas.api import AttendeeOut, AttendeeUpdate, ErrorOut, OutcomeOut
+from scheduler.web.deps import CHECK_KEY, HolidaysDep, ReplanDep, SessionDep, StaffDep
+from schemas.api import (
+    AttendeeOut,
+    AttendeeUpdate,
+    ErrorOut,
+    OutcomeOut,
+    SessionMessageCreate,
+    SessionMessageOut,
+)
 from schemas.ids import parse_recurrence_stamp
+from schemas.names import NoticeKind
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1/series", tags=["attendees"], dependencies=CHECK_KEY)
@@ -35,6 +44,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 422)
 }
 PATH = "/{series_id}/occurrences/{recurrence_id}/attendees"
+MESSAGES = "/{series_id}/occurrences/{recurrence_id}/messages"
 
 
 def _session_of(
@@ -136,3 +146,65 @@ def list_outcomes(
     who entered it (``source``: the member, or ``staff`` from a phone call, ``recorded_by``)."""
     _, occurrence = _session_of(session, series_id, recurrence_id, staff, holidays)
     return responses.outcomes(session, occurrence.uid)
+
+
+def _message_out(row: SessionMessageRow) -> SessionMessageOut:
+    return SessionMessageOut(
+        id=row.id,
+        kind=row.kind,  # type: ignore[arg-type]
+        audience=row.audience,  # type: ignore[arg-type]
+        body=row.body,
+        recipients=row.recipients,
+        sent_by=row.sent_by,
+        created_at=row.created_at,
+    )
+
+
+@router.get(MESSAGES, response_model=list[SessionMessageOut], responses=_ERRORS, tags=["messages"])
+def list_messages(
+    series_id: uuid.UUID, recurrence_id: str, session: SessionDep, staff: StaffDep, holidays: HolidaysDep
+) -> list[SessionMessageOut]:
+    """What staff sent about one session (messages and reminders to answer), newest first."""
+    _, occurrence = _session_of(session, series_id, recurrence_id, staff, holidays)
+    return [_message_out(row) for row in messages.sent_for(session, occurrence.uid)]
+
+
+@router.post(
+    MESSAGES,
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionMessageOut,
+    responses=_ERRORS | {409: {"model": ErrorOut}},
+    tags=["messages"],
+)
+def send_message(
+    series_id: uuid.UUID,
+    recurrence_id: str,
+    body: SessionMessageCreate,
+    response: Response,
+    session: SessionDep,
+    staff: StaffDep,
+    holidays: HolidaysDep,
+    replan: ReplanDep,
+) -> SessionMessageOut:
+    """Send staff's words to a session's members, or remind those who have not answered: one
+    email notice per member, due now, in the ledger like any other. The same ``key`` again
+    answers 200 with the message already sent and sends nothing more."""
+    row, occurrence = _session_of(session, series_id, recurrence_id, staff, holidays)
+    now = datetime.now(UTC)
+    if occurrence.start <= now:
+        raise Conflict("the session has started: messages and reminders go to sessions still to come")
+    sent = messages.send(
+        session,
+        row,
+        occurrence,
+        kind=NoticeKind(body.kind),
+        audience="unanswered" if body.kind == "nudge" else body.audience,
+        body=body.body.strip(),
+        by=staff.key_id or staff.role.value,
+        key=body.key or uuid.uuid4(),
+        now=now,
+    )
+    replan.commit(series_ids=[row.id])
+    if not sent.fresh:
+        response.status_code = status.HTTP_200_OK
+    return _message_out(sent.message)
