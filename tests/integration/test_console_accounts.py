@@ -166,6 +166,11 @@ def test_an_account_form_says_what_is_wrong_next_to_the_field(client: TestClient
             "err-display_name",
             "此项必填",
         ),
+        (
+            {"username": "jx.zhao", "display_name": "赵" * 201, "role": "chapter", "chapter": "jiaxing"},
+            "err-display_name",
+            "最多 200 个字符",
+        ),
     ]
     for data, field, words in cases:
         answer = office.post("/console/accounts", data={"csrf": csrf_of(page), **data})

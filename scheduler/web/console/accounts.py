@@ -95,17 +95,19 @@ def accounts_list(page: PageDep) -> Response:
 @router.post("/accounts", response_class=HTMLResponse)
 def add_account(page: PostDep) -> Response:
     _require_admin(page)
-    values = {
-        name: str(page.form.get(name) or "").strip()
-        for name in ("username", "display_name", "role", "chapter")
-    }
+    values = {name: str(page.form.get(name) or "").strip() for name in FIELDS}
     errors: dict[str, str] = {}
     if values["role"] not in (Role.ADMIN.value, Role.CHAPTER.value):
         errors["role"] = page.t("err.choice")
     elif values["role"] == Role.CHAPTER.value and values["chapter"] not in STAFF_CHAPTERS:
         errors["chapter"] = page.t("accounts.err.chapter")
-    if not values["display_name"]:
+    name = values["display_name"]
+    if not name:
         errors["display_name"] = page.t("err.required")
+    elif len(name) > 200:
+        errors["display_name"] = page.t("err.too_long", n=200)
+    elif not name.isprintable():
+        errors["display_name"] = page.t("err.control_character")
     if errors:
         return _accounts_page(page, values=values, errors=errors, status=422)
     password = accounts.temporary_password()
