@@ -11,6 +11,7 @@ import io
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import segno
 from sqlalchemy import select
@@ -56,7 +57,10 @@ def qr_png(text: str, scale: int = 6) -> bytes:
     return out.getvalue()
 
 
+@lru_cache(maxsize=256)
 def qr_svg(text: str, scale: int = 5) -> str:
+    """A QR code as inline SVG; kept per text, since the sessions page and the feeds page draw
+    the same dozen feed addresses on every request."""
     return str(segno.make(text, error="m").svg_inline(scale=scale, border=4, title="QR"))
 
 
