@@ -156,10 +156,11 @@ def staff_add(
     role: Annotated[Role, typer.Option(help="admin (province office, every chapter) or chapter")],
     chapter: Annotated[Chapter | None, typer.Option(help="the chapter of chapter staff")] = None,
     name: Annotated[str, typer.Option(help="name shown in the console")] = "",
+    email: Annotated[str, typer.Option(help="where the monthly digest goes (none if empty)")] = "",
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
     """Create a console account (the password is hashed with Argon2id, never stored)."""
-    from scheduler.domain.staff import create_staff
+    from scheduler.domain.staff import create_staff, set_email
 
     db = _database(_settings())
     _require_migrated(db)
@@ -169,6 +170,7 @@ def staff_add(
             row = create_staff(
                 session, username=username, password=password, role=role, chapter=chapter, display_name=name
             )
+            set_email(row, email)
             where = f" for chapter {row.chapter}" if row.chapter else ""
             typer.echo(f"created {row.role} account {row.username}{where}")
     except ExschedError as exc:
@@ -191,7 +193,15 @@ def staff_list() -> None:
             state = "disabled" if row.disabled_at else f"locked until {lock:%H:%M} UTC" if lock else "active"
             last = f"{row.last_login_at:%Y-%m-%d %H:%M}" if row.last_login_at else "never"
             chapter = row.chapter or "-"
-            fields = (row.username, row.role, chapter, state, f"last sign-in {last}", row.display_name)
+            fields = (
+                row.username,
+                row.role,
+                chapter,
+                state,
+                f"last sign-in {last}",
+                row.display_name,
+                row.email or "-",
+            )
             typer.echo("\t".join(fields))
 
 
@@ -219,6 +229,18 @@ def staff_passwd(
     password = _password(password_stdin)
     _change_staff(username, lambda session, row: set_password(session, row, password))
     typer.echo(f"password of {username} changed; its sessions have ended")
+
+
+@staff_app.command("email")
+def staff_email(
+    username: str,
+    address: Annotated[str, typer.Argument(help="where the monthly digest goes; '' for none")],
+) -> None:
+    """Set (or clear) the address an account's monthly digest goes to."""
+    from scheduler.domain.staff import set_email
+
+    _change_staff(username, lambda _, row: set_email(row, address))
+    typer.echo(f"digest of {username}: {address.strip().lower() or 'none'}")
 
 
 @staff_app.command("disable")

@@ -548,12 +548,15 @@ class ReasonOut(BaseModel):
 
 
 class NoticeOut(BaseModel):
-    """One notice owed to one member (or a chapter's chat group), with where it stands."""
+    """One notice owed to one member (or a chapter's chat group, or a staff member's monthly
+    digest), with where it stands."""
 
     id: uuid.UUID
-    series_id: uuid.UUID
+    series_id: uuid.UUID | None = Field(description="the session's series; null for a monthly digest")
     member_id: uuid.UUID | None = Field(description="the member it is for; null for a chat group")
     webhook_id: uuid.UUID | None = Field(None, description="the chapter chat group it is for")
+    staff_id: uuid.UUID | None = Field(None, description="the staff member a monthly digest is for")
+    chapter: str | None = Field(None, description="a monthly digest's chapter (null: all chapters)")
     occurrence_uid: str
     recurrence_id: datetime
     kind: NoticeKind

@@ -25,7 +25,8 @@ ENVELOPE_VERSION = 1
 
 #: Worker roles, each with its own quorum queue, and the notice kinds routed to it. Invitations,
 #: updates, cancellations, the seat notices (offers, waiting list) and staff's messages about a
-#: session share a queue: they are all messages about the same events.
+#: session share a queue: they are all messages about the same events. The monthly digest goes
+#: with the follow-ups: both look back, and neither is in a hurry.
 ROLES: dict[str, tuple[NoticeKind, ...]] = {
     "invitations": (
         NoticeKind.INVITATION,
@@ -39,7 +40,7 @@ ROLES: dict[str, tuple[NoticeKind, ...]] = {
         NoticeKind.ALERT,
     ),
     "reminders": (NoticeKind.REMINDER,),
-    "followups": (NoticeKind.FOLLOWUP,),
+    "followups": (NoticeKind.FOLLOWUP, NoticeKind.DIGEST),
 }
 
 
@@ -76,9 +77,10 @@ class NoticeEnvelope(BaseModel):
     notice_id: uuid.UUID
     kind: NoticeKind
     channel: Channel
-    series_id: uuid.UUID
-    member_id: uuid.UUID | None = None  # exactly one of member_id and webhook_id
+    series_id: uuid.UUID | None = None  # None only for a digest (it belongs to no session)
+    member_id: uuid.UUID | None = None  # exactly one of member_id, webhook_id and staff_id
     webhook_id: uuid.UUID | None = None
+    staff_id: uuid.UUID | None = None
     occurrence_uid: str
     recurrence_id: datetime
     sequence: int

@@ -70,6 +70,7 @@ class NoticeKind(StrEnum):
     MESSAGE = "message"  # staff's words to those invited to a session ("room changed to 3F")
     NUDGE = "nudge"  # staff remind a member who has not answered the invitation
     ALERT = "alert"  # to a chapter's chat group: a seat given up at a full session, notices failed
+    DIGEST = "digest"  # to staff and chat groups, monthly: last month's figures, next month's sessions
 
 
 class NoticeStatus(StrEnum):

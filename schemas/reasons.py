@@ -25,6 +25,7 @@ class ReasonCode(StrEnum):
     # the dispatcher
     STARTED = "started"  # {kind, starts_at}: it came due after the session began
     FOLLOWUP_TOO_LATE = "followup-too-late"  # {days}
+    DIGEST_TOO_LATE = "digest-too-late"  # {days}: the monthly digest came due that long ago
     NOT_CONFIRMED = "not-confirmed"  # {detail}: the broker did not confirm the publish
     LEASE_EXPIRED = "lease-expired"
     # the worker, checking the facts before sending

@@ -43,6 +43,7 @@ def build_email(
     unsubscribe: Sequence[str] = (),
     return_path: str = "",
     images: Sequence[tuple[str, bytes]] = (),
+    files: Sequence[tuple[str, str, bytes]] = (),
 ) -> EmailMessage:
     """One email; ``calendar`` + ``method`` make it an iMIP message.
 
@@ -53,7 +54,8 @@ def build_email(
     the envelope sender, carried as ``Return-Path`` to the channel: the SMTP channel takes it out
     and gives it as ``MAIL FROM`` (the receiving server writes the header itself); the file
     outbox keeps it, to show where bounces would go. ``images`` (a Content-ID, PNG bytes) go
-    beside the HTML (``multipart/related``), which shows them as ``cid:…``.
+    beside the HTML (``multipart/related``), which shows them as ``cid:…``. ``files`` (a file
+    name, a MIME type, the bytes) are attached after the bodies.
     """
     domain = parseaddr(sender)[1].rpartition("@")[2] or "exsched.invalid"
     message = EmailMessage(policy=email.policy.SMTP)
@@ -97,4 +99,7 @@ def build_email(
             filename="invite.ics",
             cte="base64",
         )
+    for filename, mime, body in files:
+        maintype, _, subtype = mime.partition("/")
+        message.add_attachment(body, maintype=maintype, subtype=subtype, filename=filename)
     return message

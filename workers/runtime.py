@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -43,17 +44,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.bus.base import Delivery, Outcome
 from scheduler.calendars.facts import EventFacts, changes_since, event_facts, told_of
-from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow
+from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow, StaffRow
 from scheduler.db.session import Database
 from scheduler.domain import checkin, seats
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.member_access import signin_link
 from scheduler.domain.members import subscriptions_bringing
 from scheduler.domain.recurrence import Occurrence
+from scheduler.domain.reports import OFFICE
 from scheduler.domain.seats import Standing, place_of
 from scheduler.domain.series import cancel_reason_of, occurrence_at
 from scheduler.domain.tokens import sign
-from scheduler.notices import alerts, messages, store
+from scheduler.notices import alerts, digests, messages, store
 from scheduler.notices.policy import reason_not_to_send
 from scheduler.ops.backoff import Backoff
 from scheduler.ops.clock import Clock, utcnow
@@ -64,6 +66,7 @@ from schemas.mail import verp
 from schemas.names import Chapter, Kind, Locale, NoticeKind, NoticeStatus, OccurrenceStatus
 from schemas.reasons import Reason, ReasonCode, reason
 from workers.channels.base import Channel, PermanentSendError, TransientSendError
+from workers.digest import Digest
 from workers.leases import Leases
 from workers.letters import Letter, Recipient, Robot
 
@@ -251,6 +254,8 @@ class NoticeHandler:
         """The notice checked against the current facts: not to be sent (and why), or its letter."""
         notice = session.get(NoticeRow, notice_id)
         assert notice is not None
+        if notice.kind == NoticeKind.DIGEST.value:
+            return self._digest(session, notice, now)
         series = session.scalar(
             select(SeriesRow)
             .where(SeriesRow.id == notice.series_id)
@@ -310,6 +315,42 @@ class NoticeHandler:
         if recipient.robot is None and occurrence is not None:
             letter = self._seated(letter, series, occurrence, standing, everyone, told)
         return _Send(channel, letter)
+
+    def _digest(self, session: Session, notice: NoticeRow, now: datetime) -> Settle | _Send:
+        """The monthly digest, with the month's figures read now, to a staff member who still has
+        an address and an open account, or to a chat group still enabled."""
+        channel = self.channels.get(notice.channel)
+        recipient: Recipient | None = None
+        if notice.staff_id is not None:
+            staff = session.get(StaffRow, notice.staff_id)
+            if staff is not None and staff.disabled_at is None and staff.email:
+                name = staff.display_name or staff.username
+                recipient = Recipient(staff.id, name, Locale.ZH_CN, OFFICE.key, email=staff.email)
+        elif notice.webhook_id is not None:
+            robot = session.get(ChapterWebhookRow, notice.webhook_id)
+            if robot is not None and robot.enabled:
+                recipient = Recipient(
+                    robot.id, "", Locale.ZH_CN, OFFICE.key, robot=Robot(robot.format, robot.url, robot.secret)
+                )
+        if recipient is None or channel is None:
+            return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
+        facts = digests.contents(
+            session, self.holidays, digests.scope_of(notice.occurrence_uid), notice.slot, now
+        )
+        query = urlencode(
+            {"from": notice.slot, "to": notice.slot} | ({"chapter": facts.chapter} if facts.chapter else {})
+        )
+        base = self.settings.public_url
+        digest = Digest(
+            notice_id=notice.id,
+            recipient=recipient,
+            contents=facts,
+            sent_at=now,
+            report_url=f"{base}/console/reports?{query}",
+            console_url=f"{base}/console",
+            return_path=verp(self.settings.bounce_address, notice.id) if recipient.email else "",
+        )
+        return _Send(channel, digest)
 
     @staticmethod
     def _alert(
@@ -543,11 +584,13 @@ class NoticeHandler:
                 alerts.notice_failed(session, notice_id, self.clock())
         bound.info(f"notice_{outcome.status.value}", **store.log_fields(outcome.reason))
 
-    def _record_sent(self, notice_id: uuid.UUID, channel_id: str, letter: Letter, bound: Any) -> None:
-        """``sent``, once the channel took it, with the SEQUENCE and the facts the letter told.
-        The database may be away just now: then wait for it and record (handling the message
-        again would send it a second time)."""
-        told = told_of(letter.event)
+    def _record_sent(
+        self, notice_id: uuid.UUID, channel_id: str, letter: Letter | Digest, bound: Any
+    ) -> None:
+        """``sent``, once the channel took it, with the SEQUENCE and the facts the letter told
+        (a digest tells no session's). The database may be away just now: then wait for it and
+        record (handling the message again would send it a second time)."""
+        told = told_of(letter.event) if isinstance(letter, Letter) else None
         while True:
             try:
                 with self.db.session() as session:
@@ -584,7 +627,7 @@ class _Send:
     """A notice to send: its channel, its letter and (once composed) what the channel sends."""
 
     channel: Channel
-    letter: Letter
+    letter: Letter | Digest
     outgoing: Any = None
 
 

@@ -232,6 +232,8 @@ class StaffRow(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     #: The password is a temporary one the province office handed out: replace it first.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: where the monthly digest goes (None: this person gets none)
+    email: Mapped[str | None] = mapped_column(String(320))
     disabled_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -245,6 +247,10 @@ class StaffRow(Base):
 class NoticeRow(Base):
     """One notice owed: (occurrence, member, kind, slot, channel, sequence) → a deterministic id.
 
+    A ``digest`` belongs to no session (``series_id`` NULL): its "occurrence" is the month it
+    reports for ``chapter`` (NULL: the province office's), and it goes to a staff member or a
+    chapter's chat group.
+
     Its status changes only in :mod:`scheduler.notices.store` (the life of a notice is written
     down there); a skipped, cancelled or failed notice, or one waiting for another try, carries
     ``reason_code`` and ``reason_params`` (:mod:`schemas.reasons`).
@@ -253,11 +259,14 @@ class NoticeRow(Base):
     __tablename__ = "notices"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    series_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
+    series_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"))
     member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     webhook_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("chapter_webhooks.id", ondelete="CASCADE"), index=True
     )
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    #: a digest's chapter (NULL: the province office's); a session's notices read it from the series
+    chapter: Mapped[str | None] = mapped_column(String(32))
     occurrence_uid: Mapped[str] = mapped_column(String(255))
     recurrence_id: Mapped[datetime]
     kind: Mapped[str] = mapped_column(String(16))
@@ -285,7 +294,12 @@ class NoticeRow(Base):
     __table_args__ = (
         CheckConstraint(_in("status", NoticeStatus), name="status"),
         CheckConstraint(_in("kind", NoticeKind), name="kind"),
-        CheckConstraint("(member_id IS NULL) <> (webhook_id IS NULL)", name="one_recipient"),
+        CheckConstraint(
+            "(CASE WHEN member_id IS NULL THEN 0 ELSE 1 END + CASE WHEN webhook_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN staff_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_recipient",
+        ),
+        CheckConstraint("(series_id IS NULL) = (kind = 'digest')", name="session_or_digest"),
         Index("ix_notices_due", "status", "due_at"),
         Index("ix_notices_member", "member_id", "series_id"),
         Index("ix_notices_occurrence", "series_id", "recurrence_id"),

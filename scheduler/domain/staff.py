@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -148,6 +149,21 @@ def create_staff(
     session.add(row)
     session.flush()
     return row
+
+
+def set_email(row: StaffRow, email: str | None) -> None:
+    """Where the monthly digest goes for this person; "" or None: no digest."""
+    email = (email or "").strip()
+    if not email:
+        row.email = None
+        return
+    if len(email) > 320 or not email.isprintable():
+        raise InvalidInput("that is not an email address", field="email")
+    try:
+        found = validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"that is not an email address: {exc}", field="email") from exc
+    row.email = found.normalized.lower()
 
 
 def get_staff(session: Session, username: str) -> StaffRow:

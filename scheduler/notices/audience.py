@@ -128,7 +128,8 @@ def member_agenda(
         )
         .distinct()
     ):
-        told.setdefault(series_id, set()).add(uid)
+        if series_id is not None:  # (a member's notices are all about a session)
+            told.setdefault(series_id, set()).add(uid)
     wanted = followed | set(told)
     if not wanted:
         return []

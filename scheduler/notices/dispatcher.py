@@ -139,6 +139,7 @@ class Dispatcher:
             series_id=row.series_id,
             member_id=row.member_id,
             webhook_id=row.webhook_id,
+            staff_id=row.staff_id,
             occurrence_uid=row.occurrence_uid,
             recurrence_id=row.recurrence_id,
             sequence=row.sequence,

@@ -10,6 +10,8 @@ Jobs, all in APScheduler's in-memory store (nothing pickled, nothing to lose on 
 * ``plan-horizon`` — every series, every 10 minutes, so new sessions come into view;
 * ``reap-leases`` — every 30 seconds, publishes again what no worker answered for;
 * ``holidays`` — daily, re-plans series that follow the statutory holiday calendar;
+* ``digests`` — every 10 minutes, plans the month's digests when their day is near
+  (:func:`scheduler.notices.digests.plan`);
 * ``offers`` — every minute, passes on the seats offered to the waiting list and not taken up in
   time (:func:`scheduler.notices.answers.pass_on_lapsed_offers`).
 
@@ -34,6 +36,7 @@ from scheduler.bus.base import Bus
 from scheduler.db.models import SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
+from scheduler.notices import digests
 from scheduler.notices.answers import pass_on_lapsed_offers
 from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import PLAN_CHANNEL, Planner, request_plan
@@ -112,6 +115,9 @@ class SchedulerService:
         )
         self.scheduler.add_job(_guarded("holidays", self._holidays), "interval", id="holidays", hours=24)
         self.scheduler.add_job(_guarded("offers", self._offers), "interval", id="offers", minutes=1)
+        self.scheduler.add_job(
+            _guarded("digests", self._digests), "interval", id="digests", minutes=10, next_run_time=now
+        )
         self.scheduler.start()
         if self._listener is not None:
             self._listener.start()
@@ -184,6 +190,12 @@ class SchedulerService:
             told = pass_on_lapsed_offers(session, self.holidays, self.clock())
         if told:
             log.info("offers_passed_on", told=told)
+            self.wake_dispatch()
+
+    def _digests(self) -> None:
+        with self.db.session() as session:
+            planned = digests.plan(session, self.holidays, self.clock())
+        if planned:
             self.wake_dispatch()
 
     def _plan_horizon(self) -> None:

@@ -210,6 +210,8 @@ BEFORE_START = frozenset(
 )
 #: How late a follow-up may still go out (after downtime, say).
 FOLLOWUP_GRACE = timedelta(days=3)
+#: How late a monthly digest may still go out: in the month's first week it is still news.
+DIGEST_GRACE = timedelta(days=5)
 
 
 def lateness(
@@ -225,6 +227,8 @@ def lateness(
         return reason(ReasonCode.STARTED, kind=kind.value, starts_at=f"{starts_at:%Y-%m-%d %H:%M}Z")
     if kind == NoticeKind.FOLLOWUP and now - due_at > followup_grace:
         return reason(ReasonCode.FOLLOWUP_TOO_LATE, days=followup_grace.days)
+    if kind == NoticeKind.DIGEST and now - due_at > DIGEST_GRACE:
+        return reason(ReasonCode.DIGEST_TOO_LATE, days=DIGEST_GRACE.days)
     return None
 
 

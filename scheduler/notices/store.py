@@ -151,7 +151,7 @@ class NewNotice:
     """A notice the planner found owed and not yet in the table."""
 
     id: uuid.UUID
-    series_id: uuid.UUID
+    series_id: uuid.UUID | None  # None for a digest
     member_id: uuid.UUID | None
     webhook_id: uuid.UUID | None
     occurrence_uid: str
@@ -162,6 +162,8 @@ class NewNotice:
     sequence: int
     due_at: datetime
     starts_at: datetime
+    staff_id: uuid.UUID | None = None
+    chapter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,7 @@ CLAIMED = tuple(
         "series_id",
         "member_id",
         "webhook_id",
+        "staff_id",
         "occurrence_uid",
         "recurrence_id",
         "kind",

@@ -266,6 +266,11 @@ def test_staff_accounts_are_made_listed_and_managed_from_the_command_line(
     )
     assert changed.returncode == 0 and "sessions have ended" in changed.stdout
     assert "\tactive\t" in run(["staff", "list"], env, tmp_path).stdout
+    given = run(["staff", "email", "chen.nb", "Chen@NB.example"], env, tmp_path)
+    assert given.returncode == 0 and "digest of chen.nb: chen@nb.example" in given.stdout
+    assert run(["staff", "list"], env, tmp_path).stdout.rstrip().endswith("\tchen@nb.example")
+    wrong = run(["staff", "email", "chen.nb", "chen at nb"], env, tmp_path)
+    assert wrong.returncode == 2 and "not an email address" in wrong.stderr
 
 
 def test_chapter_robots_are_added_listed_and_removed_from_the_command_line(

@@ -324,3 +324,31 @@ def test_members_are_found_by_name_company_or_email(client: TestClient, db: Data
         page = staff.get("/console/members", params={"q": q}).text
         listed = page.split('id="members"', 1)[1]
         assert found in listed and hidden not in listed, q
+
+
+def test_the_digest_address_is_given_with_a_new_account_and_changed_by_its_owner(
+    client: TestClient, db: Database
+) -> None:
+    office = signed_in(client, db, "office")
+    fields = {"display_name": "李娜", "username": "li.wz", "role": "chapter", "chapter": "wenzhou"}
+    refused = post(office, "/console/accounts", "/console/accounts", **fields, email="li at wz")
+    assert refused.status_code == 422 and 'id="err-email"' in refused.text
+    assert 'value="li.wz"' in refused.text  # what was typed stays
+    added = post(office, "/console/accounts", "/console/accounts", **fields, email=" Li.Na@WZ.example ")
+    assert added.status_code == 200 and "li.na@wz.example" in added.text  # in the list of accounts
+    with db.session() as session:
+        assert (
+            session.scalar(select(StaffRow.email).where(StaffRow.username == "li.wz")) == "li.na@wz.example"
+        )
+
+    mine = "/console/password"
+    assert 'name="email" value=""' in office.get(mine).text
+    bad = post(office, "/console/account/email", mine, email="office@")
+    assert bad.status_code == 422 and 'id="err-email"' in bad.text and 'value="office@"' in bad.text
+    saved = post(office, "/console/account/email", mine, email="office@assoc.example")
+    assert saved.status_code == 303 and "done=account.email_saved" in saved.headers["location"]
+    assert 'value="office@assoc.example"' in office.get(mine).text
+    cleared = post(office, "/console/account/email", mine, email="")
+    assert "done=account.email_cleared" in cleared.headers["location"]
+    with db.session() as session:
+        assert session.scalar(select(StaffRow.email).where(StaffRow.username == "office")) is None

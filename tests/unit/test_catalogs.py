@@ -11,12 +11,12 @@ import pytest
 from babel.messages.pofile import read_po
 
 from scheduler.domain.reports import GROUPS
+from scheduler.exports.report_table import COLUMNS as REPORT_COLUMNS
 from scheduler.i18n import CATALOGS, LOCALES, translations
 from scheduler.web.console.attendance import ATTENDEE_COLUMNS
 from scheduler.web.console.failures import CASES
 from scheduler.web.console.member_bulk import ACTIONS
 from scheduler.web.console.member_import import COLUMNS
-from scheduler.web.console.reports import COLUMNS as REPORT_COLUMNS
 from scheduler.web.console.rule_form import ENDS, NTHS, REPEATS
 from schemas.api import ResponseSource
 from schemas.names import (
@@ -32,6 +32,7 @@ from schemas.names import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+SESSION_KINDS = [k for k in NoticeKind if k != NoticeKind.DIGEST]
 #: ``_("prefix." ~ value)`` in templates and ``t(f"prefix.{value}")`` in code: the values they take.
 DYNAMIC = {
     "channel.": list(Channel),
@@ -63,9 +64,11 @@ DYNAMIC = {
     "chapter_org.": list(Chapter),
     "kind.": list(Kind),
     "kind_phrase.": list(Kind),
-    "mail.label.": [*NoticeKind, "resumed"],
-    "group.label.": [*NoticeKind, "resumed"],
-    "mail.lead.": [*NoticeKind, "missed", "resumed", "update_changed"],
+    # about a session (the monthly digest has words of its own: digest.*)
+    "mail.label.": [*SESSION_KINDS, "resumed"],
+    "group.label.": [*SESSION_KINDS, "resumed"],
+    "mail.lead.": [*SESSION_KINDS, "missed", "resumed", "update_changed"],
+    "digest.per.": list(GROUPS),
     "group.lead.": [
         NoticeKind.INVITATION,
         NoticeKind.UPDATE,

@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 from scheduler.db.models import ChapterWebhookRow
 from scheduler.domain.webhooks import RobotTest, local_address
 from scheduler.i18n import translator
+from schemas.names import NoticeKind
 from schemas.reasons import ReasonCode, reason
 from workers.channels.base import PermanentSendError, SendError, TransientSendError
 from workers.channels.robots import PLATFORMS, GroupPost, Platform
+from workers.digest import Digest, DigestRenderer
 from workers.letters import Letter, Renderer, Robot
 
 
@@ -49,15 +51,18 @@ class ChatGroupChannel:
         local_ok: bool = False,
     ) -> None:
         self.renderer = renderer or Renderer()
+        self.digests = DigestRenderer()
         self.timeout = timeout
         self.clock = clock
         self.local_ok = local_ok
         self._opener = urllib.request.build_opener(_NoRedirect)
 
-    def compose(self, letter: Letter) -> RobotPost:
+    def compose(self, letter: Letter | Digest) -> RobotPost:
         robot = letter.recipient.robot
         if robot is None:
             raise ValueError(f"recipient {letter.recipient.id} is not a chat group")
+        if isinstance(letter, Digest):
+            return self._digest(letter, robot)
         title, text = self.renderer.group_message(letter)
         event = {
             "event": letter.notice_kind.value,
@@ -70,6 +75,18 @@ class ChatGroupChannel:
             "end": letter.end.isoformat(),
             "venue": letter.venue,
             "sequence": letter.sequence,
+        }
+        return RobotPost(_platform(robot), GroupPost(robot.url, robot.secret, title, text, event))
+
+    def _digest(self, digest: Digest, robot: Robot) -> RobotPost:
+        """The monthly digest to a group: a few lines and the link to the report."""
+        title, text = self.digests.group_message(digest)
+        event = {
+            "event": NoticeKind.DIGEST.value,
+            "notice_id": str(digest.notice_id),
+            "chapter": digest.contents.chapter or "all",
+            "month": digest.contents.label,
+            "report_url": digest.report_url,
         }
         return RobotPost(_platform(robot), GroupPost(robot.url, robot.secret, title, text, event))
 

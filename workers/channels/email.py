@@ -10,8 +10,10 @@ from email.message import EmailMessage
 
 from scheduler.calendars.ics import itip_cancel, itip_request
 from scheduler.domain.checkin import qr_png
+from scheduler.exports.sheets import XLSX
 from schemas.mail import PlainMail
 from schemas.names import NoticeKind
+from workers.digest import Digest, DigestRenderer
 from workers.letters import Letter, Renderer
 from workers.mail import build_email
 
@@ -39,8 +41,11 @@ class MailChannel(ABC):
     def __init__(self, *, mail_from: str, renderer: Renderer | None = None) -> None:
         self.mail_from = mail_from
         self.renderer = renderer or Renderer()
+        self.digests = DigestRenderer()
 
-    def compose(self, letter: Letter) -> EmailMessage:
+    def compose(self, letter: Letter | Digest) -> EmailMessage:
+        if isinstance(letter, Digest):
+            return self._digest(letter)
         to = letter.recipient
         if to.email is None:
             raise ValueError(f"recipient {to.id} has no email address")
@@ -70,6 +75,26 @@ class MailChannel(ABC):
             unsubscribe=[u for u in (letter.unsubscribe_url, letter.unsubscribe_mailto) if u],
             return_path=letter.return_path,
             images=[(CHECKIN_CID, qr_png(letter.checkin_url))] if letter.checkin_url else [],
+        )
+
+    def _digest(self, digest: Digest) -> EmailMessage:
+        """The monthly digest to a staff member, with the month's report attached (.xlsx)."""
+        to = digest.recipient
+        if to.email is None:
+            raise ValueError(f"recipient {to.id} has no email address")
+        text, html = self.digests.bodies(digest)
+        return build_email(
+            notice_id=digest.notice_id,
+            sender=self.mail_from,
+            to_name=to.name,
+            to_email=to.email,
+            reply_to=None,
+            subject=self.digests.subject(digest),
+            text=text,
+            html=html,
+            sent_at=digest.sent_at,
+            return_path=digest.return_path,
+            files=[(digest.attachment_name(), XLSX, digest.workbook())],
         )
 
     def post(self, mail: PlainMail) -> str:

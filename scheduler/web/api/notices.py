@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from scheduler.db.models import NoticeRow, SeriesRow
 from scheduler.notices import store
@@ -30,9 +30,9 @@ def list_notices(
 ) -> list[NoticeOut]:
     """Notices by due time, oldest first, filtered as asked."""
     query = select(NoticeRow).order_by(NoticeRow.due_at, NoticeRow.id)
-    if staff.chapter is not None:
-        query = query.join(SeriesRow, SeriesRow.id == NoticeRow.series_id).where(
-            SeriesRow.chapter == staff.chapter.value
+    if staff.chapter is not None:  # a chapter's sessions' notices, and its monthly digests
+        query = query.outerjoin(SeriesRow, SeriesRow.id == NoticeRow.series_id).where(
+            or_(SeriesRow.chapter == staff.chapter.value, NoticeRow.chapter == staff.chapter.value)
         )
     if member_id is not None:
         query = query.where(NoticeRow.member_id == member_id)

@@ -37,7 +37,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 STAFF_CHAPTERS = [c.value for c in Chapter if c is not Chapter.PROVINCE]
 #: Wrong current passwords a signed-in session may type before it must wait.
 CHANGE_TRIES = accounts.ACCOUNT
-FIELDS = ("username", "display_name", "role", "chapter")
+FIELDS = ("username", "display_name", "role", "chapter", "email")
 
 
 def _require_admin(page: Page) -> None:
@@ -69,7 +69,8 @@ def _accounts_page(
         status=status,
         accounts=[_shown(page, row) for row in rows],
         chapters=STAFF_CHAPTERS,
-        values=values or {"username": "", "display_name": "", "role": Role.CHAPTER.value, "chapter": ""},
+        values=values
+        or {"username": "", "display_name": "", "role": Role.CHAPTER.value, "chapter": "", "email": ""},
         errors=errors or {},
         handed=handed,
     )
@@ -130,6 +131,11 @@ def add_account(page: PostDep) -> Response:
         return _accounts_page(
             page, values=values, errors={"username": page.t("accounts.err.username")}, status=422
         )
+    try:
+        accounts.set_email(row, values["email"])
+    except InvalidInput:
+        page.session.rollback()
+        return _accounts_page(page, values=values, errors={"email": page.t("err.email")}, status=422)
     row.must_change_password = True
     page.session.commit()
     log.info(
@@ -170,13 +176,31 @@ def reset_account(account_id: uuid.UUID, page: PostDep) -> Response:
     return _accounts_page(page, handed=(row, password))
 
 
-def _password_page(page: Page, errors: dict[str, str] | None = None, status: int = 200) -> Response:
-    return page.render("password.html.j2", status=status, errors=errors or {})
+def _password_page(
+    page: Page, errors: dict[str, str] | None = None, status: int = 200, email: str | None = None
+) -> Response:
+    shown = page.staff.email or "" if email is None else email
+    return page.render("password.html.j2", status=status, errors=errors or {}, email=shown)
 
 
 @router.get("/password", response_class=HTMLResponse)
 def password_form(page: PageDep) -> Response:
     return _password_page(page)
+
+
+@router.post("/account/email", response_class=HTMLResponse)
+def change_email(page: PostDep) -> Response:
+    """One's own address for the monthly digest (empty: no digest)."""
+    typed = str(page.form.get("email") or "")
+    try:
+        accounts.set_email(page.staff, typed)
+    except InvalidInput:
+        page.session.rollback()
+        return _password_page(page, {"email": page.t("err.email")}, 422, email=typed)
+    page.session.commit()
+    log.info("staff_email_changed", username=page.staff.username, digest=page.staff.email is not None)
+    done = "account.email_saved" if page.staff.email else "account.email_cleared"
+    return page.redirect("/console/password", done)
 
 
 @router.post("/password", response_class=HTMLResponse)

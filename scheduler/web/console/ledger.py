@@ -4,17 +4,19 @@ of calendar feed links."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from scheduler.db.models import NoticeRow, SeriesRow
+from scheduler.db.models import NoticeRow, SeriesRow, StaffRow
 from scheduler.domain.checkin import qr_svg
 from scheduler.domain.members import webcal_of
+from scheduler.domain.reports import OFFICE
 from scheduler.notices import store
 from scheduler.notices.audience import followup_counts, member_names, rsvp_counts
 from scheduler.ops.clock import utcnow
@@ -33,8 +35,8 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
     chapters = page.chapters
     if chapter not in chapters:
         chapter = ""
-    scope = select(NoticeRow.id).join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
-    scope = scope.where(SeriesRow.chapter.in_([chapter] if chapter else chapters))
+    scope = select(NoticeRow.id).outerjoin(SeriesRow, SeriesRow.id == NoticeRow.series_id)
+    scope = scope.where(_visible(page, [chapter] if chapter else chapters, everyone=not chapter))
     series_id = _uuid(series)
     if series_id is not None:
         scope = scope.where(NoticeRow.series_id == series_id)
@@ -54,7 +56,7 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
         status = ""
     rows = page.session.execute(
         select(NoticeRow, SeriesRow.title, SeriesRow.timezone)
-        .join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
+        .outerjoin(SeriesRow, SeriesRow.id == NoticeRow.series_id)
         .where(NoticeRow.id.in_(scope))
         .order_by(NoticeRow.due_at.desc(), NoticeRow.id)
         .limit(SHOWN)
@@ -66,8 +68,11 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
         "ledger.html.j2",
         per_session=_per_session(page, series_id, chapters) if series_id else [],
         notices=[r[0] for r in rows],
-        titles={r[0].series_id: r[1] for r in rows},
-        zones={r[0].series_id: ZoneInfo(r[2]) for r in rows},
+        titles={r[0].series_id: r[1] for r in rows if r[0].series_id},
+        session_column=bool(rows),
+        zones={r[0].series_id: ZoneInfo(r[2]) for r in rows if r[0].series_id},
+        office=OFFICE,
+        staff_names=_staff_names(page, (r[0].staff_id for r in rows)),
         members=member_names(page.session, (r[0].member_id for r in rows)),
         counts=counts,
         statuses=[s.value for s in NoticeStatus],
@@ -78,6 +83,26 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
         stamp=recurrence_stamp,
         shown=SHOWN,
     )
+
+
+def _visible(page: Page, chapters: list[str], *, everyone: bool) -> ColumnElement[bool]:
+    """The notices of these chapters' sessions, and their monthly digests (the province office
+    also sees the whole association's, unless it asked for one chapter)."""
+    digest = NoticeRow.series_id.is_(None)
+    shown = or_(SeriesRow.chapter.in_(chapters), and_(digest, NoticeRow.chapter.in_(chapters)))
+    if page.is_admin and everyone:
+        shown = or_(shown, and_(digest, NoticeRow.chapter.is_(None)))
+    return shown
+
+
+def _staff_names(page: Page, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    found = page.session.execute(
+        select(StaffRow.id, StaffRow.display_name, StaffRow.username).where(StaffRow.id.in_(wanted))
+    )
+    return {staff_id: name or username for staff_id, name, username in found}
 
 
 def _per_session(page: Page, series_id: uuid.UUID, chapters: list[str]) -> list[dict[str, Any]]:
@@ -132,18 +157,22 @@ def retry(notice_id: uuid.UUID, page: PostDep) -> Response:
     """
     found = page.session.execute(
         select(NoticeRow, SeriesRow.chapter)
-        .join(SeriesRow, SeriesRow.id == NoticeRow.series_id)
+        .outerjoin(SeriesRow, SeriesRow.id == NoticeRow.series_id)
         .where(NoticeRow.id == notice_id)
     ).first()
     if found is None:
         raise ConsoleError(404, page.t("error.not_found"))
-    notice, chapter = found
-    page.require_chapter(chapter)
+    notice, of_series = found
+    chapter: str | None = of_series or notice.chapter  # a digest's: its chapter, or None (all)
+    if chapter is None and not page.is_admin:
+        raise ConsoleError(404, page.t("error.not_found"))
+    if chapter is not None:
+        page.require_chapter(chapter)
     since = changed_since(page.session, notice)  # judged before the retry touches the row
     series_id = notice.series_id
     if not store.staff_retry(page.session, notice_id, page.staff.username, utcnow()):
         raise ConsoleError(409, page.t("ledger.not_failed"))
-    page.commit_and_replan(series_ids=[series_id])
+    page.commit_and_replan(series_ids=[series_id] if series_id else [])
     log.info("notice_retry_requested", notice_id=str(notice_id), by=page.staff.username)
     back = page.form.get("back")
     target = back if isinstance(back, str) and back.startswith("/console/ledger") else "/console/ledger"

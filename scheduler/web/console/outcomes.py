@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from scheduler.db.models import SeriesRow
 from scheduler.domain import responses
 from scheduler.domain.recurrence import Occurrence
+from scheduler.exports import sheets
 from scheduler.notices.audience import attendees
 from scheduler.ops.clock import utcnow
 from scheduler.web.console import attendance, spreadsheets
@@ -106,6 +107,6 @@ def attendee_file(series_id: uuid.UUID, stamp: str, suffix: str, page: PageDep) 
     head, body = attendance.attendee_table(page, row, occ)
     name = f"attendees-{stamp}.{suffix}"
     if suffix == "csv":
-        return spreadsheets.download(spreadsheets.csv_text(head, body), name)
-    book = spreadsheets.xlsx(page.t("attendees.sheet"), head, body, {5: "0"})
+        return spreadsheets.download(sheets.csv_text(head, body), name)
+    book = sheets.xlsx(page.t("attendees.sheet"), head, body, {5: "0"})
     return spreadsheets.download(book, name)

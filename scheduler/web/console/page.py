@@ -275,6 +275,8 @@ def render_template(request: Request, t: Translator, template: str, **context: A
 #: Messages a redirect may ask the next page to show (anything else in ``done=`` is ignored).
 _DONE = frozenset(
     {
+        "account.email_saved",
+        "account.email_cleared",
         "joins.rule_saved",
         "joins.approved",
         "joins.rejected",

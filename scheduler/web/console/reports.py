@@ -6,18 +6,17 @@ the same report downloads as Excel (.xlsx, Chinese headers, typed cells) or CSV.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from scheduler.domain import reports
-from scheduler.domain.reports import Figures, Report, Row
-from scheduler.i18n import Translator
+from scheduler.domain.reports import Report, Row
+from scheduler.exports import report_table
+from scheduler.exports.report_table import COLUMNS, label_of, shown
 from scheduler.ops.clock import utcnow
 from scheduler.web.console import spreadsheets
 from scheduler.web.console.charts import bars
@@ -29,43 +28,6 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 #: The longest period a report covers.
 MOST_MONTHS = 120
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    value: Callable[[Figures], Any]
-    kind: str  # "int", "rate", "money", "mean"
-
-
-COLUMNS = (
-    Column("held", lambda f: f.held, "int"),
-    Column("cancelled", lambda f: f.cancelled, "int"),
-    Column("moved", lambda f: f.moved, "int"),
-    Column("invited", lambda f: f.invited, "int"),
-    Column("accepted", lambda f: f.accepted, "int"),
-    Column("waitlisted", lambda f: f.waitlisted, "int"),
-    Column("attended", lambda f: f.attended, "int"),
-    Column("no_show", lambda f: f.no_show_rate, "rate"),
-    Column("bounce", lambda f: f.bounce_rate, "rate"),
-    Column("followup", lambda f: f.followup_rate, "rate"),
-    Column("contacts", lambda f: f.contacts, "int"),
-    Column("intentions", lambda f: f.intentions, "int"),
-    Column("contracts", lambda f: f.contracts, "int"),
-    Column("value", lambda f: f.value_wan, "money"),
-    Column("rating", lambda f: f.rating, "mean"),
-)
-
-
-def shown(t: Translator, column: Column, figures: Figures) -> str:
-    value = column.value(figures)
-    if value is None:
-        return "–"
-    if column.kind == "rate":
-        return f"{value * 100:.0f}%"
-    if column.kind == "mean":
-        return f"{value:.1f}"
-    return t.number(value)
 
 
 @dataclass(frozen=True)
@@ -134,14 +96,6 @@ def _report(page: Page, asked: Asked) -> Report:
         kind=asked.kind or None,
         group_by=asked.group_by,
     )
-
-
-def label_of(t: Translator, row: Row, group_by: str) -> str:
-    if group_by == "chapter":
-        return t.chapter(row.key)
-    if group_by == "month":
-        return row.key
-    return f"{t.chapter(row.chapter)} · {row.label}"
 
 
 def _links(row: Row, group_by: str) -> dict[str, str]:
@@ -233,26 +187,12 @@ def reports_page(page: PageDep) -> Response:
     )
 
 
-def _table(page: Page, made: Report) -> tuple[list[str], list[list[Any]]]:
-    t = page.t
-    head = [t(f"report.group.{made.group_by}")] + [t(f"report.col.{c.key}") for c in COLUMNS]
-    body = [
-        [label_of(t, r, made.group_by)] + [c.value(r.figures) for c in COLUMNS]
-        for r in [*made.rows, Row("total", t("report.total"), "", made.total)]
-    ]
-    body[-1][0] = t("report.total")
-    return head, body
-
-
 @router.get("/reports.xlsx")
 def reports_xlsx(page: PageDep) -> Response:
     asked = _asked(page)
     if asked.errors:
         return _refused(page, asked)
-    head, body = _table(page, _report(page, asked))
-    formats = {"int": "#,##0", "rate": "0.0%", "money": "#,##0.0", "mean": "0.0"}
-    by_column = {index: formats[c.kind] for index, c in enumerate(COLUMNS, start=1)}
-    book = spreadsheets.xlsx(page.t("report.sheet"), head, body, by_column)
+    book = report_table.xlsx(page.t, _report(page, asked))
     return spreadsheets.download(book, f"report-{asked.first}-{asked.last}.xlsx")
 
 
@@ -261,5 +201,5 @@ def reports_csv(page: PageDep) -> Response:
     asked = _asked(page)
     if asked.errors:
         return _refused(page, asked)
-    head, body = _table(page, _report(page, asked))
-    return spreadsheets.download(spreadsheets.csv_text(head, body), f"report-{asked.first}-{asked.last}.csv")
+    text = report_table.csv_text(page.t, _report(page, asked))
+    return spreadsheets.download(text, f"report-{asked.first}-{asked.last}.csv")

@@ -443,6 +443,7 @@ def _occurrence_page(
         outcomes=[(o, summary(page.t, o)) for o in responses.outcomes(page.session, occ.uid)],
         notices=notices,
         titles={},
+        session_column=False,
         zones={row.id: zone},
         members=member_names(page.session, (n.member_id for n in notices)),
         seats=_seats_view(page, row, occ),
