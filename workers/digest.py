@@ -18,7 +18,7 @@ from scheduler.domain.reports import OFFICE
 from scheduler.exports import report_table
 from scheduler.exports.report_table import COLUMNS, label_of, shown
 from scheduler.i18n import Templates, Translator, translator
-from scheduler.notices.digests import Contents, month_start, next_month
+from scheduler.notices.digests import Contents, month_of, next_month
 from schemas.names import Locale, NoticeKind
 from workers.letters import Recipient
 
@@ -93,7 +93,7 @@ class DigestRenderer:
 
     @staticmethod
     def _month(digest: Digest, t: Translator) -> str:
-        start = month_start(digest.contents.label)
+        start = month_of(digest.contents.label)
         return t("digest.month", year=start.year, month=start.month)
 
     def _render(self, template: str, digest: Digest) -> str:
@@ -104,7 +104,7 @@ class DigestRenderer:
         made = digest.contents.report
         by_key = {c.key: c for c in COLUMNS}
         ahead = digest.contents.ahead
-        following = next_month(month_start(digest.contents.label))
+        following = next_month(month_of(digest.contents.label))
         return {
             "d": digest,
             "scope": self._scope(digest, t),

@@ -19,6 +19,7 @@ its invitations and answers so far but is not "held".
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -41,6 +42,20 @@ GROUPS: tuple[GroupBy, ...] = ("chapter", "series", "month")
 #: Months are the office's.
 OFFICE = ZoneInfo("Asia/Shanghai")
 _SENT = ("sent", "bounced")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def month_start(text: str) -> datetime | None:
+    """The first instant of a month written ``2026-11`` (Beijing time); None if it is not one."""
+    found = _MONTH.fullmatch(text.strip())
+    if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
+        return None
+    return datetime(int(found.group(1)), int(found.group(2)), 1, tzinfo=OFFICE)
+
+
+def next_month(moment: datetime) -> datetime:
+    """The first day of the month after ``moment``'s (same time of day)."""
+    return moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1, day=1)
 
 
 @dataclass

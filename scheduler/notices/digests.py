@@ -24,7 +24,7 @@ from scheduler.db.models import ChapterWebhookRow, SeriesRow, StaffRow
 from scheduler.domain import reports
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.recurrence import RecurrenceError
-from scheduler.domain.reports import OFFICE, Report
+from scheduler.domain.reports import OFFICE, Report, month_start, next_month
 from scheduler.domain.series import occurrences
 from scheduler.notices import store
 from scheduler.notices.policy import DIGEST_GRACE
@@ -57,14 +57,12 @@ def due_of(holidays: HolidayCalendar, year: int, month: int) -> datetime:
     return datetime.combine(first_working_day(holidays, year, month), SENT_AT, tzinfo=OFFICE)
 
 
-def month_start(label: str) -> datetime:
-    """The first instant of a month (``2026-11``), Beijing time."""
-    year, month = (int(part) for part in label.split("-"))
-    return datetime(year, month, 1, tzinfo=OFFICE)
-
-
-def next_month(moment: datetime) -> datetime:
-    return moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1, day=1)
+def month_of(label: str) -> datetime:
+    """The first instant of the month a digest reports (``2026-11``), Beijing time."""
+    start = month_start(label)
+    if start is None:
+        raise ValueError(f"not a month: {label!r}")
+    return start
 
 
 def _previous_label(year: int, month: int) -> str:
@@ -122,7 +120,7 @@ def plan(session: Session, holidays: HolidayCalendar, now: datetime) -> int:
 
 def plan_month(session: Session, label: str, due: datetime, now: datetime) -> int:
     """The digest of month ``label`` (``2026-11``) to everyone who gets one, due at ``due``."""
-    reported = month_start(label).astimezone(UTC)
+    reported = month_of(label).astimezone(UTC)
     notices = []
     for to in _recipients(session):
         uid = scope_uid(to.scope, label)
@@ -181,7 +179,7 @@ def contents(
     """The figures of month ``label`` (per series for a chapter, per chapter for all) and the
     sessions of the month after it, read now."""
     chapters = [c.value for c in Chapter] if chapter is None else [chapter]
-    start = month_start(label)
+    start = month_of(label)
     end = next_month(start)
     made = reports.report(
         session,

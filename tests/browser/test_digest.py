@@ -48,7 +48,7 @@ def test_a_secretary_gets_the_monthly_digest_with_the_report_attached(
     now = datetime.now(UTC)
     held = (now - timedelta(days=3)).astimezone(OFFICE)
     label = held.strftime("%Y-%m")
-    ahead = digests.next_month(digests.month_start(label)).replace(day=10, hour=14)
+    ahead = digests.next_month(digests.month_of(label)).replace(day=10, hour=14)
     people = [("陈静", "丽华服饰", "accepted"), ("王磊", "欧佳制衣", "accepted"), ("赵敏", "宁波纺织", None)]
     seed_session(console, "面料采购对接会", "ningbo", days=-3, people=people, kind="project-docking")
     days_ahead = (ahead - now.astimezone(OFFICE)).days + 1
@@ -58,7 +58,7 @@ def test_a_secretary_gets_the_monthly_digest_with_the_report_attached(
         assert digests.plan_month(session, label, now, now) == 1  # the one address given
     db.dispose()
 
-    start = digests.month_start(label)
+    start = digests.month_of(label)
     subject = f"宁波分会 {start.year}年{start.month}月月报"
     mail = mail_to(console.outbox, ADDRESS, lambda m: str(m["Subject"]) == subject)
     [sheet] = [p for p in mail.iter_attachments() if str(p.get_filename()).endswith(".xlsx")]

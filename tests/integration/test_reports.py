@@ -6,6 +6,7 @@ page as the province office and as a chapter, and the Excel file read back with 
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -60,8 +61,9 @@ def history(client: TestClient, admin: dict[str, str], db: Database) -> History:
         client, admin, title="义乌 · 针织技术交流会", kind="tech-exchange", chapter="yiwu",
         dtstart=months_ago(2).isoformat(), rrule=None, skip_holidays="none",
     )  # fmt: skip
-    (first, rid1), (second, rid2), (third, _) = sessions_of(db, docking["id"])
-    [(yiwu_uid, _)] = sessions_of(db, exchange["id"])
+    (first, rid1), (second, rid2), (third, rid3) = sessions_of(db, docking["id"])
+    [(yiwu_uid, yiwu_rid)] = sessions_of(db, exchange["id"])
+    rid_of = {first: rid1, second: rid2, third: rid3, yiwu_uid: yiwu_rid}
     stamp2 = rid2.strftime("%Y%m%dT%H%M%SZ")
     client.patch(
         f"/api/v1/series/{docking['id']}/occurrences/{stamp2}", json={"status": "cancelled"}, headers=admin
@@ -79,8 +81,9 @@ def history(client: TestClient, admin: dict[str, str], db: Database) -> History:
 
         def notice(series: uuid.UUID, uid: str, member: uuid.UUID, kind: str, status: str) -> NoticeRow:
             return NoticeRow(
-                id=uuid.uuid4(), series_id=series, member_id=member, occurrence_uid=uid, recurrence_id=rid1,
-                kind=kind, slot="", channel="email", sequence=0, due_at=rid1, status=status,
+                id=uuid.uuid4(), series_id=series, member_id=member, occurrence_uid=uid,
+                recurrence_id=rid_of[uid], kind=kind, slot="", channel="email", sequence=0,
+                due_at=rid_of[uid], status=status,
             )  # fmt: skip
 
         session.add_all(
@@ -216,6 +219,19 @@ def test_the_reports_page_as_the_office_and_as_a_chapter(
     assert '<a href="/console/series?chapter=ningbo">2</a>' in row
     assert '<a href="/console/ledger?chapter=ningbo&amp;kind=invitation">4</a>' in row
     assert ">50%<" in row and ">12.5<" in row
+    by_month = office.get(
+        "/console/reports",
+        params={"from": first, "to": first, "group_by": "month", "chapter": "ningbo"},
+    ).text
+    month_row = by_month.split(f'data-key="{first}"', 1)[1].split("</tr>", 1)[0]
+    found = re.search(
+        r'<a href="(/console/ledger\?[^"]+)">(\d+)</a>', month_row.split('data-col="invited"')[1]
+    )
+    assert found, month_row
+    link, invited = found.group(1).replace("&amp;", "&"), int(found.group(2))
+    assert f"month={first}" in link and "kind=invitation" in link and "chapter=ningbo" in link
+    listed = office.get(link).text  # the list the figure counts
+    assert invited > 0 and listed.count('data-kind="invitation"') == invited
     bad = office.get("/console/reports", params={"from": "2026-13", "to": "去年"})
     assert (
         bad.status_code == 422 and 'id="err-from"' in bad.text and "请按 2026-11 的格式填写月份" in bad.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from scheduler.db.models import NoticeRow, SeriesRow, StaffRow
 from scheduler.domain.checkin import qr_svg
 from scheduler.domain.members import webcal_of
-from scheduler.domain.reports import OFFICE
+from scheduler.domain.reports import OFFICE, month_start, next_month
 from scheduler.notices import store
 from scheduler.notices.audience import followup_counts, member_names, rsvp_counts
 from scheduler.ops.clock import utcnow
@@ -31,7 +32,9 @@ SHOWN = 200
 
 
 @router.get("/ledger", response_class=HTMLResponse)
-def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", chapter: str = "") -> Response:
+def ledger(
+    page: PageDep, status: str = "", kind: str = "", series: str = "", chapter: str = "", month: str = ""
+) -> Response:
     chapters = page.chapters
     if chapter not in chapters:
         chapter = ""
@@ -44,6 +47,13 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
         scope = scope.where(NoticeRow.kind == kind)
     else:
         kind = ""
+    first = month_start(month)
+    if first is not None:  # the notices of the sessions starting that month (Beijing time)
+        low, high = first.astimezone(UTC), next_month(first).astimezone(UTC)
+        starts = func.coalesce(NoticeRow.starts_at, NoticeRow.recurrence_id)
+        scope = scope.where(starts >= low, starts < high)
+    else:
+        month = ""
     counts: dict[str, int] = {
         state: count
         for state, count in page.session.execute(
@@ -79,7 +89,13 @@ def ledger(page: PageDep, status: str = "", kind: str = "", series: str = "", ch
         kinds=[k.value for k in NoticeKind],
         chapters=chapters,
         series_options=visible_series,
-        filters={"status": status, "kind": kind, "series": str(series_id or ""), "chapter": chapter},
+        filters={
+            "status": status,
+            "kind": kind,
+            "series": str(series_id or ""),
+            "chapter": chapter,
+            "month": month,
+        },
         stamp=recurrence_stamp,
         shown=SHOWN,
     )

@@ -5,16 +5,14 @@ the same report downloads as Excel (.xlsx, Chinese headers, typed cells) or CSV.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from scheduler.domain import reports
-from scheduler.domain.reports import Report, Row
+from scheduler.domain.reports import Report, Row, month_start, next_month
 from scheduler.exports import report_table
 from scheduler.exports.report_table import COLUMNS, label_of, shown
 from scheduler.ops.clock import utcnow
@@ -25,7 +23,6 @@ from scheduler.web.console.sessions import holidays_of
 from schemas.names import Kind
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 #: The longest period a report covers.
 MOST_MONTHS = 120
 
@@ -42,17 +39,6 @@ class Asked:
     errors: dict[str, str]
 
 
-def _month_start(text: str) -> datetime | None:
-    found = _MONTH.fullmatch(text.strip())
-    if not found or not 1 <= int(found.group(2)) <= 12 or not 2000 <= int(found.group(1)) <= 2100:
-        return None
-    return datetime(int(found.group(1)), int(found.group(2)), 1, tzinfo=OFFICE)
-
-
-def _next_month(moment: datetime) -> datetime:
-    return moment.replace(year=moment.year + moment.month // 12, month=moment.month % 12 + 1)
-
-
 def _asked(page: Page) -> Asked:
     q = page.request.query_params
     today = utcnow().astimezone(OFFICE)
@@ -60,7 +46,7 @@ def _asked(page: Page) -> Asked:
     default_first = f"{back // 12:04d}-{back % 12 + 1:02d}"
     first, last = q.get("from", default_first), q.get("to", today.strftime("%Y-%m"))
     errors: dict[str, str] = {}
-    start, end = _month_start(first), _month_start(last)
+    start, end = month_start(first), month_start(last)
     if start is None:
         errors["from"] = page.t("report.err.month")
     if end is None:
@@ -84,27 +70,33 @@ def _asked(page: Page) -> Asked:
 
 
 def _report(page: Page, asked: Asked) -> Report:
-    start, last = _month_start(asked.first), _month_start(asked.last)
+    start, last = month_start(asked.first), month_start(asked.last)
     assert start is not None and last is not None
     return reports.report(
         page.session,
         holidays_of(page),
         chapters=[asked.chapter] if asked.chapter else page.chapters,
         start=start,
-        end=_next_month(last),
+        end=next_month(last),
         now=utcnow(),
         kind=asked.kind or None,
         group_by=asked.group_by,
     )
 
 
-def _links(row: Row, group_by: str) -> dict[str, str]:
-    """Where a figure's list is: the series list or page, and the ledger filtered to it."""
+def _links(row: Row, group_by: str, chapter: str) -> dict[str, str]:
+    """Where a figure's list is: the series list or page, and the ledger filtered to it (a
+    month's: the ledger of that month's sessions, in the chapter asked for)."""
+    ledger = "/console/ledger?"
     if group_by == "month":
-        return {}
+        scope = {"month": row.key} | ({"chapter": chapter} if chapter else {})
+        return {
+            "invited": ledger + urlencode(scope | {"kind": "invitation"}),
+            "bounce": ledger + urlencode(scope | {"status": "bounced"}),
+            "followup": ledger + urlencode(scope | {"kind": "followup"}),
+        }
     scope = {"chapter": row.key} if group_by == "chapter" else {"series": row.key}
     sessions = f"/console/series?chapter={row.key}" if group_by == "chapter" else f"/console/series/{row.key}"
-    ledger = "/console/ledger?"
     return {
         "held": sessions,
         "cancelled": sessions,
@@ -169,7 +161,7 @@ def reports_page(page: PageDep) -> Response:
             title=t("report.chart.chapters"),
             chart_id="chart-chapters",
         )
-    rows = [(label_of(t, r, made.group_by), r, _links(r, made.group_by)) for r in made.rows]
+    rows = [(label_of(t, r, made.group_by), r, _links(r, made.group_by, asked.chapter)) for r in made.rows]
     query = urlencode(
         {"from": asked.first, "to": asked.last, "kind": asked.kind, "group_by": asked.group_by}
         | ({"chapter": asked.chapter} if asked.chapter else {})
