@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+#: The zones psycopg hands back for a PostgreSQL session whose TimeZone is UTC.
+_UTC_ZONES = (ZoneInfo("Etc/UTC"), ZoneInfo("UTC"))
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -30,8 +34,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:
+            return value  # type: ignore[no-any-return]
+        if value.tzinfo in _UTC_ZONES:  # psycopg on a server in UTC: no conversion needed
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy import select, text, update
@@ -39,6 +40,9 @@ log = structlog.get_logger(__name__)
 
 PLAN_CHANNEL = "exsched_plan"  # PostgreSQL NOTIFY channel
 MEMBER_CHANNELS = frozenset({Channel.EMAIL})
+_KINDS = {k.value: k for k in NoticeKind}
+_STATUSES = {s.value: s for s in NoticeStatus}
+_CHANNELS = {c.value: c for c in Channel}
 
 
 def request_plan(
@@ -265,7 +269,8 @@ class Planner:
     def _existing(
         self, session: Session, series_id: uuid.UUID, only_member: uuid.UUID | None, since: datetime
     ) -> list[_Known]:
-        """Open notices, and all notices of sessions from ``since`` on."""
+        """Open notices, and all notices of sessions from ``since`` on (tens of thousands for a
+        big session: the enums are looked up in dicts, not called)."""
         return [
             _Known(
                 member_id=r.member_id or r.webhook_id,
@@ -273,13 +278,13 @@ class Planner:
                 recurrence_id=r.recurrence_id,
                 notice=Existing(
                     id=r.id,
-                    kind=NoticeKind(r.kind),
+                    kind=_KINDS[r.kind],
                     slot=r.slot,
                     sequence=r.sequence,
-                    status=NoticeStatus(r.status),
+                    status=_STATUSES[r.status],
                     due_at=r.due_at,
                     starts_at=r.starts_at,
-                    channel=Channel(r.channel),
+                    channel=_CHANNELS[r.channel],
                 ),
             )
             for r in store.known_for_series(session, series_id, only_member=only_member, since=since)
@@ -337,9 +342,8 @@ class _Recipient:
     plan: NoticePlan
 
 
-@dataclass(frozen=True)
-class _Known:
-    """An existing notice with the keys it is grouped by."""
+class _Known(NamedTuple):
+    """An existing notice with the keys it is grouped by (a tuple: a big session has 50,000)."""
 
     member_id: uuid.UUID
     uid: str
@@ -380,14 +384,22 @@ def _new_notice(
     )
 
 
+#: Up to this many changes a plan logs a line per notice at INFO (a notice's life can be followed
+#: from planned to sent); a larger one (a session of 10,000 moved) logs them at DEBUG and says so
+#: in its summary line — 10,000 lines would cost more than the planning.
+PER_NOTICE_LINES = 200
+
+
 def _log_changes(
     series_id: uuid.UUID,
     creates: list[NewNotice],
     retimes: list[Retiming],
     cancels: list[tuple[uuid.UUID, Reason]],
 ) -> None:
+    changes = len(creates) + len(retimes) + len(cancels)
+    each = log.info if changes <= PER_NOTICE_LINES else log.debug
     for new in creates:
-        log.info(
+        each(
             "notice_planned",
             notice_id=str(new.id),
             kind=new.kind.value,
@@ -397,19 +409,20 @@ def _log_changes(
             due_at=new.due_at.isoformat(),
         )
     for retimed in retimes:
-        log.info(
+        each(
             "notice_retimed",
             notice_id=str(retimed.id),
             due_at=retimed.due_at.isoformat(),
             sequence=retimed.sequence,
         )
     for notice_id, why in cancels:
-        log.info("notice_cancelled", notice_id=str(notice_id), **store.log_fields(why))
-    if creates or retimes or cancels:
+        each("notice_cancelled", notice_id=str(notice_id), **store.log_fields(why))
+    if changes:
         log.info(
             "series_planned",
             series_id=str(series_id),
             created=len(creates),
             retimed=len(retimes),
             cancelled=len(cancels),
+            **({} if changes <= PER_NOTICE_LINES else {"each_notice": "at DEBUG"}),
         )

@@ -161,14 +161,13 @@ def plan_pair(
         return changes
 
     started = occ.start <= now
+    planned_slots = {format_duration(r) for r in plan.reminders}
     for notice in existing:
         if notice.kind == NoticeKind.CANCELLATION:
             drop(notice, reason(ReasonCode.SESSION_ON_AGAIN))
         elif notice.kind == NoticeKind.UPDATE and notice.sequence < occ.sequence:
             drop(notice, reason(ReasonCode.SUPERSEDED, sequence=occ.sequence))
-        elif notice.kind == NoticeKind.REMINDER and notice.slot not in {
-            format_duration(r) for r in plan.reminders
-        }:
+        elif notice.kind == NoticeKind.REMINDER and notice.slot not in planned_slots:
             drop(notice, reason(ReasonCode.REMINDER_REMOVED))
 
     if last_told is None:
