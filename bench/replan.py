@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     # as `exsched serve` logs (INFO, a line per planned notice), written nowhere
-    configure_logging("json", "INFO", stream=open(os.devnull, "w"))  # noqa: SIM115
+    configure_logging("json", "INFO", stream=open(os.devnull, "w"))
     db, name = make_database()
     try:
         series_id, stamp = _setup(db, args.members)
@@ -118,7 +118,8 @@ def main() -> None:
             rows = session.scalar(select(func.count()).select_from(NoticeRow))
         p, b = statistics.median(planned), statistics.median(bare)
         print(f"members {args.members:,}, notice rows {rows:,}, changes per re-plan {changed[0]:,}")
-        print(f"re-plan after the move: {p * 1000:8.0f} ms  (rounds: {', '.join(f'{x:.2f}' for x in planned)} s)")
+        rounds = ", ".join(f"{x:.2f}" for x in planned)
+        print(f"re-plan after the move: {p * 1000:8.0f} ms  (rounds: {rounds} s)")
         print(f"bare INSERT … SELECT:   {b * 1000:8.0f} ms  (same number of rows)")
         print(f"ratio (bare / exsched): {b / p:.2f}")
         if args.profile:
