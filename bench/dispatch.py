@@ -1,15 +1,18 @@
 """Dispatch throughput through real PostgreSQL and RabbitMQ, against bare pika in the same run.
 
-    .venv/bin/python -m bench.dispatch [--notices 20000] [--rounds 3]
+    .venv/bin/python -m bench.dispatch [--notices 20000] [--rounds 3] [--batch N] [--parallel N]
+                                       [--window N] [--profile]
 
-* exsched: ``Dispatcher.dispatch_once`` in a loop — claim due rows (FOR UPDATE SKIP LOCKED),
-  build envelopes, publish with pipelined confirms, mark the confirmed rows ``published``.
+* exsched: ``Dispatcher.drain`` as the scheduler runs it (``--parallel`` batches in flight, each
+  one transaction) — claim due rows (FOR UPDATE SKIP LOCKED), build envelopes, publish with
+  pipelined confirms, mark the confirmed rows ``published``.
 * baseline: the same messages (body, headers, properties) published by a minimal pika
   ``SelectConnection`` publisher with a window of 1,000 unconfirmed messages, timed until the
   last confirm.
 
-Logging is configured as in production (JSON, INFO, one line per published notice), written
-to ``var/bench-dispatch.log``.
+Logging is configured as in production (JSON, INFO: a batch bigger than 200 is one line, each
+notice at DEBUG), written to ``var/bench-dispatch.log``. ``--profile`` prints the top of a
+cProfile of one more run.
 
 Rounds alternate (baseline, exsched, baseline, …) and the medians are compared, because this
 machine is shared and noisy. It makes its own PostgreSQL database and RabbitMQ vhost and drops
@@ -19,7 +22,9 @@ them afterwards; set EXSCHED_BENCH_POSTGRES_URL / EXSCHED_BENCH_AMQP_URL to poin
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import subprocess
 import time
@@ -125,12 +130,12 @@ def purge(url: str) -> None:
     connection.close()
 
 
-def run_exsched(db: Database, bus: RabbitBus, now: datetime, batch: int) -> tuple[float, int]:
-    dispatcher = Dispatcher(db, bus, batch_size=batch, clock=lambda: now)
-    began, published = time.perf_counter(), 0
-    while (report := dispatcher.dispatch_once()).claimed:
-        published += report.published
-    return time.perf_counter() - began, published
+def run_exsched(db: Database, bus: RabbitBus, now: datetime, batch: int, parallel: int) -> tuple[float, int]:
+    """What the scheduler's dispatch job does with a backlog: ``Dispatcher.drain``."""
+    dispatcher = Dispatcher(db, bus, batch_size=batch, parallel=parallel, clock=lambda: now)
+    began = time.perf_counter()
+    report = dispatcher.drain()
+    return time.perf_counter() - began, report.published
 
 
 def run_baseline(url: str, bodies: list[tuple[str, bytes, dict]], window: int = 1000) -> tuple[float, int]:
@@ -190,14 +195,21 @@ def main() -> None:
     parser.add_argument("--notices", type=int, default=20000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=Settings().dispatch_batch, help="notices per claim")
+    parser.add_argument(
+        "--window", type=int, default=Settings().publish_window, help="unconfirmed messages in flight"
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=Settings().dispatch_parallel, help="batches in flight at once"
+    )
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--profile", action="store_true", help="then print the top of a cProfile of a run")
     args = parser.parse_args()
     configure_logging("json", args.log_level, stream=log_path.open("a"))
 
     now = datetime.now(UTC)
     db, db_name = make_database()
     url, vhost = make_vhost()
-    bus = RabbitBus(url, name="exsched-bench")
+    bus = RabbitBus(url, window=args.window, name="exsched-bench")
     try:
         bus.declare()
         insert_due_notices(db, args.notices, now)
@@ -218,12 +230,15 @@ def main() -> None:
             purge(url)
             reset(db)
             with CpuMeter() as meter:
-                seconds, count = run_exsched(db, bus, now, args.batch)
+                seconds, count = run_exsched(db, bus, now, args.batch, args.parallel)
             cpu["exsched"].append(meter)
             assert count == args.notices, f"exsched published {count}"
             exsched_rates.append(count / seconds)
         base, ours = statistics.median(baseline_rates), statistics.median(exsched_rates)
-        print(f"notices: {args.notices}, rounds: {args.rounds}, batch: {args.batch}, log: {args.log_level}")
+        print(
+            f"notices: {args.notices}, rounds: {args.rounds}, batch: {args.batch}, "
+            f"parallel: {args.parallel}, window: {args.window}, log: {args.log_level}"
+        )
         for label, rate, rates in (
             ("bare pika pipelined confirms", base, baseline_rates),
             ("exsched claim+publish+mark  ", ours, exsched_rates),
@@ -237,6 +252,12 @@ def main() -> None:
                 for part in ("python", "postgres", "rabbitmq")
             ]
             print(f"  {label:27} {per[0]:8.1f} {per[1]:9.1f} {per[2]:9.1f}")
+        if args.profile:
+            purge(url)
+            reset(db)
+            profile = cProfile.Profile()
+            profile.runcall(run_exsched, db, bus, now, args.batch, args.parallel)
+            pstats.Stats(profile).sort_stats("tottime").print_stats(30)
     finally:
         bus.close()
         drop_database(db, db_name)

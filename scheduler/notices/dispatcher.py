@@ -8,13 +8,21 @@ mid-batch rolls back: its rows are ``pending`` again and are published again by 
 with the same ``message_id``, which workers deduplicate. A ``published`` row whose lease runs
 out without a worker's answer goes back to ``pending`` (:meth:`Dispatcher.reap_leases`). The
 status changes themselves are the notice store's (:mod:`scheduler.notices.store`).
+
+A backlog is drained by :meth:`Dispatcher.drain` with ``parallel`` batches in flight on
+PostgreSQL (each its own transaction; SKIP LOCKED keeps them apart): while one batch waits for
+the broker's confirms — most of a batch's time, the broker writing to disk — the next is
+claimed and published.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,8 +35,9 @@ from scheduler.db.session import Database
 from scheduler.notices import store
 from scheduler.notices.policy import FOLLOWUP_GRACE, lateness
 from scheduler.ops.clock import Clock, utcnow
+from scheduler.ops.logs import PER_NOTICE_LINES
 from scheduler.ops.metrics import DISPATCH_LATENESS, PUBLISH_CONFIRM, PUBLISHED
-from schemas.bus import SCHEMA_HEADER, TRACE_HEADER, NoticeEnvelope, routing_key
+from schemas.bus import ENVELOPE_VERSION, SCHEMA_HEADER, TRACE_HEADER, envelope_json, routing_key
 from schemas.names import NoticeKind
 from schemas.reasons import Reason, ReasonCode, reason
 
@@ -41,6 +50,12 @@ class DispatchReport:
     published: int = 0
     skipped: int = 0
     failed: int = 0
+
+    def add(self, other: DispatchReport) -> None:
+        self.claimed += other.claimed
+        self.published += other.published
+        self.skipped += other.skipped
+        self.failed += other.failed
 
 
 class Dispatcher:
@@ -56,12 +71,15 @@ class Dispatcher:
         publish_timeout: float = 30.0,
         followup_grace: timedelta = FOLLOWUP_GRACE,
         send_lease: timedelta = timedelta(seconds=30),
+        parallel: int = 2,
         clock: Clock = utcnow,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.bus = bus
         self.batch_size = batch_size
+        #: batches in flight at once while draining a backlog (PostgreSQL)
+        self.parallel = parallel
         self.lease = lease
         self.send_lease = send_lease
         self.publish_timeout = publish_timeout
@@ -70,6 +88,29 @@ class Dispatcher:
         self.monotonic = monotonic
         #: each notice being sent: its lease as last seen, and since when (monotonic) it is so
         self._seen: dict[uuid.UUID, tuple[datetime | None, float]] = {}
+
+    def drain(self) -> DispatchReport:
+        """Dispatch batches until one comes back short (nothing more is due now); on PostgreSQL
+        with :attr:`parallel` batches at a time."""
+        total = DispatchReport()
+        lock = threading.Lock()
+
+        def run() -> None:
+            while True:
+                report = self.dispatch_once()
+                with lock:
+                    total.add(report)
+                if report.claimed < self.batch_size:
+                    return
+
+        lanes = self.parallel if self.db.dialect == "postgresql" else 1
+        if lanes == 1:
+            run()
+            return total
+        with ThreadPoolExecutor(lanes, thread_name_prefix="exsched-dispatch") as pool:
+            for done in [pool.submit(run) for _ in range(lanes)]:
+                done.result()
+        return total
 
     def dispatch_once(self) -> DispatchReport:
         """One batch of due notices; ``claimed < batch_size`` means nothing more is due now."""
@@ -91,33 +132,49 @@ class Dispatcher:
                 return report
 
             began = time.perf_counter()
-            outcome = self.bus.publish([self._message(row) for row in due], timeout=self.publish_timeout)
+            messages = [self._message(row) for row in due]
+            outcome = self.bus.publish(messages, timeout=self.publish_timeout)
             PUBLISH_CONFIRM.observe(time.perf_counter() - began)
-            confirmed = [row for row in due if str(row.id) in outcome.confirmed]
-            failed = [
-                (
-                    row,
-                    reason(ReasonCode.NOT_CONFIRMED, detail=outcome.failed.get(str(row.id), "not confirmed")),
-                )
-                for row in due
-                if str(row.id) not in outcome.confirmed
-            ]
+            confirmed: list[Row[Any]] = []
+            failed: list[tuple[Row[Any], Reason]] = []
+            for row, message in zip(due, messages, strict=True):
+                if message.message_id in outcome.confirmed:
+                    confirmed.append(row)
+                else:
+                    detail = outcome.failed.get(message.message_id, "not confirmed")
+                    failed.append((row, reason(ReasonCode.NOT_CONFIRMED, detail=detail)))
             store.unconfirmed(session, failed, now)
             report.published, report.failed = len(confirmed), len(failed)
-        for row in confirmed:
-            DISPATCH_LATENESS.observe(max(0.0, (now - row.due_at).total_seconds()))
-            PUBLISHED.labels(row.kind).inc()
-            log.info(
-                "notice_published",
-                notice_id=str(row.id),
-                message_id=str(row.id),
-                kind=row.kind,
-                occurrence_uid=row.occurrence_uid,
-                lateness_s=round((now - row.due_at).total_seconds(), 3),
-            )
+        self._published(confirmed, now)
         for row, why in failed:
             log.warning("notice_publish_failed", notice_id=str(row.id), **store.log_fields(why))
         return report
+
+    @staticmethod
+    def _published(confirmed: list[Row[Any]], now: datetime) -> None:
+        """Metrics and log lines of a published batch: a line per notice at INFO for a batch of
+        up to :data:`~scheduler.ops.logs.PER_NOTICE_LINES`, else one line for the batch (each
+        notice at DEBUG)."""
+        each = log.info if len(confirmed) <= PER_NOTICE_LINES else log.debug
+        lines = len(confirmed) <= PER_NOTICE_LINES or log.is_enabled_for(logging.DEBUG)
+        kinds: dict[str, int] = {}
+        for row in confirmed:
+            lateness_s = max(0.0, (now - row.due_at).total_seconds())
+            DISPATCH_LATENESS.observe(lateness_s)
+            kinds[row.kind] = kinds.get(row.kind, 0) + 1
+            if lines:
+                each(
+                    "notice_published",
+                    notice_id=str(row.id),
+                    message_id=str(row.id),
+                    kind=row.kind,
+                    occurrence_uid=row.occurrence_uid,
+                    lateness_s=round((now - row.due_at).total_seconds(), 3),
+                )
+        for kind, count in kinds.items():
+            PUBLISHED.labels(kind).inc(count)
+        if len(confirmed) > PER_NOTICE_LINES:
+            log.info("notices_published", count=len(confirmed), kinds=kinds, each_notice="at DEBUG")
 
     def too_late(self, row: Row[Any], now: datetime) -> Reason | None:
         """Why a due notice no longer makes sense (system down, late change), or None."""
@@ -132,7 +189,7 @@ class Dispatcher:
     def _message(self, row: Row[Any]) -> OutboundMessage:
         attempt = row.attempts
         trace_id = f"{row.id.hex[:16]}-{attempt}"
-        envelope = NoticeEnvelope(
+        body = envelope_json(
             notice_id=row.id,
             kind=row.kind,
             channel=row.channel,
@@ -151,8 +208,8 @@ class Dispatcher:
         return OutboundMessage(
             message_id=str(row.id),
             routing_key=_ROUTING[row.kind],
-            body=envelope.model_dump_json().encode(),
-            headers={SCHEMA_HEADER: envelope.version, TRACE_HEADER: trace_id},
+            body=body,
+            headers={SCHEMA_HEADER: ENVELOPE_VERSION, TRACE_HEADER: trace_id},
         )
 
     def next_due(self) -> datetime | None:

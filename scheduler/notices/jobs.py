@@ -73,6 +73,7 @@ class SchedulerService:
             db,
             bus,
             batch_size=settings.dispatch_batch,
+            parallel=settings.dispatch_parallel,
             lease=timedelta(seconds=settings.lease_seconds),
             send_lease=timedelta(seconds=settings.send_lease_seconds),
             clock=clock,
@@ -160,10 +161,7 @@ class SchedulerService:
             self._dispatching, self._woken = True, False
         at = self.clock() + IDLE_CHECK
         try:
-            while True:
-                report = self.dispatcher.dispatch_once()
-                if report.claimed < self.dispatcher.batch_size:
-                    break
+            self.dispatcher.drain()
             due = self.dispatcher.next_due()
             if due is not None:
                 at = min(at, max(due, self.clock()))

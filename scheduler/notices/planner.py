@@ -11,12 +11,13 @@ and :func:`scheduler.notices.policy.plan_pair` only returns differences, which t
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import structlog
 from sqlalchemy import select, text, update
@@ -32,6 +33,7 @@ from scheduler.notices import store
 from scheduler.notices.policy import Cancel, Create, Existing, OccurrenceFacts, Retime, plan_pair
 from scheduler.notices.store import NewNotice, Retiming
 from scheduler.ops.clock import Clock, utcnow
+from scheduler.ops.logs import PER_NOTICE_LINES
 from schemas.api import NoticePlan
 from schemas.names import Channel, Chapter, NoticeKind, NoticeStatus, OccurrenceStatus, SeriesStatus
 from schemas.reasons import Reason, ReasonCode, reason
@@ -384,12 +386,6 @@ def _new_notice(
     )
 
 
-#: Up to this many changes a plan logs a line per notice at INFO (a notice's life can be followed
-#: from planned to sent); a larger one (a session of 10,000 moved) logs them at DEBUG and says so
-#: in its summary line — 10,000 lines would cost more than the planning.
-PER_NOTICE_LINES = 200
-
-
 def _log_changes(
     series_id: uuid.UUID,
     creates: list[NewNotice],
@@ -397,7 +393,27 @@ def _log_changes(
     cancels: list[tuple[uuid.UUID, Reason]],
 ) -> None:
     changes = len(creates) + len(retimes) + len(cancels)
-    each = log.info if changes <= PER_NOTICE_LINES else log.debug
+    if not changes:
+        return
+    few = changes <= PER_NOTICE_LINES
+    if few or log.is_enabled_for(logging.DEBUG):
+        _log_each(log.info if few else log.debug, creates, retimes, cancels)
+    log.info(
+        "series_planned",
+        series_id=str(series_id),
+        created=len(creates),
+        retimed=len(retimes),
+        cancelled=len(cancels),
+        **({} if few else {"each_notice": "at DEBUG"}),
+    )
+
+
+def _log_each(
+    each: Callable[..., Any],
+    creates: list[NewNotice],
+    retimes: list[Retiming],
+    cancels: list[tuple[uuid.UUID, Reason]],
+) -> None:
     for new in creates:
         each(
             "notice_planned",
@@ -417,12 +433,3 @@ def _log_changes(
         )
     for notice_id, why in cancels:
         each("notice_cancelled", notice_id=str(notice_id), **store.log_fields(why))
-    if changes:
-        log.info(
-            "series_planned",
-            series_id=str(series_id),
-            created=len(creates),
-            retimed=len(retimes),
-            cancelled=len(cancels),
-            **({} if changes <= PER_NOTICE_LINES else {"each_notice": "at DEBUG"}),
-        )

@@ -56,6 +56,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
+from scheduler.db.types import UTCDateTime
 from scheduler.i18n import translator
 from scheduler.ops.backoff import compute_backoff
 from schemas.names import NoticeKind, NoticeStatus
@@ -227,6 +228,18 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def _read(session: Session, columns: Iterable[Any]) -> list[Any]:
+    """Columns to read. On PostgreSQL the instants come as psycopg hands them (aware, UTC) without
+    :class:`~scheduler.db.types.UTCDateTime`'s per-value conversion: the dispatcher and the
+    planner read tens of thousands at a time."""
+    if not _postgres(session):
+        return list(columns)
+    return [
+        type_coerce(c, DateTime(timezone=True)).label(c.name) if isinstance(c.type, UTCDateTime) else c
+        for c in columns
+    ]
+
+
 #: What tells apart notices planned together: the notice and its recipient.
 _PER_RECIPIENT = ("id", "member_id", "webhook_id", "staff_id")
 #: What they may share (the session, kind, slot, sequence, due time…).
@@ -390,7 +403,7 @@ def publish_due(session: Session, now: datetime, *, limit: int, lease: timedelta
             reason_params=None,
             updated_at=now,
         )
-        .returning(*CLAIMED)
+        .returning(*_read(session, CLAIMED))
     ).all()
     return sorted(claimed, key=lambda row: row.due_at)
 
@@ -688,20 +701,12 @@ def known_for_series(
 ) -> list[Row[Any]]:
     """What the planner compares against: a series' open notices, and all notices of its sessions
     from ``since`` on (those it may still have to correct)."""
-    instants = [NOTICES.c.due_at, NOTICES.c.starts_at, NOTICES.c.recurrence_id]
-    if _postgres(session):  # psycopg's values are aware already: skip the per-value conversion
-        instants = [type_coerce(c, DateTime(timezone=True)).label(c.name) for c in instants]  # type: ignore[misc]
+    columns = ("id", "member_id", "webhook_id", "occurrence_uid", "kind", "slot", "channel", "sequence")
     query = select(
-        NOTICES.c.id,
-        NOTICES.c.member_id,
-        NOTICES.c.webhook_id,
-        NOTICES.c.occurrence_uid,
-        NOTICES.c.kind,
-        NOTICES.c.slot,
-        NOTICES.c.channel,
-        NOTICES.c.sequence,
-        NOTICES.c.status,
-        *instants,
+        *_read(
+            session,
+            [NOTICES.c[name] for name in (*columns, "status", "due_at", "starts_at", "recurrence_id")],
+        )
     ).where(
         NOTICES.c.series_id == series_id,
         or_(

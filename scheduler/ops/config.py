@@ -87,6 +87,9 @@ class Settings(BaseSettings):
         "(every third of it): a dead worker's notices go out again within about this much",
     )
     dispatch_batch: int = Field(1000, ge=1, le=10000, description="notices claimed per transaction")
+    dispatch_parallel: int = Field(
+        2, ge=1, le=16, description="batches in flight at once while a backlog drains (PostgreSQL)"
+    )
     publish_window: int = Field(1000, ge=1, le=100000, description="unconfirmed messages in flight")
     feed_past_days: int = Field(90, ge=0, le=3650, description="how far back calendar feeds reach")
     feed_ahead_days: int = Field(365, ge=1, le=3650, description="how far ahead calendar feeds reach")

@@ -8,6 +8,11 @@ from typing import TextIO
 
 import structlog
 
+#: Up to this many notices, a batch (a plan, a dispatch) logs a line per notice at INFO, so one
+#: notice's life can be followed from planned to sent; a bigger one logs one line for the batch
+#: and each notice at DEBUG (10,000 lines cost more than the work they describe).
+PER_NOTICE_LINES = 200
+
 
 def configure_logging(fmt: str = "console", level: str = "INFO", stream: TextIO | None = None) -> None:
     """Route structlog and the standard library's loggers through one renderer (to stderr)."""
