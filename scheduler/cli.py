@@ -597,6 +597,7 @@ def demo(
         "    now            invitation with its calendar (iMIP REQUEST + invite.ics)",
         f"    ~{at(report.showcase_reminder)}      reminder (session starts {at(report.showcase_start)})",
         f"    ~{at(report.showcase_followup)}      follow-up after the session",
+        "    now            last month's digest to the demo staff (figures, next sessions, .xlsx attached)",
         f"  outbox           {outbox}",
         "",
         f"  sessions page    {base}/",

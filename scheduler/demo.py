@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from scheduler.db.models import ApiKeyRow, MemberRow, SeriesRow, StaffRow
 from scheduler.domain.auth import Principal, create_api_key
 from scheduler.domain.members import create_member, subscribe
+from scheduler.domain.reports import OFFICE
 from scheduler.domain.series import create_series
-from scheduler.domain.staff import create_staff, set_password
+from scheduler.domain.staff import create_staff, set_email, set_password
+from scheduler.notices import digests
 from scheduler.notices.planner import request_plan
 from scheduler.ops.config import Settings
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
@@ -160,6 +162,8 @@ def seed(session: Session, settings: Settings, today: date | None = None) -> See
         old.revoked_at = datetime.now(UTC)
     _, secret = create_api_key(session, role=Role.ADMIN, name="demo")
     password = _demo_staff(session)
+    session.flush()
+    _digest_now(session, datetime.now(UTC))
     example = session.scalar(select(SeriesRow.id).where(SeriesRow.chapter == "jiaxing").limit(1))
     start = _showcase(session, settings, datetime.now(UTC))
     return SeedReport(
@@ -175,23 +179,31 @@ def seed(session: Session, settings: Settings, today: date | None = None) -> See
 
 
 DEMO_STAFF = (
-    ("admin", Role.ADMIN, None, "省协会 秘书处"),
-    ("ningbo", Role.CHAPTER, "ningbo", "宁波分会 秘书处"),
+    ("admin", Role.ADMIN, None, "省协会 秘书处", "office@zj-garment.example"),
+    ("ningbo", Role.CHAPTER, "ningbo", "宁波分会 秘书处", "ningbo@zj-garment.example"),
 )
 
 
 def _demo_staff(session: Session) -> str:
     """Console accounts for the demo, with a new random password at every run (printed once)."""
     password = secrets.token_urlsafe(9)
-    for username, role, chapter, name in DEMO_STAFF:
+    for username, role, chapter, name, address in DEMO_STAFF:
         row = session.scalar(select(StaffRow).where(StaffRow.username == username))
         if row is None:
-            create_staff(
+            row = create_staff(
                 session, username=username, password=password, role=role, chapter=chapter, display_name=name
             )
+            set_email(row, address)  # (the monthly digest goes there: into the outbox)
         else:
             set_password(session, row, password)
     return password
+
+
+def _digest_now(session: Session, now: datetime) -> None:
+    """Last month's digest to the demo staff now, not on the first working day, so the outbox
+    shows one (once per month and database: it is the same notice when the demo runs again)."""
+    local = now.astimezone(OFFICE)
+    digests.plan_month(session, digests.previous_label(local.year, local.month), now, now)
 
 
 SHOWCASE_LEAD = timedelta(seconds=30)

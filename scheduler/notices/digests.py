@@ -65,7 +65,8 @@ def month_of(label: str) -> datetime:
     return start
 
 
-def _previous_label(year: int, month: int) -> str:
+def previous_label(year: int, month: int) -> str:
+    """The month before (``year``, ``month``), as ``2026-11``."""
     back = year * 12 + month - 2
     return f"{back // 12:04d}-{back % 12 + 1:02d}"
 
@@ -115,7 +116,7 @@ def plan(session: Session, holidays: HolidayCalendar, now: datetime) -> int:
     due = due_of(holidays, local.year, local.month)
     if not due - PLAN_AHEAD <= now <= due + DIGEST_GRACE:
         return 0
-    return plan_month(session, _previous_label(local.year, local.month), due, now)
+    return plan_month(session, previous_label(local.year, local.month), due, now)
 
 
 def plan_month(session: Session, label: str, due: datetime, now: datetime) -> int:

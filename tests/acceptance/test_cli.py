@@ -175,11 +175,18 @@ def test_make_demo_fills_the_outbox_with_every_kind_of_email_within_a_minute(
     seen: set[str] = set()
     try:
         deadline = time.monotonic() + 75
-        while time.monotonic() < deadline and not {"【邀请】", "【提醒】", "【会后】"} <= seen:
+        wanted = {"【邀请】", "【提醒】", "【会后】", "月报"}
+        while time.monotonic() < deadline and not wanted <= seen:
             for path in (tmp_path / "outbox").glob("*.eml"):
                 mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
                 if "演示" in mail.get_body(preferencelist=("plain",)).get_content():
                     seen.add(str(mail["Subject"])[:4])
+                if (
+                    str(mail["Subject"]).endswith("月报")
+                    and mail["To"].addresses[0].domain == "zj-garment.example"
+                ):
+                    seen.add("月报")  # last month's digest to the demo staff, with its .xlsx
+                    assert any(p.get_filename().endswith(".xlsx") for p in mail.iter_attachments())
             time.sleep(0.5)
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
     finally:
@@ -188,7 +195,9 @@ def test_make_demo_fills_the_outbox_with_every_kind_of_email_within_a_minute(
 
         os.killpg(proc.pid, signal.SIGTERM)
         output = proc.communicate(timeout=30)[0]
-    assert {"【邀请】", "【提醒】", "【会后】"} <= seen, f"showcase emails seen: {seen}\n{output[-2000:]}"
+    assert {"【邀请】", "【提醒】", "【会后】", "月报"} <= seen, (
+        f"showcase emails seen: {seen}\n{output[-2000:]}"
+    )
     assert "watch the outbox fill" in output and str(tmp_path / "outbox") in output
     assert page.status_code == 200 and "宁波" in page.text and "webcal://" in page.text
 
