@@ -1,10 +1,13 @@
 """Calendar feeds: a member's personal feed and the public chapter / kind / all feeds.
 
-A feed is rendered once per content version and then served from memory: the version is the
-day (the window moves daily), the feed's series with their ``updated_at``, and the newest
-occurrence override — two small queries, so a calendar client polling every few minutes costs
-almost nothing. Each VEVENT has the same UID and SEQUENCE as the occurrence's invitations, and
-its DTSTAMP is when it last changed, so an unchanged feed renders to the same bytes (and ETag).
+Each event's bytes are rendered once for what it says and kept (bounded, least recently used
+dropped first): a feed that changed, or another feed holding the same sessions, is the join of
+events already rendered. A feed is rendered once per content version and then served from
+memory: the version is the day (the window moves daily), the feed's series with their
+``updated_at``, and the newest occurrence override — two small queries, so a calendar client
+polling every few minutes costs almost nothing. Each VEVENT has the same UID and SEQUENCE as
+the occurrence's invitations, and its DTSTAMP is when it last changed, so an unchanged feed
+renders to the same bytes (and ETag).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler.calendars.facts import event_facts
-from scheduler.calendars.ics import publish, series_export
+from scheduler.calendars.facts import EventFacts, event_facts
+from scheduler.calendars.ics import feed, feed_event, series_export, tzids_of
 from scheduler.db.models import MemberRow, OccurrenceOverrideRow, SeriesRow
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.members import series_followed_by
@@ -93,6 +97,12 @@ class FeedService:
         self._cache: OrderedDict[str, RenderedFeed] = OrderedDict()
         self._bytes = 0
         self._flights: dict[tuple[str, str], Future[RenderedFeed]] = {}
+        #: each event's bytes as rendered (and the zones it names), by what it says; half as much
+        #: memory again as the feeds, least recently used dropped first
+        self._events: OrderedDict[tuple[Any, ...], tuple[bytes, frozenset[str]]] = OrderedDict()
+        self._event_bytes = 0
+        self.max_event_bytes = max_bytes // 2
+        self.events_rendered = 0  # (for tests and the benchmark)
         self._lock = threading.Lock()
         self._rendering = threading.BoundedSemaphore(renders_at_once)
 
@@ -178,6 +188,10 @@ class FeedService:
     def cached_bytes(self) -> int:
         return self._bytes
 
+    @property
+    def cached_event_bytes(self) -> int:
+        return self._event_bytes
+
     def _version(self, session: Session, request: FeedRequest, now: datetime) -> tuple[str, datetime]:
         ids = list(request.series_ids)
         rows = (
@@ -225,7 +239,7 @@ class FeedService:
     def _render_rows(
         self, rows: Sequence[SeriesRow], request: FeedRequest, now: datetime, version: str, changed: datetime
     ) -> RenderedFeed:
-        events: list[tuple[Any, datetime, timedelta | None]] = []
+        events: list[tuple[EventFacts, datetime, timedelta | None]] = []
         for row in rows:
             touched = {o.recurrence_id: o.updated_at for o in row.overrides}
             alarm = timedelta(seconds=max(row.reminders_s)) if request.alarm and row.reminders_s else None
@@ -233,11 +247,45 @@ class FeedService:
                 stamp = max(row.updated_at, touched.get(occ.recurrence_id, row.updated_at))
                 events.append((event_facts(row, occ, self.public_url), stamp, alarm))
         events.sort(key=lambda item: (item[0].start, item[0].uid))
-        body = publish(events, name=request.name, timezone=self.timezone, refresh=self.refresh)
+        rendered = [self._event(*event) for event in events]
+        first = min((f.start for f, _, _ in events), default=datetime.now(ZoneInfo(self.timezone)))
+        last = max((f.end for f, _, _ in events), default=first)
+        body = feed(
+            [body for body, _ in rendered],
+            tzids=frozenset().union(*(zones for _, zones in rendered)),
+            first=first,
+            last=last,
+            name=request.name,
+            timezone=self.timezone,
+            refresh=self.refresh,
+        )
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         return RenderedFeed(
             body=body, etag=etag, last_modified=changed.replace(microsecond=0), version=version
         )
+
+    def _event(
+        self, facts: EventFacts, stamp: datetime, alarm: timedelta | None
+    ) -> tuple[bytes, frozenset[str]]:
+        """An event's bytes and the zones they name: rendered once for what the event says (its
+        facts, zone, DTSTAMP and alarm), then taken from memory by every feed that holds it."""
+        key = (facts, str(facts.start.tzinfo), str(facts.end.tzinfo), stamp, alarm)
+        with self._lock:
+            kept = self._events.get(key)
+            if kept is not None:
+                self._events.move_to_end(key)
+                return kept
+        body = feed_event(facts, stamp, alarm)
+        made = (body, tzids_of(body))
+        with self._lock:
+            self.events_rendered += 1
+            if key not in self._events:
+                self._events[key] = made
+                self._event_bytes += len(body)
+            while self._event_bytes > self.max_event_bytes and self._events:
+                _, (dropped, _) = self._events.popitem(last=False)
+                self._event_bytes -= len(dropped)
+        return made
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -10,6 +10,8 @@ never reach a property parameter. Time zones come from :mod:`scheduler.calendars
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -64,9 +66,11 @@ def _calendar(
     name: str | None = None,
     timezone: str | None = None,
     refresh: timedelta | None = None,
+    tzids: Iterable[str] = (),
 ) -> bytes:
     """A VCALENDAR of ``events`` whose instants lie from ``first`` to ``last`` (None: no end),
-    with a VTIMEZONE for every TZID they use that holds over that whole span."""
+    with a VTIMEZONE for every TZID they use (and every one of ``tzids``) that holds over that
+    whole span."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -85,8 +89,51 @@ def _calendar(
     start = month_of(first)
     end = month_of(last) + timedelta(days=32) if last is not None else None
     # VTIMEZONEs go before the events that use them, as clients expect.
-    calendar.subcomponents[:0] = [vtimezone(t, start, end) for t in sorted(calendar.get_missing_tzids())]
+    needed = sorted(set(calendar.get_missing_tzids()) | set(tzids))
+    calendar.subcomponents[:0] = [vtimezone(t, start, end) for t in needed]
     return calendar.to_ical()
+
+
+def feed_event(facts: EventFacts, dtstamp: datetime, alarm_before: timedelta | None) -> bytes:
+    """One event of a subscribable feed, as its bytes: a pure function of its arguments, so a feed
+    service keeps them and a feed is the join of events already rendered. It may carry a display
+    alarm that long before its start."""
+    event = _vevent(facts, dtstamp)
+    if alarm_before is not None and not facts.cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", facts.summary)
+        alarm.add("trigger", -alarm_before)
+        event.add_component(alarm)
+    return bytes(event.to_ical())
+
+
+_TZID = re.compile(rb";TZID=([^;:]+)[;:]")
+_END = b"END:VCALENDAR\r\n"
+
+
+def tzids_of(event: bytes) -> frozenset[str]:
+    """The time zones an event's bytes name (each needs its VTIMEZONE in the feed)."""
+    return frozenset(found.decode() for found in _TZID.findall(event))
+
+
+def feed(
+    events: Sequence[bytes],
+    *,
+    tzids: Iterable[str],
+    first: datetime,
+    last: datetime,
+    name: str,
+    timezone: str,
+    refresh: timedelta,
+) -> bytes:
+    """A subscribable feed (METHOD:PUBLISH, RFC 5546 §3.2.1 and RFC 7986) of events rendered by
+    :func:`feed_event`: no ATTENDEE, the calendar's name and refresh interval in both the standard
+    and the X-WR/X-PUBLISHED forms, a VTIMEZONE for each of ``tzids`` over ``first``–``last``
+    before the events."""
+    head = _calendar("PUBLISH", [], first, last, name=name, timezone=timezone, refresh=refresh, tzids=tzids)
+    assert head.endswith(_END)
+    return b"".join([head[: -len(_END)], *events, _END])
 
 
 def publish(
@@ -96,23 +143,13 @@ def publish(
     timezone: str,
     refresh: timedelta,
 ) -> bytes:
-    """A subscribable feed (METHOD:PUBLISH, RFC 5546 §3.2.1 and RFC 7986): no ATTENDEE, each
-    event with its DTSTAMP (when it last changed, so an unchanged feed renders to the same bytes),
-    the calendar's name and refresh interval in both the standard and the X-WR/X-PUBLISHED forms.
-    Each event may carry a display alarm that long before its start."""
-    vevents = []
-    for facts, stamp, alarm_before in events:
-        event = _vevent(facts, stamp)
-        if alarm_before is not None and not facts.cancelled:
-            alarm = Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", facts.summary)
-            alarm.add("trigger", -alarm_before)
-            event.add_component(alarm)
-        vevents.append(event)
+    """A feed of these events (each with its DTSTAMP — when it last changed, so an unchanged feed
+    renders to the same bytes — and its alarm), rendered now: :func:`feed` of :func:`feed_event`."""
+    rendered = [feed_event(*event) for event in events]
     first = min((f.start for f, _, _ in events), default=datetime.now(ZoneInfo(timezone)))
     last = max((f.end for f, _, _ in events), default=first)
-    return _calendar("PUBLISH", vevents, first, last, name=name, timezone=timezone, refresh=refresh)
+    tzids = frozenset().union(*(tzids_of(e) for e in rendered))
+    return feed(rendered, tzids=tzids, first=first, last=last, name=name, timezone=timezone, refresh=refresh)
 
 
 def itip_request(

@@ -147,6 +147,37 @@ def test_the_feed_cache_is_bounded_by_bytes_not_entries(client: TestClient, admi
     assert feeds.renders == before + 1  # rendered again, having been dropped
 
 
+def test_each_event_is_rendered_once_and_shared_by_the_feeds_that_hold_it(
+    client: TestClient, admin: dict
+) -> None:
+    feeds = client.app.state.feeds  # type: ignore[attr-defined]
+    series = weekly(client, admin)
+    everything = client.get("/calendars/all.ics").content
+    sessions = everything.count(b"BEGIN:VEVENT")
+    assert sessions > 5 and feeds.events_rendered == sessions
+    ningbo = client.get("/calendars/chapters/ningbo.ics").content  # another feed, the same sessions
+    assert feeds.events_rendered == sessions
+    assert vevents(ningbo) == vevents(everything)  # the same bytes for the same event
+    first = occurrences_of(client, series)[0]["recurrence_id"]
+    stamp = first.replace("-", "").replace(":", "").replace("+0000", "Z").replace("+00:00", "Z")
+    moved = client.patch(
+        f"/api/v1/series/{series['id']}/occurrences/{stamp}", json={"venue": "宁波 · 线上"}, headers=admin
+    )
+    assert moved.status_code == 200, moved.text
+    changed = client.get("/calendars/all.ics").content
+    assert feeds.events_rendered == sessions + 1  # only the session that changed
+    assert "宁波 · 线上" in changed.decode() and vevents(changed)[1:] == vevents(everything)[1:]
+    assert parse(changed).walk("VEVENT")[0]["LOCATION"] == "宁波 · 线上"
+    feeds.max_event_bytes = len(vevents(everything)[0]) * 3
+    client.patch(f"/api/v1/series/{series['id']}", json={"title": "新标题"}, headers=admin)
+    assert b"SUMMARY:\xe6\x96\xb0" in client.get("/calendars/all.ics").content.replace(b"\r\n ", b"")
+    assert feeds.cached_event_bytes <= feeds.max_event_bytes  # bounded, the oldest dropped
+
+
+def vevents(body: bytes) -> list[bytes]:
+    return [b"BEGIN:VEVENT" + part.split(b"END:VEVENT")[0] for part in body.split(b"BEGIN:VEVENT")[1:]]
+
+
 def test_unknown_and_rotated_tokens_get_the_same_404(client: TestClient, admin: dict) -> None:
     member = create_member(client, admin)
     old = feed_path(member)
