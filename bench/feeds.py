@@ -7,7 +7,9 @@
   same run — median of 5 each; then another feed of the same sessions on the same service (its
   events already rendered: expansion, the kept event bytes joined, ETag);
 * serving: ``exsched serve api`` (uvicorn) on loopback, one keep-alive client asking for the
-  cached feed, then for the same feed with ``If-None-Match`` (304), requests per second.
+  cached feed, then for the same feed with ``If-None-Match`` (304), requests per second; then
+  the same requests to a bare ASGI app under the same uvicorn serving the same bytes and 304
+  (:func:`bare_app`), and the ratio.
 
 It uses a throw-away SQLite database in a temporary directory.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import http.client
 import os
 import socket
@@ -28,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from icalendar import Calendar, Event
 from sqlalchemy import select
@@ -121,6 +125,52 @@ def quiet_gc() -> Iterator[None]:
         gc.enable()
 
 
+async def bare_app(scope: dict, receive: Any, send: Any) -> None:
+    """The baseline server: a bare ASGI app under the same uvicorn, answering every request with
+    the feed's bytes (read once from ``EXSCHED_BENCH_FEED``) and its ETag, or 304 when the ETag
+    matches — no framework, no database."""
+    if scope["type"] != "http":
+        return
+    body, etag = _BARE.get("body"), _BARE.get("etag")
+    if body is None:
+        body = _BARE["body"] = Path(os.environ["EXSCHED_BENCH_FEED"]).read_bytes()
+        etag = _BARE["etag"] = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
+    matched = dict(scope["headers"]).get(b"if-none-match") == etag
+    headers = [(b"etag", etag), (b"content-type", b"text/calendar; charset=utf-8")]
+    await send({"type": "http.response.start", "status": 304 if matched else 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if matched else body})
+
+
+_BARE: dict[str, Any] = {}
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], port: int, path: str) -> Iterator[str]:
+    """A server started with ``args``, once it answers ``path``: its ETag for that path."""
+    server = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                warm = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                warm.request("GET", path)
+                response = warm.getresponse()
+                etag = response.getheader("ETag") or ""
+                response.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield etag
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def requests_per_second(port: int, path: str, count: int, headers: dict[str, str]) -> tuple[float, int]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     status = 0
@@ -167,35 +217,35 @@ def main() -> None:
             bares.append(bare_icalendar(db, holidays, member.id))
     events = rendered.body.count(b"BEGIN:VEVENT")
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = dict(
         os.environ, EXSCHED_DATABASE_URL=db.url, EXSCHED_PUBLIC_URL=PUBLIC, EXSCHED_LOG_LEVEL="WARNING"
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "serve", "api", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        path = f"/calendars/{token}.ics"
-        for _ in range(100):
-            try:
-                warm = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                warm.request("GET", path)
-                response = warm.getresponse()
-                etag = response.getheader("ETag") or ""
-                response.read()
-                break
-            except OSError:
-                time.sleep(0.1)
+    path = f"/calendars/{token}.ics"
+    exsched = [sys.executable, "-m", "scheduler.cli", "serve", "api", "--port", str(port)]
+    with serving(exsched, env, port, path) as etag:
+        served = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        served.request("GET", path)
+        (workdir / "feed.ics").write_bytes(served.getresponse().read())
+        served.close()
         cached, status_cached = requests_per_second(port, path, args.requests, {})
         not_modified, status_304 = requests_per_second(port, path, args.requests, {"If-None-Match": etag})
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    assert status_cached == 200 and status_304 == 304
+    port = free_port()
+    bare = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.feeds:bare_app",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    env["EXSCHED_BENCH_FEED"] = str(workdir / "feed.ics")
+    with serving(bare, env, port, path) as bare_etag:
+        bare_cached, status_cached = requests_per_second(port, path, args.requests, {})
+        bare_304, status_304 = requests_per_second(port, path, args.requests, {"If-None-Match": bare_etag})
     assert status_cached == 200 and status_304 == 304
 
     render_ms, bare_ms = statistics.median(renders) * 1e3, statistics.median(bares) * 1e3
@@ -204,8 +254,14 @@ def main() -> None:
     print(f"bare icalendar, same events      : {bare_ms:8.1f} ms")
     print(f"first render (nothing cached)    : {render_ms:8.1f} ms   ratio {render_ms / bare_ms:.2f}")
     print(f"render, events rendered before   : {joined_ms:8.1f} ms   ratio {joined_ms / bare_ms:.2f}")
-    print(f"cached feed over HTTP (200)      : {cached:8.0f} requests/s")
-    print(f"conditional GET over HTTP (304)  : {not_modified:8.0f} requests/s")
+    print(
+        f"cached feed over HTTP (200)      : {cached:8.0f} requests/s   "
+        f"bare uvicorn app, same bytes: {bare_cached:6.0f}/s   ratio {cached / bare_cached:.2f}"
+    )
+    print(
+        f"conditional GET over HTTP (304)  : {not_modified:8.0f} requests/s   "
+        f"bare uvicorn app, same 304:   {bare_304:6.0f}/s   ratio {not_modified / bare_304:.2f}"
+    )
 
 
 if __name__ == "__main__":
