@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from scheduler.web.api.attendees import router as attendees_router
+from scheduler.web.api.calendars import feeds_router
 from scheduler.web.api.calendars import router as calendars_router
 from scheduler.web.api.chapters import router as chapters_router
 from scheduler.web.api.members import router as members_router
@@ -22,5 +23,6 @@ def install_api(app: FastAPI) -> None:
         chapters_router,
         reports_router,
         calendars_router,
+        feeds_router,
     ):
         app.include_router(router)

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import TypeVar
 
 import structlog
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from scheduler.calendars.feeds import FeedService, RenderedFeed, series_calendar
 from scheduler.domain import members as people
 from scheduler.domain import series as catalog
+from scheduler.domain.auth import authenticate
 from scheduler.web.deps import CHECK_KEY, CallerDep, SessionDep, SettingsDep, StaffDep, release
 from schemas.api import ErrorOut, MemberOut
 from schemas.names import Chapter, Kind
 
 log = structlog.get_logger(__name__)
 router = APIRouter(tags=["calendar feeds"], dependencies=CHECK_KEY)
+#: The feeds calendar apps poll: no dependencies (each would be a trip through the thread pool);
+#: :func:`_polled` does the same work in one.
+feeds_router = APIRouter(tags=["calendar feeds"])
+T = TypeVar("T")
 CALENDAR = "text/calendar; charset=utf-8"
 _NOT_FOUND = b"not found\n"
 
@@ -57,27 +66,46 @@ def _gone() -> Response:
     return Response(content=_NOT_FOUND, status_code=404, media_type="text/plain")
 
 
-@router.get("/calendars/all.ics", response_class=Response)
-def all_feed(request: Request, session: SessionDep, alarm: bool = False) -> Response:
+def _polled(request: Request, read: Callable[[Session], T]) -> T:
+    """A feed poll's database work in one call (run in the thread pool once, not once per
+    dependency): a session, the key check every route makes (a bad key is refused, 401), the
+    read; the session is closed before the answer is written."""
+    session = request.app.state.db.sessions()
+    try:
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            authenticate(session, authorization)
+            session.commit()  # keeps last_used_at
+        return read(session)
+    finally:
+        session.close()
+
+
+@feeds_router.get("/calendars/all.ics", response_class=Response)
+async def all_feed(request: Request, alarm: bool = False) -> Response:
     """Every public series."""
-    return _respond(request, _feeds(request).for_public(session, alarm=alarm), "all.ics", public=True)
+    feed = await run_in_threadpool(_polled, request, lambda s: _feeds(request).for_public(s, alarm=alarm))
+    return _respond(request, feed, "all.ics", public=True)
 
 
-@router.get("/calendars/chapters/{chapter}.ics", response_class=Response)
-def chapter_feed(
-    chapter: Chapter, request: Request, session: SessionDep, kind: Kind | None = None, alarm: bool = False
+@feeds_router.get("/calendars/chapters/{chapter}.ics", response_class=Response)
+async def chapter_feed(
+    chapter: Chapter, request: Request, kind: Kind | None = None, alarm: bool = False
 ) -> Response:
     """A chapter's public series (optionally one kind)."""
-    feed = _feeds(request).for_public(session, chapter=chapter, kind=kind, alarm=alarm)
+    feed = await run_in_threadpool(
+        _polled, request, lambda s: _feeds(request).for_public(s, chapter=chapter, kind=kind, alarm=alarm)
+    )
     return _respond(request, feed, f"{chapter.value}.ics", public=True)
 
 
-@router.get("/calendars/kinds/{kind}.ics", response_class=Response)
-def kind_feed(kind: Kind, request: Request, session: SessionDep, alarm: bool = False) -> Response:
+@feeds_router.get("/calendars/kinds/{kind}.ics", response_class=Response)
+async def kind_feed(kind: Kind, request: Request, alarm: bool = False) -> Response:
     """Every public series of one kind."""
-    return _respond(
-        request, _feeds(request).for_public(session, kind=kind, alarm=alarm), f"{kind.value}.ics", public=True
+    feed = await run_in_threadpool(
+        _polled, request, lambda s: _feeds(request).for_public(s, kind=kind, alarm=alarm)
     )
+    return _respond(request, feed, f"{kind.value}.ics", public=True)
 
 
 @router.get("/calendars/series/{series_id}.ics", response_class=Response)
@@ -98,12 +126,14 @@ def series_file(
     )
 
 
-@router.get("/calendars/{token}.ics", response_class=Response)
-def member_feed(token: str, request: Request, session: SessionDep, alarm: bool = False) -> Response:
+@feeds_router.get("/calendars/{token}.ics", response_class=Response)
+async def member_feed(token: str, request: Request, alarm: bool = False) -> Response:
     """A member's personal feed: every series they follow, by subscription to it, its chapter or kind."""
-    if len(token) > 100:
-        return _gone()
-    feed = _feeds(request).for_member(session, token, alarm)
+
+    def read(session: Session) -> RenderedFeed | None:
+        return None if len(token) > 100 else _feeds(request).for_member(session, token, alarm)
+
+    feed = await run_in_threadpool(_polled, request, read)
     if feed is None:
         return _gone()
     return _respond(request, feed, "exsched.ics", public=False)
