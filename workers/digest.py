@@ -50,7 +50,6 @@ class Digest:
     contents: Contents
     sent_at: datetime
     report_url: str  # the console's report of the month
-    console_url: str  # the console (a session's page is under it)
     return_path: str = ""
     notice_kind: NoticeKind = NoticeKind.DIGEST
     sequence: int = 0  # what the ledger records as told: a digest has no calendar

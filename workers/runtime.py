@@ -334,9 +334,7 @@ class NoticeHandler:
                 )
         if recipient is None or channel is None:
             return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
-        facts = digests.contents(
-            session, self.holidays, digests.scope_of(notice.occurrence_uid), notice.slot, now
-        )
+        facts = digests.contents(session, self.holidays, notice.chapter, notice.slot, now)
         query = urlencode(
             {"from": notice.slot, "to": notice.slot} | ({"chapter": facts.chapter} if facts.chapter else {})
         )
@@ -347,7 +345,6 @@ class NoticeHandler:
             contents=facts,
             sent_at=now,
             report_url=f"{base}/console/reports?{query}",
-            console_url=f"{base}/console",
             return_path=verp(self.settings.bounce_address, notice.id) if recipient.email else "",
         )
         return _Send(channel, digest)

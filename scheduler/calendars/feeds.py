@@ -102,7 +102,7 @@ class FeedService:
         self._events: OrderedDict[tuple[Any, ...], tuple[bytes, frozenset[str]]] = OrderedDict()
         self._event_bytes = 0
         self.max_event_bytes = max_bytes // 2
-        self.events_rendered = 0  # (for tests and the benchmark)
+        self.events_rendered = 0  # (for tests)
         self._lock = threading.Lock()
         self._rendering = threading.BoundedSemaphore(renders_at_once)
 

@@ -76,12 +76,6 @@ def scope_uid(scope: str, label: str) -> str:
     return f"digest:{scope}:{label}"
 
 
-def scope_of(uid: str) -> str | None:
-    """The chapter a digest reports (from its uid), None for the whole association's."""
-    scope = uid.split(":")[1] if uid.startswith("digest:") else ALL
-    return None if scope == ALL else scope
-
-
 @dataclass(frozen=True)
 class _To:
     staff_id: uuid.UUID | None

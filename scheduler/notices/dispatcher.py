@@ -159,8 +159,8 @@ class Dispatcher:
         lines = len(confirmed) <= PER_NOTICE_LINES or log.is_enabled_for(logging.DEBUG)
         kinds: dict[str, int] = {}
         for row in confirmed:
-            lateness_s = max(0.0, (now - row.due_at).total_seconds())
-            DISPATCH_LATENESS.observe(lateness_s)
+            late = (now - row.due_at).total_seconds()
+            DISPATCH_LATENESS.observe(max(0.0, late))
             kinds[row.kind] = kinds.get(row.kind, 0) + 1
             if lines:
                 each(
@@ -169,7 +169,7 @@ class Dispatcher:
                     message_id=str(row.id),
                     kind=row.kind,
                     occurrence_uid=row.occurrence_uid,
-                    lateness_s=round((now - row.due_at).total_seconds(), 3),
+                    lateness_s=round(late, 3),
                 )
         for kind, count in kinds.items():
             PUBLISHED.labels(kind).inc(count)
