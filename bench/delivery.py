@@ -1,6 +1,6 @@
 """End-to-end delivery: invitations per second from due row to SMTP server, against bare smtplib.
 
-    .venv/bin/python -m bench.delivery [--members 2000] [--concurrency 4] [--smtp-delay 0.05]
+    .venv/bin/python -m bench.delivery [--members 2000] [--concurrency 4] [--smtp-delay 0.05] [--profile]
 
 * exsched: N invitations due now (planned for N subscribers) → dispatcher (PostgreSQL claim,
   RabbitMQ publish with confirms) → worker threads (claim, render zh-CN text + HTML + iMIP
@@ -12,12 +12,15 @@
 ``--smtp-delay`` makes the server take that long per message, like a real relay does; then
 the worker's parallel sends matter. It also splits the worker's time per notice into its steps
 (claim, decide + render, send, record). Makes its own PostgreSQL database and RabbitMQ vhost
-and drops them afterwards.
+and drops them afterwards. ``--profile`` runs the worker with one thread and prints the top of a
+cProfile of its handler calls (the rate is then not the one to quote).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import smtplib
 import subprocess
 import threading
@@ -66,6 +69,19 @@ class StepClock:
         return timed
 
 
+def profiled(profile: cProfile.Profile, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with ``profile`` enabled around each call (one thread at a time)."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        profile.enable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            profile.disable()
+
+    return run
+
+
 def sent_count(db: Any) -> int:
     with db.session() as session:
         return int(
@@ -80,7 +96,10 @@ def main() -> None:
     parser.add_argument(
         "--smtp-delay", type=float, default=0.0, help="seconds the SMTP server takes per message"
     )
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of the handler")
     args = parser.parse_args()
+    if args.profile:
+        args.concurrency = 1  # one Profile, enabled on the one handler thread
     log_path = Path("var/bench-delivery.log")
     log_path.parent.mkdir(exist_ok=True)
     configure_logging("json", "INFO", stream=log_path.open("a"))
@@ -130,6 +149,10 @@ def main() -> None:
             mail.send = steps.wrap("send", mail.send)  # type: ignore[method-assign]
             handler._record_sent = steps.wrap("record", handler._record_sent)  # type: ignore[method-assign]
             handler._claim = steps.wrap("claim", handler._claim)  # type: ignore[method-assign]
+        profile = cProfile.Profile() if args.profile else None
+        if profile is not None:
+            for handler in workers.handlers:
+                handler._handle = profiled(profile, handler._handle)  # type: ignore[method-assign]
         dispatcher = Dispatcher(db, bus, batch_size=settings.dispatch_batch)
         with CpuMeter() as ours_cpu:
             began = time.perf_counter()
@@ -163,6 +186,9 @@ def main() -> None:
         for label, meter in (("baseline", base_cpu), ("exsched", ours_cpu)):
             per = [getattr(meter, part) / args.members * 1e6 for part in ("python", "postgres", "rabbitmq")]
             print(f"  {label:22} {per[0]:8.0f} {per[1]:9.0f} {per[2]:9.0f}")
+        if profile is not None:
+            pstats.Stats(profile).sort_stats("tottime").print_stats(35)
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
     finally:
         bus.close()
         sink.stop()

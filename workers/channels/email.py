@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from scheduler.calendars.ics import itip_cancel, itip_request
 from scheduler.domain.checkin import qr_png
@@ -43,7 +43,7 @@ class MailChannel(ABC):
         self.renderer = renderer or Renderer()
         self.digests = DigestRenderer()
 
-    def compose(self, letter: Letter | Digest) -> EmailMessage:
+    def compose(self, letter: Letter | Digest) -> Message:
         if isinstance(letter, Digest):
             return self._digest(letter)
         to = letter.recipient
@@ -77,7 +77,7 @@ class MailChannel(ABC):
             images=[(CHECKIN_CID, qr_png(letter.checkin_url))] if letter.checkin_url else [],
         )
 
-    def _digest(self, digest: Digest) -> EmailMessage:
+    def _digest(self, digest: Digest) -> Message:
         """The monthly digest to a staff member, with the month's report attached (.xlsx)."""
         to = digest.recipient
         if to.email is None:
@@ -114,7 +114,7 @@ class MailChannel(ABC):
         )
 
     @abstractmethod
-    def send(self, outgoing: EmailMessage) -> str:
+    def send(self, outgoing: Message) -> str:
         """Hand the message over: to an SMTP relay, or into the outbox."""
 
     def close(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 
 from schemas.reasons import ReasonCode, reason
@@ -21,7 +21,7 @@ class FileOutbox(MailChannel):
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         message_id = str(message["Message-ID"] or "").strip("<>")
         if not message_id:
             raise PermanentSendError(reason(ReasonCode.OUTBOX_FAILED, error="the message has no Message-ID"))

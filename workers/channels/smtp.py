@@ -12,7 +12,7 @@ import queue
 import smtplib
 import ssl
 import threading
-from email.message import EmailMessage
+from email.message import Message
 from urllib.parse import unquote, urlsplit
 
 from schemas.reasons import ReasonCode, reason
@@ -55,7 +55,7 @@ class SmtpChannel(MailChannel):
             client.login(self.username, self.password or "")
         return client
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: Message) -> str:
         envelope_from = envelope_sender(message)
         with self._slots:
             try:
@@ -103,7 +103,7 @@ class SmtpChannel(MailChannel):
                 return
 
 
-def envelope_sender(message: EmailMessage) -> str | None:
+def envelope_sender(message: Message) -> str | None:
     """The ``MAIL FROM`` a composed message asks for (its ``Return-Path``, which is taken out: the
     receiving server writes that header); None: smtplib's default, the From address."""
     value = message["Return-Path"]
