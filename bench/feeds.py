@@ -1,6 +1,6 @@
 """Feed cost: first render of a 1,000-occurrence member feed, and cached / 304 serving over HTTP.
 
-    .venv/bin/python -m bench.feeds [--requests 2000]
+    .venv/bin/python -m bench.feeds [--requests 2000] [--database postgresql|sqlite]
 
 * render: ``FeedService.render`` uncached (expansion, UIDs, VTIMEZONE, folding, ETag) next to
   serializing the same 1,000 events with bare ``icalendar`` (no expansion, no zones) in the
@@ -11,7 +11,9 @@
   the same requests to a bare ASGI app under the same uvicorn serving the same bytes and 304
   (:func:`bare_app`), and the ratio.
 
-It uses a throw-away SQLite database in a temporary directory.
+``--database postgresql`` (the default, as in production: there a poll of an unchanged feed is
+answered from memory, no query) makes its own PostgreSQL database and drops it afterwards;
+``--database sqlite`` uses a throw-away SQLite file (every poll asks the database).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
+from bench.dispatch import drop_database, make_database
 from scheduler.calendars.facts import event_facts
 from scheduler.calendars.feeds import FeedRequest, FeedService
 from scheduler.db.migrate import upgrade
@@ -188,11 +191,24 @@ def requests_per_second(port: int, path: str, count: int, headers: dict[str, str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database", choices=("postgresql", "sqlite"), default="postgresql")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="exsched-bench-feeds-"))
     configure_logging("json", "WARNING", stream=(workdir / "bench.log").open("a"))
-    db = Database(f"sqlite:///{workdir / 'feeds.db'}")
-    upgrade(db)
+    if args.database == "sqlite":
+        db, name = Database(f"sqlite:///{workdir / 'feeds.db'}"), None
+        upgrade(db)
+    else:
+        db, name = make_database()
+    try:
+        run(db, args.requests, workdir)
+    finally:
+        if name is not None:
+            drop_database(db, name)
+    print(f"database: {args.database}")
+
+
+def run(db: Database, requests: int, workdir: Path) -> None:
     token = seed(db)
     holidays = ChineseStatutoryCalendar()
     with db.session() as session:
@@ -228,8 +244,8 @@ def main() -> None:
         served.request("GET", path)
         (workdir / "feed.ics").write_bytes(served.getresponse().read())
         served.close()
-        cached, status_cached = requests_per_second(port, path, args.requests, {})
-        not_modified, status_304 = requests_per_second(port, path, args.requests, {"If-None-Match": etag})
+        cached, status_cached = requests_per_second(port, path, requests, {})
+        not_modified, status_304 = requests_per_second(port, path, requests, {"If-None-Match": etag})
     assert status_cached == 200 and status_304 == 304
     port = free_port()
     bare = [
@@ -244,8 +260,8 @@ def main() -> None:
     ]
     env["EXSCHED_BENCH_FEED"] = str(workdir / "feed.ics")
     with serving(bare, env, port, path) as bare_etag:
-        bare_cached, status_cached = requests_per_second(port, path, args.requests, {})
-        bare_304, status_304 = requests_per_second(port, path, args.requests, {"If-None-Match": bare_etag})
+        bare_cached, status_cached = requests_per_second(port, path, requests, {})
+        bare_304, status_304 = requests_per_second(port, path, requests, {"If-None-Match": bare_etag})
     assert status_cached == 200 and status_304 == 304
 
     render_ms, bare_ms = statistics.median(renders) * 1e3, statistics.median(bares) * 1e3

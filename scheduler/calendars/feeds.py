@@ -8,6 +8,10 @@ memory: the version is the day (the window moves daily), the feed's series with 
 polling every few minutes costs almost nothing. Each VEVENT has the same UID and SEQUENCE as
 the occurrence's invitations, and its DTSTAMP is when it last changed, so an unchanged feed
 renders to the same bytes (and ETag).
+
+On PostgreSQL a poll need not ask at all: with :class:`~scheduler.calendars.changes.FeedChanges`
+listening, a feed checked since the last change heard (and today) is answered from memory
+(:meth:`FeedService.recall`), without a query or a trip to the thread pool.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +32,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler.calendars.changes import FeedChanges
 from scheduler.calendars.facts import EventFacts, event_facts
 from scheduler.calendars.ics import feed, feed_event, series_export, tzids_of
 from scheduler.db.models import MemberRow, OccurrenceOverrideRow, SeriesRow
@@ -56,6 +61,17 @@ class RenderedFeed:
     etag: str  # quoted, strong
     last_modified: datetime
     version: str
+    key: str  # the FeedRequest's
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A feed found current while ``heard`` changes had been heard, on ``day``."""
+
+    key: str
+    version: str
+    heard: int
+    day: date
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,8 @@ class FeedService:
         max_bytes: int = 64 * 1024 * 1024,
         renders_at_once: int = 2,
         wait: float = 120.0,
+        changes: FeedChanges | None = None,
+        max_checked: int = 50_000,
     ) -> None:
         self.holidays = holidays
         self.public_url = public_url
@@ -105,6 +123,46 @@ class FeedService:
         self.events_rendered = 0  # (for tests)
         self._lock = threading.Lock()
         self._rendering = threading.BoundedSemaphore(renders_at_once)
+        #: with a listener: which feed each way of asking for one (a token, a chapter…) was found
+        #: to be, and when; least recently asked dropped first
+        self.changes = changes
+        self._checked: OrderedDict[Hashable, _Checked] = OrderedDict()
+        self.max_checked = max_checked
+
+    # --- without the database ---------------------------------------------------------------------
+
+    def heard(self) -> tuple[int, date] | None:
+        """The changes heard so far and today's date: taken *before* reading the database, what
+        :meth:`checked` needs; None if nothing kept can be trusted."""
+        heard = self.changes.heard() if self.changes is not None else None
+        return None if heard is None else (heard, datetime.now(UTC).date())
+
+    def recall(self, asked: Hashable) -> RenderedFeed | None:
+        """The feed ``asked`` was found to be, if nothing has changed since (None: ask the
+        database): no write heard since it was checked, the same day, still in memory."""
+        heard = self.heard()
+        if heard is None:
+            return None
+        with self._lock:
+            checked = self._checked.get(asked)
+            if checked is None or (checked.heard, checked.day) != heard:
+                return None
+            feed = self._cache.get(checked.key)
+            if feed is None or feed.version != checked.version:
+                return None
+            self._checked.move_to_end(asked)
+            self._cache.move_to_end(checked.key)
+            return feed
+
+    def checked(self, asked: Hashable, feed: RenderedFeed, heard: tuple[int, date] | None) -> None:
+        """Remember that ``asked`` was ``feed``, read from the database after :meth:`heard`."""
+        if heard is None:
+            return
+        with self._lock:
+            self._checked[asked] = _Checked(feed.key, feed.version, *heard)
+            self._checked.move_to_end(asked)
+            while len(self._checked) > self.max_checked:
+                self._checked.popitem(last=False)
 
     # --- which feed ---------------------------------------------------------------------------
 
@@ -261,7 +319,11 @@ class FeedService:
         )
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         return RenderedFeed(
-            body=body, etag=etag, last_modified=changed.replace(microsecond=0), version=version
+            body=body,
+            etag=etag,
+            last_modified=changed.replace(microsecond=0),
+            version=version,
+            key=request.key,
         )
 
     def _event(

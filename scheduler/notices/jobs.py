@@ -24,15 +24,14 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from scheduler.bus.base import Bus
+from scheduler.db.listen import Listener
 from scheduler.db.models import SeriesRow
 from scheduler.db.session import Database
 from scheduler.domain.holidays import HolidayCalendar
@@ -40,7 +39,6 @@ from scheduler.notices import digests
 from scheduler.notices.answers import pass_on_lapsed_offers
 from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import PLAN_CHANNEL, Planner, request_plan
-from scheduler.ops.backoff import Backoff
 from scheduler.ops.config import Settings
 from schemas.names import SeriesStatus, SkipHolidays
 
@@ -87,7 +85,7 @@ class SchedulerService:
         self._dispatching = False
         self._woken = False
         self._listener = (
-            PlanListener(db.url, self.wake_planner) if listen and db.dialect == "postgresql" else None
+            plan_listener(db.url, self.wake_planner) if listen and db.dialect == "postgresql" else None
         )
 
     def start(self) -> None:
@@ -234,41 +232,6 @@ def _guarded(name: str, job: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
-class PlanListener:
+def plan_listener(url: str, on_notify: Callable[[], None]) -> Listener:
     """``LISTEN exsched_plan`` on its own PostgreSQL connection; calls back on every ``NOTIFY``."""
-
-    def __init__(self, url: str, on_notify: Callable[[], None]) -> None:
-        parsed = make_url(url)
-        self.conninfo = psycopg.conninfo.make_conninfo(
-            host=parsed.host or "",
-            port=parsed.port or 5432,
-            user=parsed.username or "",
-            password=parsed.password or "",
-            dbname=parsed.database or "",
-            application_name="exsched-plan-listener",  # how it shows in pg_stat_activity
-        )
-        self.on_notify = on_notify
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="exsched-plan-listener", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        backoff = Backoff()
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self.conninfo, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {PLAN_CHANNEL}")
-                    backoff.reset()
-                    while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self.on_notify()
-            except Exception as exc:  # a dead listener thread would leave only the slow poll
-                delay = backoff.next()
-                log.warning("plan_listener_reconnect", error=repr(exc), retry_in=round(delay, 2))
-                self._stop.wait(delay)
+    return Listener(url, PLAN_CHANNEL, on_notify, name="exsched-plan-listener")

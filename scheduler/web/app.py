@@ -3,13 +3,15 @@ from explicit settings and a database (no globals)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
+from scheduler.calendars.changes import FeedChanges
 from scheduler.calendars.feeds import FeedService
 from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar, HolidayCalendar
@@ -43,7 +45,25 @@ def create_app(
     the plain emails members ask for (sign-in links, confirmations) through the workers' mail
     channel; without it, those are logged and not sent.
     """
+    db = db or Database(settings.database_url)
+    # On PostgreSQL, a feed polled again is answered from memory until a write is heard (NOTIFY);
+    # the listener runs while the app is served (its lifespan), not in an app a test just calls.
+    changes = FeedChanges(db.url) if db.dialect == "postgresql" else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if changes is not None:
+            changes.start()
+            changes.watch(db.engine)
+        try:
+            yield
+        finally:
+            if changes is not None:
+                changes.unwatch(db.engine)
+                changes.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         max_body_size=MAX_BODY_BYTES,
         title="exsched",
         version="0.1.0",
@@ -52,7 +72,7 @@ def create_app(
         "(create one with `exsched apikey create`).",
     )
     app.state.settings = settings
-    app.state.db = db or Database(settings.database_url)
+    app.state.db = db
     app.state.holidays = holidays or ChineseStatutoryCalendar()
     app.state.plan_signal = plan_signal
     app.state.robot_tester = robot_tester
@@ -63,6 +83,7 @@ def create_app(
         past=timedelta(days=settings.feed_past_days),
         ahead=timedelta(days=settings.feed_ahead_days),
         max_bytes=settings.feed_cache_mb * 1024 * 1024,
+        changes=changes,
     )
     install_error_handlers(app)
     install_api(app)

@@ -8,17 +8,18 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+from scheduler.db.listen import Listener
 from scheduler.db.migrate import upgrade
 from scheduler.db.session import Database
-from scheduler.notices.jobs import PlanListener
+from scheduler.notices.jobs import plan_listener
 from scheduler.notices.planner import request_plan
 
 pytestmark = pytest.mark.postgres
 
 
-def _listening(url: str) -> tuple[PlanListener, threading.Event]:
+def _listening(url: str) -> tuple[Listener, threading.Event]:
     heard = threading.Event()
-    listener = PlanListener(url, heard.set)
+    listener = plan_listener(url, heard.set)
     listener.start()
     return listener, heard
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import TypeVar
@@ -81,10 +81,28 @@ def _polled(request: Request, read: Callable[[Session], T]) -> T:
         session.close()
 
 
+async def _feed(
+    request: Request, asked: Hashable, read: Callable[[Session], RenderedFeed | None]
+) -> RenderedFeed | None:
+    """The feed ``asked`` for: from memory when no change was heard since it was last read (no
+    query, no thread — a key presented is always checked, so never then), else read."""
+    feeds = _feeds(request)
+    if "authorization" not in request.headers:
+        kept = feeds.recall(asked)
+        if kept is not None:
+            return kept
+    heard = feeds.heard()
+    feed = await run_in_threadpool(_polled, request, read)
+    if feed is not None:
+        feeds.checked(asked, feed, heard)
+    return feed
+
+
 @feeds_router.get("/calendars/all.ics", response_class=Response)
 async def all_feed(request: Request, alarm: bool = False) -> Response:
     """Every public series."""
-    feed = await run_in_threadpool(_polled, request, lambda s: _feeds(request).for_public(s, alarm=alarm))
+    feed = await _feed(request, ("all", alarm), lambda s: _feeds(request).for_public(s, alarm=alarm))
+    assert feed is not None
     return _respond(request, feed, "all.ics", public=True)
 
 
@@ -93,18 +111,22 @@ async def chapter_feed(
     chapter: Chapter, request: Request, kind: Kind | None = None, alarm: bool = False
 ) -> Response:
     """A chapter's public series (optionally one kind)."""
-    feed = await run_in_threadpool(
-        _polled, request, lambda s: _feeds(request).for_public(s, chapter=chapter, kind=kind, alarm=alarm)
+    feed = await _feed(
+        request,
+        ("chapter", chapter, kind, alarm),
+        lambda s: _feeds(request).for_public(s, chapter=chapter, kind=kind, alarm=alarm),
     )
+    assert feed is not None
     return _respond(request, feed, f"{chapter.value}.ics", public=True)
 
 
 @feeds_router.get("/calendars/kinds/{kind}.ics", response_class=Response)
 async def kind_feed(kind: Kind, request: Request, alarm: bool = False) -> Response:
     """Every public series of one kind."""
-    feed = await run_in_threadpool(
-        _polled, request, lambda s: _feeds(request).for_public(s, kind=kind, alarm=alarm)
+    feed = await _feed(
+        request, ("kind", kind, alarm), lambda s: _feeds(request).for_public(s, kind=kind, alarm=alarm)
     )
+    assert feed is not None
     return _respond(request, feed, f"{kind.value}.ics", public=True)
 
 
@@ -133,7 +155,7 @@ async def member_feed(token: str, request: Request, alarm: bool = False) -> Resp
     def read(session: Session) -> RenderedFeed | None:
         return None if len(token) > 100 else _feeds(request).for_member(session, token, alarm)
 
-    feed = await run_in_threadpool(_polled, request, read)
+    feed = await _feed(request, ("member", token, alarm), read)
     if feed is None:
         return _gone()
     return _respond(request, feed, "exsched.ics", public=False)
