@@ -111,7 +111,7 @@ def test_an_unchanged_feed_is_answered_from_memory_until_any_process_writes(
 def test_a_change_made_while_the_listener_reconnects_is_not_missed(
     client: TestClient, admin: dict, db: Database
 ) -> None:
-    member, series = a_member_following(client, admin)
+    member, _ = a_member_following(client, admin)
     eventually(lambda: listener_pid(db) != 0, "the feeds listener never started")
     path = feed_path(member)
     assert "纱线对接会" in client.get(path).text
