@@ -40,7 +40,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from scheduler.bus.base import Delivery, Outcome
 from scheduler.calendars.facts import EventFacts, changes_since, event_facts, told_of
@@ -252,16 +252,25 @@ class NoticeHandler:
 
     def _decide(self, session: Session, notice_id: uuid.UUID, now: datetime) -> Settle | _Send:
         """The notice checked against the current facts: not to be sent (and why), or its letter."""
-        notice = session.get(NoticeRow, notice_id)
-        assert notice is not None
+        # the notice with its member, and the series with its exceptions: a query each (the member
+        # is kept here: the session's identity map would not keep it between two reads)
+        notice, member = session.execute(
+            select(NoticeRow, MemberRow)
+            .outerjoin(MemberRow, MemberRow.id == NoticeRow.member_id)
+            .where(NoticeRow.id == notice_id)
+        ).one()
         if notice.kind == NoticeKind.DIGEST.value:
             return self._digest(session, notice, now)
-        series = session.scalar(
-            select(SeriesRow)
-            .where(SeriesRow.id == notice.series_id)
-            .options(selectinload(SeriesRow.overrides))
+        series = (
+            session.execute(
+                select(SeriesRow)
+                .where(SeriesRow.id == notice.series_id)
+                .options(joinedload(SeriesRow.overrides))
+            )
+            .unique()
+            .scalar_one_or_none()
         )
-        recipient = self._recipient(session, notice, series)
+        recipient = self._recipient(session, notice, member, series)
         channel = self.channels.get(notice.channel)
         if series is None or recipient is None or channel is None:
             return Settle(NoticeStatus.CANCELLED, reason(ReasonCode.RECIPIENT_GONE))
@@ -288,7 +297,7 @@ class NoticeHandler:
             anyone_accepted=any(s.response == seats.ACCEPTED for s in everyone.values()),
             following=bool(bringing),
             offered=standing.offer_until is not None,
-            undeliverable=self._undeliverable(session, notice),
+            undeliverable=self._undeliverable(notice, member),
         )
         if verdict is not None:
             return Settle(*verdict)
@@ -399,11 +408,10 @@ class NoticeHandler:
         return replace(letter, resumed=kind == NoticeKind.CANCELLATION, changes=changes)
 
     @staticmethod
-    def _undeliverable(session: Session, notice: NoticeRow) -> Reason | None:
+    def _undeliverable(notice: NoticeRow, member: MemberRow | None) -> Reason | None:
         """Why an email notice is not sent: its member's address bounced for good (None if not)."""
-        if notice.member_id is None or notice.channel != "email":
+        if notice.channel != "email":
             return None
-        member = session.get(MemberRow, notice.member_id)
         if member is None or member.undeliverable_at is None:
             return None
         since = member.undeliverable_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
@@ -461,10 +469,11 @@ class NoticeHandler:
             checkin_url=checkin_url,
         )
 
-    def _recipient(self, session: Session, notice: NoticeRow, series: SeriesRow | None) -> Recipient | None:
+    def _recipient(
+        self, session: Session, notice: NoticeRow, member: MemberRow | None, series: SeriesRow | None
+    ) -> Recipient | None:
         """The member, or the chapter's chat group, as its channel sees it; None if gone."""
         if notice.member_id is not None:
-            member = session.get(MemberRow, notice.member_id)
             if member is None:
                 return None
             return Recipient(
