@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from bench.dispatch import CpuMeter, drop_database, make_database, make_vhost
 from scheduler.bus.rabbitmq import RabbitBus
 from scheduler.db.models import NoticeRow
+from scheduler.db.session import Database
 from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.notices.dispatcher import Dispatcher
 from scheduler.notices.planner import Planner
@@ -145,7 +146,9 @@ def main() -> None:
         sink.messages.clear()
 
         steps = StepClock()
-        workers = WorkerService(settings, db, bus, holidays, roles=["invitations"])
+        # the worker's own engine, as `exsched serve worker` makes it (no ping before each transaction)
+        worker_db = Database(db.url, pre_ping=False)
+        workers = WorkerService(settings, worker_db, bus, holidays, roles=["invitations"])
         for handler in workers.handlers:
             mail = handler.channels["email"]
             handler._decide = steps.wrap("decide+render", handler._decide)  # type: ignore[method-assign]
@@ -171,6 +174,7 @@ def main() -> None:
         while sent_count(db) < args.members and time.monotonic() < deadline:
             time.sleep(0.05)
         workers.stop()
+        worker_db.dispose()
         assert sent_count(db) == args.members, "every invitation recorded as sent"
 
         rate_base, rate_ours = args.members / baseline, args.members / ours

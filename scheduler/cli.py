@@ -63,9 +63,9 @@ def _settings() -> Settings:
     return settings
 
 
-def _database(settings: Settings) -> Database:
+def _database(settings: Settings, *, pre_ping: bool = True) -> Database:
     try:
-        return Database(settings.database_url)
+        return Database(settings.database_url, pre_ping=pre_ping)
     except Exception as exc:  # an unparseable URL or a missing driver
         _fail(f"cannot use EXSCHED_DATABASE_URL={settings.database_url!r}: {exc}")
 
@@ -464,7 +464,7 @@ def serve_worker(
     from workers.consumers import WorkerService, roles_for
 
     settings = _settings()
-    db = _database(settings)
+    db = _database(settings, pre_ping=False)  # (a lost connection: the handler waits, then again)
     _require_migrated(db)
     if not settings.amqp_url:
         _fail(

@@ -23,7 +23,11 @@ def normalize_url(url: str) -> str:
 class Database:
     """An engine and its sessions. ``session()`` commits on success, rolls back on error."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pre_ping: bool = True) -> None:
+        """``pre_ping``: test each pooled connection with a round trip before it is used (a
+        connection a database restart cut is replaced unseen). A process that handles a lost
+        connection itself (the worker: it waits for the database and handles the message again)
+        can do without it and save the round trip on every transaction."""
         self.url = normalize_url(url)
         parsed = make_url(self.url)
         kwargs: dict[str, Any] = {"echo": echo}
@@ -32,7 +36,7 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+            kwargs.update(pool_pre_ping=pre_ping, pool_size=5, max_overflow=10)
         self.engine: Engine = create_engine(self.url, **kwargs)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
