@@ -15,7 +15,9 @@ from scheduler.web.api.series import router as series_router
 
 
 def install_api(app: FastAPI) -> None:
+    # the polled feeds first: routes are tried in order, and calendar clients ask most often
     for router in (
+        feeds_router,
         series_router,
         attendees_router,
         members_router,
@@ -23,6 +25,5 @@ def install_api(app: FastAPI) -> None:
         chapters_router,
         reports_router,
         calendars_router,
-        feeds_router,
     ):
         app.include_router(router)
