@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vDuration, vRecur, vText
@@ -161,12 +162,7 @@ def itip_request(
 ) -> bytes:
     """METHOD:REQUEST for one invitee: an invitation, or an update with a higher SEQUENCE.
     ``organizer``: the address calendar apps send their REPLY to (the organizer's name stays)."""
-    event = _vevent(facts, dtstamp, organizer)
-    event.add(
-        "attendee",
-        _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE"),
-    )
-    return _calendar("REQUEST", [event], facts.start, facts.end)
+    return _itip("REQUEST", facts, attendee_name, attendee_email, dtstamp, organizer)
 
 
 def itip_cancel(
@@ -177,10 +173,64 @@ def itip_cancel(
     organizer: str | None = None,
 ) -> bytes:
     """METHOD:CANCEL, same UID, STATUS:CANCELLED, SEQUENCE already raised by the caller."""
-    cancelled = replace(facts, cancelled=True)
-    event = _vevent(cancelled, dtstamp, organizer)
-    event.add("attendee", _address(attendee_name, attendee_email, ROLE="REQ-PARTICIPANT"))
-    return _calendar("CANCEL", [event], facts.start, facts.end)
+    return _itip("CANCEL", replace(facts, cancelled=True), attendee_name, attendee_email, dtstamp, organizer)
+
+
+def _itip_whole(
+    method: str, facts: EventFacts, name: str, email: str, dtstamp: datetime, organizer: str | None
+) -> bytes:
+    """The iTIP message as icalendar writes it, all at once."""
+    event = _vevent(facts, dtstamp, organizer)
+    params = {"ROLE": "REQ-PARTICIPANT"}
+    if method == "REQUEST":
+        params |= {"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+    event.add("attendee", _address(name, email, **params))
+    return _calendar(method, [event], facts.start, facts.end)
+
+
+#: Stand-ins, rendered in the frame of a session's messages and replaced for each invitee.
+_STAND_IN_STAMP = datetime(1901, 1, 1, tzinfo=UTC)
+_STAND_IN_EMAIL = "stand-in@exsched.invalid"
+
+
+def _itip(
+    method: str, facts: EventFacts, name: str, email: str, dtstamp: datetime, organizer: str | None
+) -> bytes:
+    """:func:`_itip_whole`, byte for byte, without rendering the session again for each invitee:
+    the session's frame (its event, VTIMEZONE, organizer) is rendered once and kept, and only
+    the two lines that are the invitee's — DTSTAMP and ATTENDEE — are written for each."""
+    before, between, after = _frame(method, facts, organizer)
+    stamp, attendee = _lines(method, name, email, dtstamp.astimezone(UTC))  # DTSTAMP is UTC (§3.8.7.2)
+    return b"".join((before, stamp, between, attendee, after))
+
+
+@lru_cache(maxsize=256)
+def _frame(method: str, facts: EventFacts, organizer: str | None) -> tuple[bytes, bytes, bytes]:
+    whole = _itip_whole(method, facts, "", _STAND_IN_EMAIL, _STAND_IN_STAMP, organizer)
+    stamp, attendee = _lines(method, "", _STAND_IN_EMAIL, _STAND_IN_STAMP)
+    at_stamp, at_attendee = whole.index(stamp), whole.index(attendee)
+    assert at_stamp + len(stamp) <= at_attendee  # DTSTAMP comes first (icalendar's canonical order)
+    return (
+        whole[:at_stamp],
+        whole[at_stamp + len(stamp) : at_attendee],
+        whole[at_attendee + len(attendee) :],
+    )
+
+
+def _lines(method: str, name: str, email: str, dtstamp: datetime) -> tuple[bytes, bytes]:
+    """The DTSTAMP and ATTENDEE content lines (folded, CRLF) as icalendar writes them."""
+    event = Event()
+    event.add("dtstamp", dtstamp)
+    params = {"ROLE": "REQ-PARTICIPANT"}
+    if method == "REQUEST":
+        params |= {"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+    event.add("attendee", _address(name, email, **params))
+    body = event.to_ical()
+    stamp_at, attendee_at = body.index(b"\r\nDTSTAMP"), body.index(b"\r\nATTENDEE")
+    end_at = body.index(b"\r\nEND:VEVENT")
+    first, second = sorted((stamp_at, attendee_at))
+    lines = {first: body[first + 2 : second + 2], second: body[second + 2 : end_at + 2]}
+    return lines[stamp_at], lines[attendee_at]
 
 
 def series_export(
