@@ -98,7 +98,29 @@ def _calendar(
 def feed_event(facts: EventFacts, dtstamp: datetime, alarm_before: timedelta | None) -> bytes:
     """One event of a subscribable feed, as its bytes: a pure function of its arguments, so a feed
     service keeps them and a feed is the join of events already rendered. It may carry a display
-    alarm that long before its start."""
+    alarm that long before its start.
+
+    Byte for byte :func:`_feed_event_whole`, without rendering every property of every session:
+    the sessions of a series differ in five lines (UID, SEQUENCE, DTSTAMP, DTSTART, DTEND), so
+    the rest is rendered once per series' shape and kept (:func:`_event_frame`), and only those
+    lines are written for each session (still by icalendar)."""
+    shape = replace(
+        facts,
+        uid=_STAND_IN_UID,
+        sequence=0,
+        start=datetime(1901, 1, 1, tzinfo=facts.start.tzinfo),
+        end=datetime(1901, 1, 1, 1, tzinfo=facts.end.tzinfo),
+    )
+    pieces = _event_frame(shape, alarm_before)
+    mine = _property_lines(_own_lines(facts)) | _shared_lines(dtstamp, facts.sequence)
+    out = [pieces[0]]
+    for name, piece in zip(_OWN, pieces[1:], strict=True):
+        out += [mine[name], piece]
+    return b"".join(out)
+
+
+def _feed_event_whole(facts: EventFacts, dtstamp: datetime, alarm_before: timedelta | None) -> bytes:
+    """A feed's event as icalendar writes it, all at once."""
     event = _vevent(facts, dtstamp)
     if alarm_before is not None and not facts.cancelled:
         alarm = Alarm()
@@ -107,6 +129,57 @@ def feed_event(facts: EventFacts, dtstamp: datetime, alarm_before: timedelta | N
         alarm.add("trigger", -alarm_before)
         event.add_component(alarm)
     return bytes(event.to_ical())
+
+
+_STAND_IN_UID = "stand-in@exsched.invalid"
+#: The lines each session of a series has of its own, in the order icalendar writes them.
+_OWN = ("DTSTART", "DTEND", "DTSTAMP", "UID", "SEQUENCE")
+
+
+def _own_lines(facts: EventFacts) -> bytes:
+    """An event of the lines no other session shares: UID, DTSTART, DTEND."""
+    event = Event()
+    event.add("uid", facts.uid)
+    event.add("dtstart", facts.start)
+    event.add("dtend", facts.end)
+    return bytes(event.to_ical())
+
+
+@lru_cache(maxsize=1024)
+def _shared_lines(dtstamp: datetime, sequence: int) -> dict[str, bytes]:
+    """The DTSTAMP and SEQUENCE lines, which most sessions of a series share (kept)."""
+    event = Event()
+    event.add("sequence", sequence)
+    event.add("dtstamp", dtstamp)
+    return _property_lines(bytes(event.to_ical()))
+
+
+def _property_lines(body: bytes) -> dict[str, bytes]:
+    """Each top-level property's content line (folded, with its CRLF) by name."""
+    found: dict[str, bytes] = {}
+    name = ""
+    for line in body.split(b"\r\n")[1:-2]:  # (between BEGIN and END)
+        if line.startswith(b" "):
+            found[name] += line + b"\r\n"
+        else:
+            name = re.split(rb"[;:]", line, maxsplit=1)[0].decode()
+            found[name] = line + b"\r\n"
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _event_frame(shape: EventFacts, alarm_before: timedelta | None) -> tuple[bytes, ...]:
+    """A series' event with its sessions' own lines cut out: the pieces between them, in order."""
+    whole = _feed_event_whole(shape, _STAND_IN_STAMP, alarm_before)
+    stand_in = _property_lines(_own_lines(shape)) | _shared_lines(_STAND_IN_STAMP, shape.sequence)
+    pieces: list[bytes] = []
+    rest = whole
+    for name in _OWN:
+        before, found, rest = rest.partition(stand_in[name])
+        at_line_start = before.endswith(b"\r\n") or (before == b"" and bool(pieces))
+        assert found and at_line_start, f"{name} not where icalendar writes it"
+        pieces.append(before)
+    return (*pieces, rest)
 
 
 _TZID = re.compile(rb";TZID=([^;:]+)[;:]")

@@ -64,3 +64,18 @@ def test_each_invitee_reads_their_own_attendee_and_stamp_in_one_frame() -> None:
     assert two["DTSTAMP"].dt - one["DTSTAMP"].dt == timedelta(hours=1)
     assert one["DTSTAMP"].dt.tzinfo is not None and one["DTSTAMP"].dt.utcoffset() == timedelta(0)
     assert one["UID"] == two["UID"] == "a@x" and one["ATTENDEE"].params["RSVP"] == "TRUE"
+
+
+def test_a_feed_event_from_its_series_frame_is_what_icalendar_writes_whole() -> None:
+    long_uid = "0f8c2a1e-5b7d-4c3a-9e21-7d4f3b2a1c0e-20261210T060000Z@exsched.association.example"
+    for session in [*SESSIONS, replace(SESSIONS[0], uid=long_uid, sequence=12)]:
+        for zone in (None, UTC, BERLIN):
+            moved = (
+                session
+                if zone is None
+                else replace(session, start=session.start.astimezone(zone), end=session.end.astimezone(zone))
+            )
+            for stamp in STAMPS:
+                for alarm in (None, timedelta(days=1), timedelta(minutes=90)):
+                    whole = ics._feed_event_whole(moved, stamp, alarm)
+                    assert ics.feed_event(moved, stamp, alarm) == whole, (moved.uid, zone, stamp, alarm)
