@@ -254,11 +254,15 @@ def _itip_whole(
 ) -> bytes:
     """The iTIP message as icalendar writes it, all at once."""
     event = _vevent(facts, dtstamp, organizer)
-    params = {"ROLE": "REQ-PARTICIPANT"}
-    if method == "REQUEST":
-        params |= {"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
-    event.add("attendee", _address(name, email, **params))
+    event.add("attendee", _invitee(method, name, email))
     return _calendar(method, [event], facts.start, facts.end)
+
+
+def _invitee(method: str, name: str, email: str) -> vCalAddress:
+    """The one ATTENDEE: asked to answer a REQUEST, only named in a CANCEL."""
+    if method == "REQUEST":
+        return _address(name, email, ROLE="REQ-PARTICIPANT", PARTSTAT="NEEDS-ACTION", RSVP="TRUE")
+    return _address(name, email, ROLE="REQ-PARTICIPANT")
 
 
 #: Stand-ins, rendered in the frame of a session's messages and replaced for each invitee.
@@ -294,10 +298,7 @@ def _lines(method: str, name: str, email: str, dtstamp: datetime) -> tuple[bytes
     """The DTSTAMP and ATTENDEE content lines (folded, CRLF) as icalendar writes them."""
     event = Event()
     event.add("dtstamp", dtstamp)
-    params = {"ROLE": "REQ-PARTICIPANT"}
-    if method == "REQUEST":
-        params |= {"PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
-    event.add("attendee", _address(name, email, **params))
+    event.add("attendee", _invitee(method, name, email))
     body = event.to_ical()
     stamp_at, attendee_at = body.index(b"\r\nDTSTAMP"), body.index(b"\r\nATTENDEE")
     end_at = body.index(b"\r\nEND:VEVENT")
