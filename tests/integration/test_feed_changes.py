@@ -63,10 +63,15 @@ def elsewhere(db: Database, sql: str, **params: Any) -> None:
         engine.dispose()
 
 
-def a_member_following(client: TestClient, admin: dict) -> tuple[dict, dict]:
+def polled(client: TestClient, admin: dict, db: Database) -> tuple[str, dict, dict]:
+    """A member following Ningbo and a series there: the member's feed path, the member, the
+    series — once the app listens (on PostgreSQL)."""
     member = create_member(client, admin)
     client.post(f"/api/v1/members/{member['id']}/subscriptions", json={"chapter": "ningbo"}, headers=admin)
-    return member, weekly(client, admin, title="纱线对接会")
+    series = weekly(client, admin, title="纱线对接会")
+    if db.dialect == "postgresql":
+        eventually(lambda: listener_pid(db) != 0, "the feeds listener never started")
+    return feed_path(member), member, series
 
 
 @pytest.mark.postgres
@@ -74,9 +79,7 @@ def a_member_following(client: TestClient, admin: dict) -> tuple[dict, dict]:
 def test_an_unchanged_feed_is_answered_from_memory_until_any_process_writes(
     client: TestClient, admin: dict, db: Database
 ) -> None:
-    member, series = a_member_following(client, admin)
-    eventually(lambda: listener_pid(db) != 0, "the feeds listener never started")
-    path = feed_path(member)
+    path, _, series = polled(client, admin, db)
     first = client.get(path)
     assert first.status_code == 200 and "纱线对接会" in first.text
     with counted(db) as statements:
@@ -111,9 +114,7 @@ def test_an_unchanged_feed_is_answered_from_memory_until_any_process_writes(
 def test_a_change_made_while_the_listener_reconnects_is_not_missed(
     client: TestClient, admin: dict, db: Database
 ) -> None:
-    member, _ = a_member_following(client, admin)
-    eventually(lambda: listener_pid(db) != 0, "the feeds listener never started")
-    path = feed_path(member)
+    path, member, _ = polled(client, admin, db)
     assert "纱线对接会" in client.get(path).text
     pid = listener_pid(db)
     with db.engine.connect() as conn:  # the listener's connection dies (a restart, a failover)
@@ -130,8 +131,7 @@ def test_a_change_made_while_the_listener_reconnects_is_not_missed(
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_on_sqlite_every_poll_reads_the_database(client: TestClient, admin: dict, db: Database) -> None:
-    member, _ = a_member_following(client, admin)
-    path = feed_path(member)
+    path, _, _ = polled(client, admin, db)
     assert client.get(path).status_code == 200
     with counted(db) as statements:
         assert client.get(path).status_code == 200
