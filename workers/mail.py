@@ -38,10 +38,13 @@ def _one_line(value: str) -> str:
 
 
 def _words(value: str, header: str) -> str:
-    """``value`` on one line, as RFC 2047 encoded words folded for ``header`` if not ASCII."""
+    """``value`` on one line, folded for ``header`` (at its spaces, lines of at most 78), as
+    RFC 2047 encoded words if it is not ASCII."""
     value = _one_line(value)
     if value.isascii():
-        return value
+        if len(header) + 2 + len(value) <= 78:
+            return value
+        return Header(value, header_name=header).encode(linesep="\r\n", maxlinelen=78)
     # lines of at most 76 characters: an encoded word after the fold's space is then at most 75
     return Header(value, UTF8, header_name=header).encode(linesep="\r\n", maxlinelen=76)
 
