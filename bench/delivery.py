@@ -197,7 +197,6 @@ def main() -> None:
         if profile is not None:
             pstats.Stats(profile).sort_stats("tottime").print_stats(35)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(45)
-            pstats.Stats(profile).sort_stats("cumulative").print_callees("_decide|_undeliverable|_recipient|requests_sent|subscriptions_bringing|standings|take|deliver")
     finally:
         bus.close()
         sink.stop()

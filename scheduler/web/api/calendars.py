@@ -98,12 +98,23 @@ async def _feed(
     return feed
 
 
+async def _public(
+    request: Request, filename: str, *, chapter: Chapter | None = None, kind: Kind | None = None, alarm: bool
+) -> Response:
+    """A public feed (one always exists: no series is an empty calendar)."""
+    feed = await _feed(
+        request,
+        ("public", chapter, kind, alarm),
+        lambda s: _feeds(request).for_public(s, chapter=chapter, kind=kind, alarm=alarm),
+    )
+    assert feed is not None
+    return _respond(request, feed, filename, public=True)
+
+
 @feeds_router.get("/calendars/all.ics", response_class=Response)
 async def all_feed(request: Request, alarm: bool = False) -> Response:
     """Every public series."""
-    feed = await _feed(request, ("all", alarm), lambda s: _feeds(request).for_public(s, alarm=alarm))
-    assert feed is not None
-    return _respond(request, feed, "all.ics", public=True)
+    return await _public(request, "all.ics", alarm=alarm)
 
 
 @feeds_router.get("/calendars/chapters/{chapter}.ics", response_class=Response)
@@ -111,23 +122,13 @@ async def chapter_feed(
     chapter: Chapter, request: Request, kind: Kind | None = None, alarm: bool = False
 ) -> Response:
     """A chapter's public series (optionally one kind)."""
-    feed = await _feed(
-        request,
-        ("chapter", chapter, kind, alarm),
-        lambda s: _feeds(request).for_public(s, chapter=chapter, kind=kind, alarm=alarm),
-    )
-    assert feed is not None
-    return _respond(request, feed, f"{chapter.value}.ics", public=True)
+    return await _public(request, f"{chapter.value}.ics", chapter=chapter, kind=kind, alarm=alarm)
 
 
 @feeds_router.get("/calendars/kinds/{kind}.ics", response_class=Response)
 async def kind_feed(kind: Kind, request: Request, alarm: bool = False) -> Response:
     """Every public series of one kind."""
-    feed = await _feed(
-        request, ("kind", kind, alarm), lambda s: _feeds(request).for_public(s, kind=kind, alarm=alarm)
-    )
-    assert feed is not None
-    return _respond(request, feed, f"{kind.value}.ics", public=True)
+    return await _public(request, f"{kind.value}.ics", kind=kind, alarm=alarm)
 
 
 @router.get("/calendars/series/{series_id}.ics", response_class=Response)
