@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -305,4 +305,10 @@ def subscriber_ids(session: Session, series: SeriesRow) -> set[uuid.UUID]:
     (a private one: directly only)."""
     if series.status != SeriesStatus.ACTIVE.value:
         return set()
-    return set(session.scalars(select(SubscriptionRow.member_id).where(_bringing(series)).distinct()))
+    return set(session.scalars(subscribers_of(series).distinct()))
+
+
+def subscribers_of(series: SeriesRow) -> Select[uuid.UUID]:
+    """The ids of :func:`subscriber_ids` as a subquery to put in a statement (whatever the
+    series' status: the caller decides)."""
+    return select(SubscriptionRow.member_id).where(_bringing(series))

@@ -72,6 +72,8 @@ class Create:
     slot: str
     sequence: int
     due_at: datetime
+    #: the SEQUENCE in the notice's identity (0 for kinds re-timed in place; see ``_PER_SEQUENCE``)
+    id_sequence: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ def plan_pair(
             due = now
         if current is None:
             if not overdue or keep_if_past:
-                changes.append(Create(ident(kind, slot, sequence), kind, slot, occ.sequence, due))
+                changes.append(Create(ident(kind, slot, sequence), kind, slot, occ.sequence, due, sequence))
         elif current.status == NoticeStatus.PENDING:
             if overdue and current.due_at <= now:
                 due = current.due_at
@@ -188,6 +190,85 @@ def plan_pair(
             if notice.kind == NoticeKind.FOLLOWUP:
                 drop(notice, reason(ReasonCode.NEVER_INVITED))
     return changes
+
+
+class AlikePairs:
+    """:func:`plan_pair` for many recipients of one session, worked out once per *shape*.
+
+    A session moved for 10,000 members asks the same question 10,000 times: members with the
+    same notices (kinds, slots, sequences, statuses, times; only the ids differ) on the same
+    channel, equally subscribed, under the same plan, are owed the same changes. The first such
+    recipient's answer is kept and given to the others with their own ids: an existing notice's
+    by its place in the sorted list, a new one's made from its identity as :func:`plan_pair`
+    makes it. The result is what :func:`plan_pair` returns for each (``tests/unit/test_planning``
+    compares them over mixed populations); only the work is shared. One per planning pass: the
+    occurrence and the plan are told apart by identity, so they must outlive it.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[object, ...], tuple[dict[uuid.UUID, int], list[Change]]] = {}
+
+    def plan_pair(
+        self,
+        occ: OccurrenceFacts,
+        member_id: uuid.UUID,
+        *,
+        subscribed: bool,
+        plan: NoticePlan,
+        existing: Sequence[Existing],
+        now: datetime,
+        channel: Channel = Channel.EMAIL,
+        followup: bool = True,
+    ) -> list[Change]:
+        mine = sorted(existing, key=_shape)
+        key = (id(occ), subscribed, id(plan), now, channel, followup, *map(_shape, mine))
+        known = self._known.get(key)
+        if known is None:
+            changes = plan_pair(
+                occ,
+                member_id,
+                subscribed=subscribed,
+                plan=plan,
+                existing=mine,
+                now=now,
+                channel=channel,
+                followup=followup,
+            )
+            self._known[key] = ({n.id: i for i, n in enumerate(mine)}, changes)
+            return changes
+        place, changes = known
+        theirs: list[Change] = []
+        for change in changes:
+            if isinstance(change, Create):
+                ident = notice_id(
+                    occ.uid, member_id, change.kind.value, channel.value, change.id_sequence, change.slot
+                )
+                theirs.append(
+                    Create(
+                        ident, change.kind, change.slot, change.sequence, change.due_at, change.id_sequence
+                    )
+                )
+            elif isinstance(change, Retime):
+                theirs.append(
+                    Retime(mine[place[change.id]].id, change.due_at, change.sequence, change.revive)
+                )
+            else:
+                theirs.append(Cancel(mine[place[change.id]].id, change.reason))
+        return theirs
+
+
+def _shape(n: Existing) -> tuple[object, ...]:
+    """Everything :func:`plan_pair` reads of a notice but its id, in an order that sorts."""
+    return (
+        n.kind.value,
+        n.slot,
+        n.sequence,
+        n.status.value,
+        n.channel.value,
+        n.due_at,
+        n.starts_at is None,
+        n.starts_at or n.due_at,
+    )
 
 
 #: Kinds of which each SEQUENCE is a notice of its own; the others are re-timed in place.

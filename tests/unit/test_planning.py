@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from scheduler.notices.policy import Cancel, Create, Existing, OccurrenceFacts, Retime, plan_pair
+from scheduler.notices.policy import AlikePairs, Cancel, Create, Existing, OccurrenceFacts, Retime, plan_pair
 from schemas.api import NoticePlan
 from schemas.names import NoticeKind, NoticeStatus
 from schemas.reasons import ReasonCode, reason
@@ -203,3 +204,81 @@ def test_a_late_reminder_is_left_for_the_dispatcher_to_judge() -> None:
 def test_follow_up_only_for_members_who_were_invited() -> None:
     after_start = START + timedelta(minutes=5)
     assert plan(occ(), [], now=after_start) == []  # subscribed too late: no invitation, no follow-up
+
+
+# --- AlikePairs: the same answers, worked out once per shape -----------------------------------
+
+
+def _population(
+    rng: random.Random, facts: OccurrenceFacts, size: int
+) -> list[tuple[uuid.UUID, list[Existing]]]:
+    """Members with notices drawn from what a real session's members hold: nothing yet, a pending
+    or sent invitation, sent updates of older SEQUENCEs, withdrawn updates, a cancellation they
+    were told, reminders pending at the old times or on a slot no longer planned, a follow-up."""
+    old = START - timedelta(hours=1)
+    shapes = [
+        [],
+        [(K.INVITATION, "", 0, NoticeStatus.PENDING, old - timedelta(days=14))],
+        [
+            (K.INVITATION, "", 0, NoticeStatus.SENT, old - timedelta(days=14)),
+            (K.REMINDER, "P1D", 0, NoticeStatus.PENDING, old - timedelta(days=1)),
+            (K.REMINDER, "PT2H", 0, NoticeStatus.PENDING, old - timedelta(hours=2)),
+            (K.FOLLOWUP, "", 0, NoticeStatus.PENDING, old + timedelta(days=1, hours=2)),
+        ],
+        [
+            (K.INVITATION, "", 0, NoticeStatus.SENT, old - timedelta(days=14)),
+            (K.UPDATE, "", 1, NoticeStatus.SENT, NOW - timedelta(days=1)),
+            (K.UPDATE, "", 2, NoticeStatus.CANCELLED, NOW - timedelta(hours=1)),
+            (K.REMINDER, "PT30M", 0, NoticeStatus.PENDING, old - timedelta(minutes=30)),
+        ],
+        [
+            (K.INVITATION, "", 0, NoticeStatus.SENT, old - timedelta(days=14)),
+            (K.CANCELLATION, "", 1, NoticeStatus.SENT, NOW - timedelta(days=1)),
+        ],
+        [
+            (K.INVITATION, "", 0, NoticeStatus.SENT, old - timedelta(days=14)),
+            (K.UPDATE, "", facts.sequence, NoticeStatus.CANCELLED, NOW - timedelta(hours=3)),
+            (K.FOLLOWUP, "", 0, NoticeStatus.CANCELLED, old + timedelta(days=1, hours=2)),
+        ],
+    ]
+    members = []
+    for _ in range(size):
+        member = uuid.UUID(int=rng.getrandbits(128))
+        notices = [
+            Existing(uuid.UUID(int=rng.getrandbits(128)), kind, slot, seq, status, due, old)
+            for kind, slot, seq, status, due in rng.choice(shapes)
+        ]
+        rng.shuffle(notices)  # as a query returns them: in no particular order
+        members.append((member, notices))
+    return members
+
+
+def test_alike_pairs_answer_each_member_as_plan_pair_would() -> None:
+    rng = random.Random(18)
+    for facts in (
+        occ(sequence=3),
+        occ(start=START + timedelta(hours=1), sequence=3),
+        occ(sequence=3, gone=True),
+    ):
+        alike = AlikePairs()
+        population = _population(rng, facts, 300)
+        for n, (member, notices) in enumerate(population):
+            subscribed = n % 7 != 0
+            expected = plan_pair(facts, member, subscribed=subscribed, plan=PLAN, existing=notices, now=NOW)
+            got = alike.plan_pair(facts, member, subscribed=subscribed, plan=PLAN, existing=notices, now=NOW)
+            assert sorted(map(repr, got)) == sorted(map(repr, expected)), (facts, notices)
+        # and the work was shared: six shapes, subscribed or not, asked once each
+        assert len(alike._known) <= 12
+
+
+def test_alike_pairs_make_each_members_new_notices_their_own() -> None:
+    alike = AlikePairs()
+    first, second = uuid.uuid4(), uuid.uuid4()
+    ours = [
+        alike.plan_pair(occ(), m, subscribed=True, plan=PLAN, existing=[], now=NOW) for m in (first, second)
+    ]
+    ids = [{c.id for c in changes} for changes in ours]
+    assert len(ids[0]) == len(ids[1]) == 4 and not ids[0] & ids[1]
+    assert ids[1] == {
+        c.id for c in plan_pair(occ(), second, subscribed=True, plan=PLAN, existing=[], now=NOW)
+    }

@@ -22,6 +22,7 @@ from scheduler.domain import responses, seats
 from scheduler.domain import series as catalog
 from scheduler.domain.errors import ExschedError, RecurrenceError
 from scheduler.domain.holidays import HolidayCalendar
+from scheduler.domain.members import subscriber_ids
 from scheduler.domain.recurrence import Occurrence
 from scheduler.domain.seats import OFFER_HOLD, place_of
 from scheduler.i18n import Translator
@@ -33,7 +34,6 @@ from scheduler.notices.audience import (
     rsvp_counts,
     told_of_series,
 )
-from scheduler.notices.planner import subscriber_ids
 from scheduler.ops.clock import utcnow
 from scheduler.web.console import attendance
 from scheduler.web.console.forms import (
