@@ -395,8 +395,11 @@ def _start_scheduler(
     return None
 
 
-def _process_endpoint(settings: Settings, db: Database, bus: Bus) -> None:
-    """/metrics, /healthz and /readyz on EXSCHED_METRICS_PORT, when it is set."""
+def _process_endpoint(settings: Settings, db: Database, bus: Bus | None) -> None:
+    """/metrics, /healthz and /readyz on EXSCHED_METRICS_PORT, when it is set (queue depths
+    where the process has a bus)."""
+    from prometheus_client.registry import Collector
+
     from scheduler.notices import store
     from scheduler.ops.metrics import (
         NoticeCollector,
@@ -409,11 +412,15 @@ def _process_endpoint(settings: Settings, db: Database, bus: Bus) -> None:
 
     if settings.metrics_port is None:
         return
-    queues = [*(queue_name(r) for r in ROLES), DEAD_QUEUE]
+    collectors: list[Collector] = [NoticeCollector(store.counter(db))]
+    if bus is not None:
+        queues = [*(queue_name(r) for r in ROLES), DEAD_QUEUE]
+        collectors.append(QueueDepthCollector(bus.queue_depth, queues))
+    amqp_url = settings.amqp_url if bus is not None else None
     serve_process_endpoint(
         settings.metrics_port,
-        lambda: [p for p in (database_ready(db.engine), broker_ready(settings.amqp_url)) if p],
-        [NoticeCollector(store.counter(db)), QueueDepthCollector(bus.queue_depth, queues)],
+        lambda: [p for p in (database_ready(db.engine), broker_ready(amqp_url)) if p],
+        collectors,
     )
 
 
@@ -544,6 +551,7 @@ def serve_inbound() -> None:
         poller = threading.Thread(target=poll_forever, args=args, name="imap-poller", daemon=True)
         poller.start()
         log.info("inbound_reading_mailbox", host=mailbox.host, folder=mailbox.folder)
+    _process_endpoint(settings, db, None)
     try:
         stop.wait()
     finally:

@@ -41,6 +41,7 @@ from scheduler.domain.members import series_followed_by
 from scheduler.domain.recurrence import Occurrence, expand, local_to_utc
 from scheduler.domain.series import occurrences, timing_of
 from scheduler.i18n import translator
+from scheduler.ops.metrics import FEED_ANSWERS, FEED_EVICTIONS
 from schemas.names import (
     Chapter,
     Kind,
@@ -152,7 +153,8 @@ class FeedService:
                 return None
             self._checked.move_to_end(asked)
             self._cache.move_to_end(checked.key)
-            return feed
+        FEED_ANSWERS.labels("memory").inc()
+        return feed
 
     def checked(self, asked: Hashable, feed: RenderedFeed, heard: tuple[int, date] | None) -> None:
         """Remember that ``asked`` was ``feed``, read from the database after :meth:`heard`."""
@@ -209,11 +211,13 @@ class FeedService:
             cached = self._cache.get(request.key)
             if cached is not None and cached.version == version:
                 self._cache.move_to_end(request.key)
+                FEED_ANSWERS.labels("cache").inc()
                 return cached
             flight = self._flights.get(flight_key)
             leading = flight is None
             if flight is None:
                 flight = self._flights[flight_key] = Future()
+        FEED_ANSWERS.labels("render").inc()
         if not leading:
             session.commit()  # nothing more to read: no connection held while waiting
             return flight.result(timeout=self.wait)
@@ -241,6 +245,7 @@ class FeedService:
         while self._bytes > self.max_bytes:
             _, dropped = self._cache.popitem(last=False)
             self._bytes -= len(dropped.body)
+            FEED_EVICTIONS.inc()
 
     @property
     def cached_bytes(self) -> int:

@@ -22,6 +22,7 @@ from scheduler.domain.holidays import HolidayCalendar
 from scheduler.inbound.apply import Applied, Unmatched, apply_bounce, apply_reply
 from scheduler.inbound.bounces import NotABounce, addressed_notice, read_bounce
 from scheduler.inbound.replies import MAX_BYTES, NotAReply, read_reply
+from scheduler.ops.metrics import INBOUND_MAIL
 
 log = structlog.get_logger(__name__)
 
@@ -44,6 +45,7 @@ def take_in(
     with db.session() as session:
         if session.get(InboundMailRow, key) is not None:
             log.info("inbound_duplicate", message_id=message_id)
+            INBOUND_MAIL.labels("duplicate").inc()
             return Intake("duplicate")
         if addressed_notice(raw, recipients) is not None:
             outcome, reason, detail, uid = _bounce(session, raw, recipients, now)
@@ -66,8 +68,10 @@ def take_in(
             session.flush()
         except IntegrityError:  # the same mail taken in at the same moment by another connection
             session.rollback()
+            INBOUND_MAIL.labels("duplicate").inc()
             return Intake("duplicate")
     log.info("inbound_mail", outcome=outcome, reason=reason, message_id=message_id, occurrence_uid=uid)
+    INBOUND_MAIL.labels(outcome).inc()
     return Intake(outcome, reason)
 
 

@@ -59,6 +59,7 @@ from scheduler.db.session import Database
 from scheduler.db.types import UTCDateTime
 from scheduler.i18n import translator
 from scheduler.ops.backoff import compute_backoff
+from scheduler.ops.clock import utcnow
 from schemas.names import NoticeKind, NoticeStatus
 from schemas.reasons import Reason, ReasonCode, reason
 
@@ -786,11 +787,32 @@ def members_told(session: Session, occurrence_uids: Iterable[str]) -> set[uuid.U
     )
 
 
-def counter(db: Database) -> Callable[[], list[tuple[str, str, int]]]:
-    """:func:`counts_by_kind_and_status` in a session of its own, for the metrics collector."""
+def oldest_open(session: Session, now: datetime) -> list[tuple[str, float]]:
+    """How long the oldest open notice of each status has waited, in seconds (0: none waits):
+    ``pending`` past its due time (the dispatcher is not publishing), ``published`` since it
+    was published (no worker takes it), ``sending`` past its lease (its worker stopped
+    renewing it). Three index-sized reads (``exsched_notices_oldest_seconds`` when scraped)."""
+    since = {
+        S.PENDING: NOTICES.c.due_at,
+        S.PUBLISHED: NOTICES.c.published_at,
+        S.SENDING: NOTICES.c.lease_until,
+    }
+    found = []
+    for status, column in since.items():
+        oldest = session.scalar(select(func.min(column)).where(NOTICES.c.status == status.value))
+        waited = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+        found.append((status.value, waited))
+    return found
 
-    def counts() -> list[tuple[str, str, int]]:
+
+def counter(
+    db: Database,
+) -> Callable[[], tuple[list[tuple[str, str, int]], list[tuple[str, float]]]]:
+    """:func:`counts_by_kind_and_status` and :func:`oldest_open` in a session of their own, for
+    the metrics collector."""
+
+    def counts() -> tuple[list[tuple[str, str, int]], list[tuple[str, float]]]:
         with db.session() as session:
-            return counts_by_kind_and_status(session)
+            return counts_by_kind_and_status(session), oldest_open(session, utcnow())
 
     return counts

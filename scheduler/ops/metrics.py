@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -53,25 +53,52 @@ SEND_FAILURES = Counter(
     "Sends that failed, by channel and whether they will be retried",
     ["channel", "retry"],
 )
+INBOUND_MAIL = Counter(
+    "exsched_inbound_mail_total",
+    "Mail taken in (calendar replies, bounces), by what became of it",
+    ["outcome"],
+)
+FEED_ANSWERS = Counter(
+    "exsched_feed_answers_total",
+    "Calendar feeds served, by where the body came from: memory (no query), cache (checked, "
+    "unchanged), render",
+    ["source"],
+)
+FEED_EVICTIONS = Counter(
+    "exsched_feed_evictions_total",
+    "Rendered feeds dropped from memory to keep within EXSCHED_FEED_CACHE_MB",
+)
+
+
+NoticeCounts = tuple[list[tuple[str, str, int]], list[tuple[str, float]]]
 
 
 class NoticeCollector(Collector):
-    """``exsched_notices{kind,status}``, counted when scraped by ``counts`` (the notice store's
-    ``counts_by_kind_and_status`` over a session)."""
+    """``exsched_notices{kind,status}`` and ``exsched_notices_oldest_seconds{status}``, read when
+    scraped by ``counts`` (the notice store's :func:`~scheduler.notices.store.counter`)."""
 
-    def __init__(self, counts: Callable[[], Iterable[tuple[str, str, int]]]) -> None:
+    def __init__(self, counts: Callable[[], NoticeCounts]) -> None:
         self.counts = counts
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily("exsched_notices", "Notices by kind and status", labels=["kind", "status"])
+        oldest = GaugeMetricFamily(
+            "exsched_notices_oldest_seconds",
+            "How long the oldest open notice has waited: pending past its due time, published since "
+            "it was published, sending past its lease (0: none waits)",
+            labels=["status"],
+        )
         try:
-            rows = list(self.counts())
+            rows, ages = self.counts()
         except Exception as exc:  # a scrape must not fail because the database is away
             log.warning("metrics_notice_query_failed", error=str(exc))
-            rows = []
+            rows, ages = [], []
         for kind, status, count in rows:
             family.add_metric([kind, status], count)
+        for status, seconds in ages:
+            oldest.add_metric([status], seconds)
         yield family
+        yield oldest
 
 
 class QueueDepthCollector(Collector):

@@ -74,6 +74,12 @@ def member_id(world: World) -> uuid.UUID:
     return member(world).id
 
 
+def inbound_mail_counted(outcome: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("exsched_inbound_mail_total", {"outcome": outcome}) or 0.0
+
+
 def take(world: World, raw: bytes) -> str:
     return take_in(world.db, raw, datetime.now(UTC), world.holidays).outcome
 
@@ -87,8 +93,11 @@ def test_a_hard_bounce_stops_email_to_the_address_and_tells_the_chapter_once(
     world.run()
     [second] = [n.id for n in world.notices(kind="invitation", member_id=member_id(world)) if n.id != notice]
     robot.posts.clear()
+    counted = {o: inbound_mail_counted(o) for o in ("bounced", "duplicate")}
     assert take(world, dsn(notice, CHEN)) == "bounced"
     assert take(world, dsn(notice, CHEN)) == "duplicate"  # the same mail delivered twice
+    # what the IT team's dashboard and bounce-rate alert count
+    assert {o: inbound_mail_counted(o) - n for o, n in counted.items()} == {"bounced": 1, "duplicate": 1}
     [row] = world.notices(id=notice)
     assert (row.status, row.reason_code, row.reason_params["hard"]) == ("bounced", "bounced", True)
     assert "User unknown" in row.reason_params["detail"]

@@ -117,9 +117,13 @@ def test_feeds_are_rendered_once_per_change(client: TestClient, admin: dict) -> 
 
     feeds._render = counting
     series = weekly(client, admin)
+    answered = {source: feed_answers(source) for source in ("render", "cache", "memory")}
     for _ in range(5):
         client.get("/calendars/all.ics")
     assert len(renders) == 1
+    # what the dashboard shows: one render, four answered without one (from memory on PostgreSQL)
+    counted = {source: feed_answers(source) - n for source, n in answered.items()}
+    assert counted["render"] == 1 and counted["cache"] + counted["memory"] == 4
     client.patch(f"/api/v1/series/{series['id']}", json={"title": "新标题"}, headers=admin)
     client.get("/calendars/all.ics")
     assert len(renders) == 2
@@ -143,8 +147,22 @@ def test_the_feed_cache_is_bounded_by_bytes_not_entries(client: TestClient, admi
         assert feeds.cached_bytes <= feeds.max_bytes
     assert list(feeds._cache) == ["public:None:tech-exchange:False"]  # the newest; the others dropped
     before = feeds.renders
+    evicted = feed_evictions()
     client.get("/calendars/all.ics")
     assert feeds.renders == before + 1  # rendered again, having been dropped
+    assert feed_evictions() == evicted + 1  # and counted: the feed-cache alert's signal
+
+
+def feed_answers(source: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("exsched_feed_answers_total", {"source": source}) or 0.0
+
+
+def feed_evictions() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("exsched_feed_evictions_total") or 0.0
 
 
 def test_each_event_is_rendered_once_and_shared_by_the_feeds_that_hold_it(

@@ -17,7 +17,7 @@ import pytest
 import recurring_ical_events
 from fastapi.testclient import TestClient
 from icalendar import Calendar
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from scheduler.bus.base import OutboundMessage, Outcome
 from scheduler.bus.memory import InProcessBus
@@ -444,6 +444,36 @@ def test_metrics_follow_notices_as_they_flow(world: World) -> None:
     assert metric(world.client, "exsched_dispatch_lateness_seconds_count") == published + 1
     assert metric(world.client, "exsched_publish_confirm_seconds_count") >= confirms + 1
     assert metric(world.client, "exsched_send_seconds_count", channel="email") >= 1
+
+
+def test_the_longest_wait_of_each_open_status_is_measured(world: World) -> None:
+    """``exsched_notices_oldest_seconds``: what the stuck-notice alerts watch."""
+    subscribed(world)
+    a_session(world)
+    world.planner.plan_requested()
+    assert [
+        metric(world.client, "exsched_notices_oldest_seconds", status=s) for s in ("published", "sending")
+    ] == [
+        0,
+        0,
+    ]
+    now = datetime.now(UTC)
+    [invitation] = world.notices(kind="invitation")
+    first, second = world.notices(kind="reminder")
+    with world.db.session() as session:
+        for notice_id, values in (
+            (invitation.id, {"due_at": now - timedelta(minutes=30)}),
+            (first.id, {"status": "published", "published_at": now - timedelta(minutes=20)}),
+            (second.id, {"status": "sending", "lease_until": now - timedelta(minutes=10), "holder": "w1"}),
+        ):
+            session.execute(update(NoticeRow).where(NoticeRow.id == notice_id).values(**values))
+    waited = {
+        s: metric(world.client, "exsched_notices_oldest_seconds", status=s)
+        for s in ("pending", "published", "sending")
+    }
+    assert 30 * 60 <= waited["pending"] < 31 * 60
+    assert 20 * 60 <= waited["published"] < 21 * 60
+    assert 10 * 60 <= waited["sending"] < 11 * 60
 
 
 def test_readiness_names_what_is_missing(world: World, settings: Settings) -> None:
