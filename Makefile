@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install services browser mailserver clean catalogs constraints
+.PHONY: demo test lint install services browser mailserver monitoring clean catalogs constraints
 
 CATALOG_PO := $(wildcard scheduler/i18n/catalogs/*/LC_MESSAGES/*.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
@@ -43,7 +43,10 @@ browser:
 mailserver:
 	bash deploy/dev-dovecot.sh
 
-test: $(STAMP) catalogs services browser mailserver lint
+monitoring:
+	bash deploy/dev-prometheus.sh
+
+test: $(STAMP) catalogs services browser mailserver monitoring lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

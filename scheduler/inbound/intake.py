@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class Intake:
-    outcome: str  # applied | unchanged | unmatched | not-a-reply | bounced | duplicate
+    outcome: str  # one of scheduler.ops.metrics.INBOUND_OUTCOMES
     reason: str | None = None
 
 

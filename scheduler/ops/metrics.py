@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
 from scheduler.ops.config import amqp_endpoints
+from schemas.names import Channel
 
 log = structlog.get_logger(__name__)
 
@@ -68,6 +69,19 @@ FEED_EVICTIONS = Counter(
     "exsched_feed_evictions_total",
     "Rendered feeds dropped from memory to keep within EXSCHED_FEED_CACHE_MB",
 )
+#: What a mail taken in can become (scheduler.inbound.intake.Intake.outcome).
+INBOUND_OUTCOMES = ("applied", "unchanged", "unmatched", "not-a-reply", "bounced", "duplicate")
+
+# Known label values are exported at 0 from the start: a rate over them exists before the first
+# event (the failure-rate and bounce-rate alerts divide by them), and the dashboard's queries
+# can be checked against a live scrape.
+for _channel in Channel:
+    for _retry in ("yes", "no"):
+        SEND_FAILURES.labels(_channel.value, _retry)
+for _outcome in INBOUND_OUTCOMES:
+    INBOUND_MAIL.labels(_outcome)
+for _source in ("memory", "cache", "render"):
+    FEED_ANSWERS.labels(_source)
 
 
 NoticeCounts = tuple[list[tuple[str, str, int]], list[tuple[str, float]]]
