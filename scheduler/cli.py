@@ -574,6 +574,37 @@ def serve_all(
 
 
 @app.command()
+def doctor(
+    mail_loop: Annotated[
+        bool,
+        typer.Option(
+            "--mail-loop",
+            help="also send a test mail to the reply and bounce addresses; wait for `serve inbound`",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="the findings as JSON, for scripts")] = False,
+) -> None:
+    """Check this environment's configuration before it goes live: what is wrong and how to fix it.
+    Exit status 1 when something must be fixed, 0 otherwise (warnings included)."""
+    import json
+    import logging
+    import shutil
+
+    from scheduler.doctor import examine, render
+
+    settings = get_settings()
+    configure_logging(settings.log_format, "ERROR")
+    logging.getLogger("pika").setLevel(logging.CRITICAL)  # a refused check is a finding, not a log line
+    found = examine(settings, mail_loop=mail_loop)
+    if as_json:
+        typer.echo(json.dumps([f.as_dict() for f in found], ensure_ascii=False, indent=2))
+    else:
+        typer.echo("exsched doctor: the configuration in this environment (EXSCHED_…)\n")
+        typer.echo(render(found, min(shutil.get_terminal_size((100, 24)).columns, 110)))
+    raise typer.Exit(1 if any(f.status == "fail" for f in found) else 0)
+
+
+@app.command()
 def demo(
     host: Annotated[str | None, typer.Option(help="listen address")] = None,
     port: Annotated[int | None, typer.Option(help="listen port")] = None,

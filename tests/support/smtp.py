@@ -8,7 +8,9 @@ class SmtpSink:
 
     ``fail_next(code, count)`` answers the next ``count`` DATA commands with ``code`` (e.g. 451
     for a relay that is busy, 550 for a mailbox that does not exist); ``reject`` answers every
-    RCPT for those addresses with 550; ``delay`` sleeps before accepting each message.
+    RCPT for those addresses with 550; ``refuse_senders`` answers MAIL FROM with 553 for a sender
+    whose domain is in it (a relay that will not send for that domain); ``delay`` sleeps before
+    accepting each message.
     """
 
     def __init__(self) -> None:
@@ -22,6 +24,7 @@ class SmtpSink:
         self.lock = threading.Lock()
         self.failures: list[str] = []
         self.reject: set[str] = set()
+        self.refuse_senders: set[str] = set()
         self.delay = 0.0
         import socket
 
@@ -35,6 +38,13 @@ class SmtpSink:
     def fail_next(self, code: int, count: int = 1) -> None:
         with self.lock:
             self.failures.extend([f"{code} {'Try again later' if code < 500 else 'No such mailbox'}"] * count)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if address.rpartition("@")[2] in self.refuse_senders:
+            return "553 5.7.1 Sender address rejected: not owned by user exsched"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.reject:

@@ -41,7 +41,9 @@ class SmtpChannel(MailChannel):
         self._idle: queue.LifoQueue[smtplib.SMTP] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(max(1, connections))
 
-    def _connect(self) -> smtplib.SMTP:
+    def connect(self) -> smtplib.SMTP:
+        """An open session with the relay: TLS as the URL says, logged in (`exsched doctor` checks
+        the relay with it and sends nothing)."""
         client: smtplib.SMTP
         if self.scheme == "smtps":
             client = smtplib.SMTP_SSL(
@@ -64,7 +66,7 @@ class SmtpChannel(MailChannel):
                 client = None
             try:
                 if client is None:
-                    client = self._connect()
+                    client = self.connect()
                 refused = client.send_message(message, from_addr=envelope_from)
             except smtplib.SMTPRecipientsRefused as exc:
                 _quit(client)
