@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import pika.exceptions
@@ -25,6 +26,7 @@ from scheduler.domain.auth import Principal, create_api_key
 from scheduler.domain.errors import ExschedError
 from scheduler.notices.planner import request_plan
 from scheduler.ops.backoff import Backoff
+from scheduler.ops.clock import utcnow
 from scheduler.ops.config import Settings, get_settings, served_url
 from scheduler.ops.logs import configure_logging
 from schemas.api import WebhookCreate
@@ -95,6 +97,63 @@ def db_current() -> None:
     """Print the schema's revision and the newest one this version knows."""
     db = _database(_settings())
     typer.echo(f"current: {current_revision(db) or 'none'}  head: {head_revision(db)}")
+
+
+@db_app.command("backup")
+def db_backup(
+    to: Annotated[Path, typer.Option("--to", help="folder the copies are kept in")] = Path("var/backups"),
+    keep_days: Annotated[int, typer.Option(help="remove copies older than this", min=1)] = 14,
+) -> None:
+    """A consistent copy of the database (pg_dump, or SQLite's backup), read back before it counts."""
+    from scheduler.db.backup import BackupError, backup
+
+    db = _database(_settings())
+    try:
+        made = backup(db, to, keep_days=keep_days)
+    except BackupError as exc:
+        _fail(str(exc), 1)
+    typer.echo(f"backup: {made.path} ({_size(made.size)}, {made.seconds:.1f} s; {made.checked})")
+    for old in made.removed:
+        typer.echo(f"removed: {old} (older than {keep_days} days)")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="a copy made by `exsched db backup`")],
+) -> None:
+    """Load a backup into the (empty) database of EXSCHED_DATABASE_URL, migrate it, and put the
+    notices that were in flight back to pending."""
+    from scheduler.db.backup import BackupError, restore
+    from scheduler.notices import store
+
+    db = _database(_settings())
+    try:
+        seconds = restore(db, file)
+    except BackupError as exc:
+        _fail(str(exc), 1)
+    upgrade(db)
+    with db.session() as session:
+        again = store.restored(session, utcnow())
+        counts = {status: 0 for status in ("sent", "pending")}
+        for _, status, n in store.counts_by_kind_and_status(session):
+            counts[status] = counts.get(status, 0) + n
+    typer.echo(f"restored {file} in {seconds:.1f} s; schema at {current_revision(db)}")
+    typer.echo(
+        f"notices: {counts['sent']} sent before the backup (never sent again), {counts['pending']} owed"
+        f" (of which {len(again)} were in flight at the backup: they go out again, so a member may"
+        " get one twice if it left after the backup)"
+    )
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    scaled = float(size)
+    for unit in ("kB", "MB"):
+        scaled /= 1000
+        if scaled < 1000:
+            return f"{scaled:.1f} {unit}"
+    return f"{scaled / 1000:.1f} GB"
 
 
 @key_app.command("create")

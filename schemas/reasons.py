@@ -28,6 +28,7 @@ class ReasonCode(StrEnum):
     DIGEST_TOO_LATE = "digest-too-late"  # {days}: the monthly digest came due that long ago
     NOT_CONFIRMED = "not-confirmed"  # {detail}: the broker did not confirm the publish
     LEASE_EXPIRED = "lease-expired"
+    RESTORED = "restored"  # in flight when the backup that was restored was taken
     # the worker, checking the facts before sending
     RECIPIENT_GONE = "recipient-gone"
     NEVER_TOLD = "never-told"

@@ -119,6 +119,12 @@ TRANSITIONS: dict[str, Transition] = {
     "fail": _t({S.PENDING, S.PUBLISHED, S.SENDING}, {S.FAILED}, "worker", "a poison or dead letter"),
     "staff_retry": _t({S.FAILED}, {S.PENDING}, "staff", "send again, due now, attempts afresh"),
     "bounce": _t({S.SENT}, {S.BOUNCED}, "inbound", "the member's mail server refused it after all"),
+    "restored": _t(
+        {S.PUBLISHED, S.SENDING},
+        {S.PENDING},
+        "restore",
+        "in flight when the backup was taken: owed again in the restored database",
+    ),
 }
 
 
@@ -469,6 +475,20 @@ def reap_expired_leases(session: Session, now: datetime) -> list[uuid.UUID]:
         session.scalars(
             update(NOTICES)
             .where(NOTICES.c.status == S.PUBLISHED.value, NOTICES.c.lease_until < now)
+            .values(status=S.PENDING.value, **_RELEASED, updated_at=now, **_reason_values(why))
+            .returning(NOTICES.c.id)
+        )
+    )
+
+
+def restored(session: Session, now: datetime) -> list[uuid.UUID]:
+    """After a backup is restored, nothing is in a worker's hands: what was published or being
+    sent when the copy was taken is ``pending`` again, due as it was (``exsched db restore``)."""
+    why = reason(ReasonCode.RESTORED)
+    return list(
+        session.scalars(
+            update(NOTICES)
+            .where(_from("restored"))
             .values(status=S.PENDING.value, **_RELEASED, updated_at=now, **_reason_values(why))
             .returning(NOTICES.c.id)
         )

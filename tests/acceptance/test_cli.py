@@ -333,3 +333,44 @@ def test_without_a_public_url_links_point_at_the_port_actually_served(
             time.sleep(0.5)
         assert links and all(link.startswith(f"{base}/rsvp/") for link in links), links[:2]
         assert httpx.get(links[0].replace("/rsvp/", "/rsvp/x")).status_code == 404  # the address answers
+
+
+def test_backups_are_made_read_back_pruned_and_never_restored_over_data(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """On SQLite (the demo's database): the same commands as on PostgreSQL (tests/faults/test_backup.py)."""
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+    assert (
+        run(
+            ["staff", "add", "wang.li", "--role", "admin", "--password-stdin"],
+            env,
+            tmp_path,
+            "Xq3-long-password\n",
+        ).returncode
+        == 0
+    )
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    old, odd = folder / "exsched-20200101T000000Z.sqlite", folder / "exsched-keep-me.sqlite"
+    old.write_bytes(b"an old copy")
+    odd.write_bytes(b"not ours to judge")
+    made = run(["db", "backup", "--to", str(folder), "--keep-days", "30"], env, tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "integrity_check ok" in made.stdout and f"removed: {old}" in made.stdout
+    [copy] = [p for p in folder.glob("exsched-2*.sqlite")]
+    assert not old.exists() and odd.exists()
+
+    target = {**env, "EXSCHED_DATABASE_URL": f"sqlite:///{tmp_path / 'restored.db'}"}
+    restored = run(["db", "restore", str(copy)], target, tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert "0 sent before the backup" in restored.stdout
+    listed = run(["staff", "list"], target, tmp_path)
+    assert "wang.li" in listed.stdout  # the data came back
+    refused = run(["db", "restore", str(copy)], target, tmp_path)
+    assert (
+        refused.returncode == 1
+        and "is not empty" in refused.stderr
+        and "restore into a new database" in refused.stderr
+    )
+    missing = run(["db", "restore", str(tmp_path / "nothing.dump")], target, tmp_path)
+    assert missing.returncode == 1 and "no such file" in missing.stderr

@@ -140,6 +140,7 @@ def test_systemd_units_start_commands_the_cli_has() -> None:
         "exsched-scheduler@.service",
         "exsched-worker@.service",
         "exsched-inbound.service",
+        "exsched-backup.service",
     }
     for unit in units:
         parser = configparser.RawConfigParser(strict=False)
