@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.bus.base import Bus
-from scheduler.db.migrate import current_revision, head_revision, upgrade
+from scheduler.db.migrate import current_revision, head_revision, schema_state, upgrade
 from scheduler.db.models import ApiKeyRow
 from scheduler.db.session import Database
 from scheduler.domain import webhooks
@@ -73,12 +73,22 @@ def _database(settings: Settings, *, pre_ping: bool = True) -> Database:
 
 
 def _require_migrated(db: Database) -> None:
+    """Refuse to work on a schema this code does not fit: empty, older, or newer and not
+    declaring this code compatible. A newer one that does (a rolling upgrade) is said once."""
     try:
-        current, head = current_revision(db), head_revision(db)
+        found = schema_state(db)
     except Exception as exc:
         _fail(f"cannot reach the database: {exc}")
-    if current != head:
-        _fail(f"the database schema is at {current or 'nothing'}, not {head}: run `exsched db upgrade` first")
+    if not found.runnable:
+        _fail(found.problem())
+    if found.state == "newer":
+        log.warning(
+            "schema_newer_than_code",
+            schema=found.current,
+            code=found.head,
+            works_from=found.oldest_code,
+            hint="a rolling upgrade: restart this process on the new release soon",
+        )
 
 
 @db_app.command("upgrade")

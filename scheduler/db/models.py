@@ -68,6 +68,18 @@ class ChapterRow(Base):
     join_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class SchemaCompatRow(Base):
+    """One row: the oldest code this schema still works with (an Alembic revision: code whose
+    newest migration is that one or later). Each migration sets it, so that during a rolling
+    upgrade a process of the release before may keep running, and start again, on the newer
+    schema — until a migration says it cannot (``scheduler.db.migrate.schema_state``)."""
+
+    __tablename__ = "schema_compat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    oldest_code: Mapped[str] = mapped_column(String(32))
+
+
 class SeriesRow(Base):
     """A recurring session. ``dtstart``, ``exdates`` and ``rdates`` are wall times in ``timezone``."""
 

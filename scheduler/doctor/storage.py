@@ -6,11 +6,9 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime
 
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy import text
 
-from scheduler.db.migrate import alembic_config, current_revision
+from scheduler.db.migrate import schema_state
 from scheduler.db.session import Database
 from scheduler.doctor.findings import Finding, fail, first_line, ok, warn, without_password
 from scheduler.domain.holidays import ChineseStatutoryCalendar
@@ -64,25 +62,29 @@ def database(settings: Settings) -> tuple[list[Finding], Database | None]:
 
 
 def _schema(db: Database, shown: str) -> Finding:
-    scripts = ScriptDirectory.from_config(alembic_config(db))
-    head = scripts.get_current_head()
-    current = current_revision(db)
-    if current == head:
-        return ok("database", f"{shown} answers; its schema is this version's ({head})")
-    if current is None:
+    found = schema_state(db)
+    if found.state == "current":
+        return ok("database", f"{shown} answers; its schema is this version's ({found.head})")
+    if found.state == "empty":
         return fail("database", f"{shown} is empty (no exsched tables)", "run `exsched db upgrade`")
-    try:
-        scripts.get_revision(current)
-    except CommandError:
+    if found.state == "behind":
         return fail(
             "database",
-            f"{shown} was migrated by a newer exsched (schema {current}; this version knows up to {head})",
-            "run the exsched version that migrated it, or restore the backup taken before that upgrade",
+            f"{shown}: the schema is at {found.current}, this version needs {found.head}",
+            "run `exsched db upgrade` (the processes refuse to start until then)",
+        )
+    if found.state == "newer":
+        return warn(
+            "database",
+            f"{shown} was migrated by a newer exsched (schema {found.current}) that still works with this "
+            f"version ({found.head}): a rolling upgrade in progress",
+            "install the newer release here too and restart this machine's processes on it",
         )
     return fail(
         "database",
-        f"{shown}: the schema is at {current}, this version needs {head}",
-        "run `exsched db upgrade` (the processes refuse to start until then)",
+        f"{shown} was migrated by a newer exsched (schema {found.current}; this version knows up to "
+        f"{found.head} and that schema needs code from {found.oldest_code or 'its own version'} on)",
+        "run the exsched version that migrated it, or restore the backup taken before that upgrade",
     )
 
 

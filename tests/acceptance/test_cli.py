@@ -69,6 +69,28 @@ def test_serve_api_refuses_an_unmigrated_database(env: dict[str, str], tmp_path:
     assert "run `exsched db upgrade` first" in result.stderr
 
 
+def test_a_newer_schema_is_worked_on_only_when_it_says_this_code_fits(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A rolling upgrade: a newer release migrated the database; a process of this release may
+    (re)start on it while the schema's ``schema_compat`` names a revision this code knows."""
+    from sqlalchemy import create_engine, text
+
+    assert run(["db", "upgrade"], env, tmp_path).returncode == 0
+    engine = create_engine(env["EXSCHED_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed0002'"))
+    listed = run(["apikey", "list"], env, tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "schema_newer_than_code" in listed.stdout + listed.stderr
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE schema_compat SET oldest_code = 'f00dfeed0002'"))
+    engine.dispose()
+    refused = run(["apikey", "list"], env, tmp_path)
+    assert refused.returncode != 0
+    assert "migrated by a newer exsched that works only with code from f00dfeed0002 on" in refused.stderr
+
+
 def test_worker_without_a_broker_or_with_unknown_kinds_says_what_is_wrong(
     env: dict[str, str], tmp_path: Path
 ) -> None:

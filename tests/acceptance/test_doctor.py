@@ -155,8 +155,13 @@ def test_a_schema_behind_or_ahead_of_the_code_is_named(
     assert status == "fail" and "is empty" in empty
     db = Database(scratch_database)
     upgrade(db)
-    with db.engine.begin() as connection:
+    with db.engine.begin() as connection:  # a newer release's migration that keeps this code working
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed0001'"))
+    _, findings = doctor(env, tmp_path)
+    [(status, rolling)] = said(findings, "database")
+    assert status == "warn" and "still works with this version" in rolling and "rolling upgrade" in rolling
+    with db.engine.begin() as connection:  # … and one that does not
+        connection.execute(text("UPDATE schema_compat SET oldest_code = 'f00dfeed0001'"))
     db.dispose()
     _, findings = doctor(env, tmp_path)
     [(status, ahead)] = said(findings, "database")
