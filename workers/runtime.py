@@ -46,7 +46,7 @@ from scheduler.bus.base import Delivery, Outcome
 from scheduler.calendars.facts import EventFacts, changes_since, event_facts, told_of
 from scheduler.db.models import ChapterWebhookRow, MemberRow, NoticeRow, SeriesRow, StaffRow
 from scheduler.db.session import Database
-from scheduler.domain import checkin, seats
+from scheduler.domain import checkin, official_days, seats
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.member_access import signin_link
 from scheduler.domain.members import subscriptions_bringing
@@ -78,6 +78,8 @@ UNSUBSCRIBE_VALID = timedelta(days=365)
 #: How long a worker waits for the database to come back, message in hand, before handing the
 #: message back to the queue.
 DB_WAIT = 120.0
+#: How stale a worker's view of the holidays staff entered may be (seconds).
+HOLIDAYS_MAX_AGE = 2.0
 
 
 class Poison(Exception):
@@ -259,6 +261,9 @@ class NoticeHandler:
             .outerjoin(MemberRow, MemberRow.id == NoticeRow.member_id)
             .where(NoticeRow.id == notice_id)
         ).one()
+        # holidays staff entered since (checked at most every few seconds: the planner that made
+        # this notice owed saw them already)
+        official_days.refresh(self.holidays, session, max_age=HOLIDAYS_MAX_AGE)
         if notice.kind == NoticeKind.DIGEST.value:
             return self._digest(session, notice, now)
         series = (

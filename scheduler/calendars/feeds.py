@@ -136,7 +136,11 @@ class FeedService:
         """The changes heard so far and today's date: taken *before* reading the database, what
         :meth:`checked` needs; None if nothing kept can be trusted."""
         heard = self.changes.heard() if self.changes is not None else None
-        return None if heard is None else (heard, datetime.now(UTC).date())
+        if heard is None:
+            return None
+        # a change of the entered holidays counts as a change heard (it is no write to a table
+        # the triggers watch)
+        return (hash((heard, getattr(self.holidays, "entered_version", None))), datetime.now(UTC).date())
 
     def recall(self, asked: Hashable) -> RenderedFeed | None:
         """The feed ``asked`` was found to be, if nothing has changed since (None: ask the
@@ -273,7 +277,10 @@ class FeedService:
         )
         stamps = sorted((str(row.id), row.updated_at.isoformat()) for row in rows)
         changed = max([row.updated_at for row in rows] + ([overrides] if overrides else []), default=_EPOCH)
-        material = repr((now.date().isoformat(), request.name, request.alarm, stamps, overrides))
+        # the holidays staff entered move sessions too: a feed rendered before this process knew
+        # of them is not the same feed
+        entered = getattr(self.holidays, "entered_version", None)
+        material = repr((now.date().isoformat(), request.name, request.alarm, stamps, overrides, entered))
         return hashlib.sha256(material.encode()).hexdigest(), changed
 
     def _render(

@@ -7,7 +7,7 @@ two and fails when they drift.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -78,6 +79,30 @@ class SchemaCompatRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     oldest_code: Mapped[str] = mapped_column(String(32))
+
+
+class HolidayYearRow(Base):
+    """A year's official holidays as staff entered them from the State Council's notice, for a
+    year the installed holiday data does not have yet (or has differently). Its days are
+    :class:`HolidayDayRow`; every other day of the year is an ordinary weekday or weekend."""
+
+    __tablename__ = "holiday_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entered_by: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HolidayDayRow(Base):
+    """One day of an entered year that is not an ordinary one: a statutory day off, or a weekend
+    day worked instead (调休), with the break it belongs to (``chinese_calendar.Holiday``'s names)."""
+
+    __tablename__ = "holiday_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(ForeignKey("holiday_years.year", ondelete="CASCADE"), index=True)
+    off: Mapped[bool] = mapped_column(Boolean)
+    holiday: Mapped[str] = mapped_column(String(32))
 
 
 class SeriesRow(Base):

@@ -138,12 +138,13 @@ def holidays(calendar: ChineseStatutoryCalendar, today: date) -> Finding:
     known = calendar.known_years()
     following = today.year + 1
     if following in known:
-        return ok("holidays", f"official holidays and working days known through {known[-1]}")
+        entered = " (entered in the console)" if following in calendar.entered_years() else ""
+        return ok("holidays", f"official holidays and working days known through {known[-1]}{entered}")
     said = f"{following}'s official holidays are not installed (known: {known[0]}–{known[-1]})"
     fix = (
-        "when the State Council has published them, upgrade the holiday data "
-        "(pip install -U chinesecalendar) and restart the scheduler; until then sessions in "
-        f"{following} are planned as if it had no holidays"
+        "when the State Council has published them, the province office enters them in the console "
+        "(节假日安排), or upgrade the holiday data (pip install -U chinesecalendar) and restart; until "
+        f"then sessions in {following} are planned as if it had no holidays"
     )
     if today.month >= HOLIDAYS_DUE_MONTH:
         return warn("holidays", said, fix)

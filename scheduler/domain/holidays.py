@@ -3,11 +3,13 @@
 The official calendar for a year is announced by the State Council each autumn; before that the
 year is *unknown*, and :class:`DayInfo` says so instead of guessing (a session in such a year is
 flagged ``provisional``). Data comes from the ``chinesecalendar`` package, whose releases follow
-the notices; a new release of it is all that adding a year takes.
+the notices; and, for a year the package lags on, from what the province office entered in the
+console (:mod:`scheduler.domain.official_days`), which then stands for that year.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -43,15 +45,51 @@ class HolidayCalendar(Protocol):
         ...
 
 
+#: An entered year: its days that are not ordinary ones, day → (a day off?, the break's name).
+EnteredYear = Mapping[date, tuple[bool, str]]
+
+
 class ChineseStatutoryCalendar:
-    """:class:`HolidayCalendar` over the ``chinesecalendar`` package's official data."""
+    """:class:`HolidayCalendar` over the ``chinesecalendar`` package's official data, and the years
+    staff entered (those stand for their year, installed data or not).
+
+    The entered years are swapped in whole (:meth:`use_entered`), so a lookup sees one version or
+    the next, never half of one; ``entered_version`` says which (feeds and planners compare it)."""
+
+    def __init__(self) -> None:
+        self._entered: dict[int, EnteredYear] = {}
+        self.entered_version: object = None
+        #: when the entered years were last compared with the database (monotonic seconds)
+        self.checked_at = float("-inf")
 
     def day(self, day: date) -> DayInfo:
-        return _lookup(day)
+        entered = self._entered.get(day.year)
+        if entered is None:
+            return _lookup(day)
+        off, name = entered.get(day, (day.weekday() >= 5, ""))
+        return DayInfo(day=day, known=True, workday=not off, holiday=name or None)
 
     def known_years(self) -> range:
-        """The years for which official data is installed."""
+        """The years for which official data is known, installed or entered, from the first
+        installed one to the last before a year that is not (an entered year after such a gap is
+        in :meth:`entered_years` only)."""
+        installed = _known_years()
+        last = installed[-1]
+        while last + 1 in self._entered:
+            last += 1
+        return range(installed[0], last + 1)
+
+    def installed_years(self) -> range:
+        """The years the ``chinesecalendar`` package has."""
         return _known_years()
+
+    def entered_years(self) -> list[int]:
+        return sorted(self._entered)
+
+    def use_entered(self, years: Mapping[int, EnteredYear], version: object) -> None:
+        """Stand on these entered years from now on (all of them: a year left out is dropped)."""
+        self._entered = {year: dict(days) for year, days in years.items()}
+        self.entered_version = version
 
 
 @lru_cache(maxsize=1)

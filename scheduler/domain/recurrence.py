@@ -462,6 +462,18 @@ def _inside(instant: datetime, window: tuple[datetime, datetime] | None) -> bool
     return window is None or window[0] <= instant < window[1]
 
 
+def _only_sequence(override: Override) -> bool:
+    """An override that changes nothing but the SEQUENCE (a session moved by holidays)."""
+    return (
+        override.sequence > 0
+        and override.start is None
+        and override.end is None
+        and not override.cancelled
+        and override.venue is None
+        and override.agenda is None
+    )
+
+
 def _build(
     timing: Timing,
     local: datetime,
@@ -474,18 +486,21 @@ def _build(
 ) -> Occurrence | None:
     zone = timing.zone
     start_local, holiday, provisional = local, None, False
+    # a session staff changed stays as they left it; one whose only change is a raised SEQUENCE
+    # (its date moved with holidays entered later: members were told) follows the rules
+    decided = override is not None and not _only_sequence(override)
     if timing.skip_holidays != SkipHolidays.NONE and holidays is not None:
         info = holidays.day(local.date())
         if not info.known:
             provisional = True
         elif info.statutory_off:
             holiday = info.holiday
-            if timing.skip_holidays == SkipHolidays.CN_STATUTORY and override is None:
+            if timing.skip_holidays == SkipHolidays.CN_STATUTORY and not decided:
                 return None
             if timing.skip_holidays == SkipHolidays.CN_STATUTORY_SHIFT:
                 target = next_workday(holidays, local.date())
                 shifted = _on_day(local, target.day)
-                if override is None and timing.is_rule_instance(shifted) and shifted not in timing.exdates:
+                if not decided and timing.is_rule_instance(shifted) and shifted not in timing.exdates:
                     return None  # the series already meets on that day: no second session
                 provisional = not target.known
                 start_local = shifted

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db.models import ChapterWebhookRow, MemberRow, SeriesRow
 from scheduler.db.session import Database
+from scheduler.domain import official_days
 from scheduler.domain.holidays import HolidayCalendar
 from scheduler.domain.members import series_followed_by, subscribers_of
 from scheduler.domain.recurrence import Occurrence
@@ -126,6 +127,7 @@ class Planner:
     def plan_all(self) -> PlanReport:
         """Every active series (the rolling horizon moves on)."""
         with self.db.session() as session:
+            official_days.refresh(self.holidays, session)
             ids = session.scalars(
                 select(SeriesRow.id).where(SeriesRow.status == SeriesStatus.ACTIVE.value)
             ).all()
@@ -138,6 +140,7 @@ class Planner:
         """The series and members whose re-plan was requested, then clear the requests."""
         report = PlanReport()
         with self.db.session() as session:
+            official_days.refresh(self.holidays, session)  # holidays staff entered: before planning
             series = session.execute(
                 select(SeriesRow.id, SeriesRow.plan_requested_at).where(
                     SeriesRow.plan_requested_at.is_not(None)

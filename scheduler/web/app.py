@@ -3,10 +3,12 @@ from explicit settings and a database (no globals)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import structlog
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -14,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from scheduler.calendars.changes import FeedChanges
 from scheduler.calendars.feeds import FeedService
 from scheduler.db.session import Database
+from scheduler.domain import official_days
 from scheduler.domain.holidays import ChineseStatutoryCalendar, HolidayCalendar
 from scheduler.notices import store
 from scheduler.ops.config import Settings
@@ -26,6 +29,9 @@ from scheduler.web.public import install_public
 
 #: No legitimate request comes near this (a series with 1,000 exdates is about 30 KB).
 MAX_BODY_BYTES = 1024 * 1024
+#: How often the holidays entered in the console are looked for (seconds).
+HOLIDAYS_EVERY = 5.0
+log = structlog.get_logger(__name__)
 
 
 def create_app(
@@ -50,14 +56,32 @@ def create_app(
     # the listener runs while the app is served (its lifespan), not in an app a test just calls.
     changes = FeedChanges(db.url) if db.dialect == "postgresql" else None
 
+    stopping = threading.Event()
+
+    def keep_holidays() -> None:
+        """The holidays entered in the console (by this process or another): looked at every few
+        seconds while the app is served."""
+        while not stopping.is_set():
+            try:
+                with db.session() as session:
+                    official_days.refresh(app.state.holidays, session)
+            except Exception as exc:  # the database away: the next turn tries again
+                log.warning("holidays_refresh_failed", error=str(exc))
+            stopping.wait(HOLIDAYS_EVERY)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if changes is not None:
             changes.start()
             changes.watch(db.engine)
+        stopping.clear()
+        refresher = threading.Thread(target=keep_holidays, name="exsched-holidays", daemon=True)
+        refresher.start()
         try:
             yield
         finally:
+            stopping.set()
+            refresher.join(timeout=5)
             if changes is not None:
                 changes.unwatch(db.engine)
                 changes.stop()

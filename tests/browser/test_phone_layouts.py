@@ -4,6 +4,7 @@ the navigation wraps, forms take the screen's width."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,8 @@ def test_every_console_page_fits_a_phone(phone: Page, console: Console, artifact
         "/accounts",
         "/password",
         "/reports",
+        "/holidays",
+        f"/holidays?year={datetime.now(UTC).year + 1}",
     ]
     wide = {path: width for path in pages if (width := fits(page, base + path)) > WIDTH}
     if signed_out > WIDTH:

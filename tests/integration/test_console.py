@@ -24,6 +24,8 @@ from scheduler.domain.members import create_member, subscribe
 from scheduler.domain.series import create_series, occurrences
 from scheduler.domain.staff import LOCK_AFTER, create_staff, set_password
 from scheduler.notices.planner import Planner
+from scheduler.ops.clock import utcnow
+from scheduler.web.console.page import OFFICE
 from schemas.api import MemberCreate, SeriesCreate, SubscriptionCreate
 from schemas.ids import recurrence_stamp
 from schemas.names import Role
@@ -936,6 +938,8 @@ def test_the_chinese_console_shows_no_rule_code_zone_id_status_code_or_english(
         "/console/accounts",
         "/console/password",
         "/console/reports",
+        "/console/holidays",
+        f"/console/holidays?year={utcnow().astimezone(OFFICE).year + 1}",
     ]
     found = {}
     for path in pages:

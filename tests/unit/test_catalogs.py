@@ -10,6 +10,7 @@ from typing import get_args
 import pytest
 from babel.messages.pofile import read_po
 
+from scheduler.domain.official_days import CODES as HOLIDAY_CODES
 from scheduler.domain.reports import GROUPS
 from scheduler.exports.report_table import COLUMNS as REPORT_COLUMNS
 from scheduler.i18n import CATALOGS, LOCALES, translations
@@ -58,6 +59,7 @@ DYNAMIC = {
     "report.chart.": ["attendance", "outcomes", "chapters"],
     "attendees.col.": list(ATTENDEE_COLUMNS),
     "form.repeat.": list(REPEATS),
+    "holidays.err.": list(HOLIDAY_CODES),
     "form.nth.": [str(n) for n in NTHS],
     "form.ends.": list(ENDS),
     "chapter.": list(Chapter),

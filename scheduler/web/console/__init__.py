@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from scheduler.web.console.accounts import router as accounts_router
 from scheduler.web.console.bounces import router as bounces_router
 from scheduler.web.console.checkin import router as checkin_router
+from scheduler.web.console.holidays import router as holidays_router
 from scheduler.web.console.home import router as home_router
 from scheduler.web.console.joins import router as joins_router
 from scheduler.web.console.ledger import router as ledger_router
@@ -48,6 +49,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(accounts_router)
     app.include_router(outcomes_router)
     app.include_router(reports_router)
+    app.include_router(holidays_router)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
     )
