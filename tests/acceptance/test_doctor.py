@@ -13,13 +13,14 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from scheduler.bus.rabbitmq import RabbitBus
 from scheduler.db.migrate import upgrade
 from scheduler.db.models import InboundMailRow
 from scheduler.db.session import Database
 from tests.support.processes import free_port, run, serving, start_exsched, stop_process, wait_until
+from tests.support.services import scratch_database as new_database
 from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.acceptance, pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -134,26 +135,20 @@ def test_each_thing_wrong_is_named_with_its_fix(
 
 
 @pytest.fixture
-def scratch_database(postgres_url: str) -> Iterator[str]:
+def empty_database(postgres_url: str) -> Iterator[str]:
     """A database of its own, to migrate or leave empty."""
-    name = f"exsched_doctor_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with new_database(postgres_url, "doctor") as url:
+        yield url
 
 
 def test_a_schema_behind_or_ahead_of_the_code_is_named(
-    env: dict[str, str], scratch_database: str, tmp_path: Path
+    env: dict[str, str], empty_database: str, tmp_path: Path
 ) -> None:
-    env = env | {"EXSCHED_DATABASE_URL": scratch_database, "EXSCHED_SECRET_KEY": SECRET}
+    env = env | {"EXSCHED_DATABASE_URL": empty_database, "EXSCHED_SECRET_KEY": SECRET}
     _, findings = doctor(env, tmp_path)
     [(status, empty)] = said(findings, "database")
     assert status == "fail" and "is empty" in empty
-    db = Database(scratch_database)
+    db = Database(empty_database)
     upgrade(db)
     with db.engine.begin() as connection:  # a newer release's migration that keeps this code working
         connection.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed0001'"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from scheduler.db.session import Database
 from scheduler.domain import holidays as holiday_data
 from tests.browser.test_console import shot, sign_in
 from tests.support.browser import Console
+from tests.support.factories import weekend_before
 from tests.support.seeds import seed_session
 
 pytestmark = pytest.mark.browser
@@ -52,12 +53,6 @@ def entered_away(console: Console) -> Iterator[None]:
     with db.session() as session:
         session.execute(delete(HolidayYearRow).where(HolidayYearRow.year == NEXT))
     db.dispose()
-
-
-def weekend_before(day: date) -> date:
-    while day.weekday() < 5:
-        day -= timedelta(days=1)
-    return day
 
 
 def test_the_office_enters_next_years_holidays_and_the_session_on_new_years_day_moves(

@@ -12,14 +12,13 @@ are the emails' Message-IDs. Messages the lost system left in RabbitMQ are handl
 from __future__ import annotations
 
 import signal
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from scheduler.db.models import NoticeRow
 from scheduler.db.session import Database
@@ -33,6 +32,7 @@ from tests.support.processes import (
     stop_process,
     wait_until,
 )
+from tests.support.services import scratch_database
 from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -42,14 +42,8 @@ MEMBERS = 300
 @pytest.fixture
 def second_database(postgres_url: str) -> Iterator[str]:
     """An empty database on the same server: where the copy is restored."""
-    name = f"exsched_restored_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(postgres_url, "restored") as url:
+        yield url
 
 
 def ledger(db: Database) -> dict[str, str]:

@@ -17,20 +17,18 @@ import subprocess
 import sys
 import tarfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from scheduler.db.migrate import current_revision, head_revision
 from scheduler.db.session import Database
 from tests.support.factories import add_subscribers, create_series_in_db
 from tests.support.processes import check_ledger, run, statuses, stop_process, wait_until
-from tests.support.services import IN_CI
+from tests.support.services import IN_CI, scratch_database
 from tests.support.smtp import SmtpSink
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -72,14 +70,8 @@ def previous_release(tmp_path: Path) -> Path:
 @pytest.fixture
 def database(postgres_url: str) -> Iterator[str]:
     """An empty database, for the previous release to migrate."""
-    name = f"exsched_upgrade_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield postgres_url.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(postgres_url, "upgrade") as url:
+        yield url
 
 
 def start(code: Path, part: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -5,7 +5,7 @@ members who were invited are told — through the whole notice path, to the SMTP
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from icalendar import Calendar
@@ -16,6 +16,7 @@ from scheduler.domain import holidays as holiday_data
 from scheduler.ops.clock import utcnow
 from scheduler.web.console.page import OFFICE
 from tests.support.console import csrf_of, signed_in
+from tests.support.factories import weekend_before
 from tests.support.world import World, a_session, subscribed
 
 NEXT = utcnow().astimezone(OFFICE).year + 1
@@ -31,12 +32,6 @@ def next_year_not_installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     holiday_data._lookup.cache_clear()
     yield
     holiday_data._lookup.cache_clear()
-
-
-def weekend_before(day: date) -> date:
-    while day.weekday() < 5:
-        day -= timedelta(days=1)
-    return day
 
 
 def notice_form(year: int, **changes: tuple[str, str]) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from scheduler.db.models import MemberRow, NoticeRow, SeriesRow, SubscriptionRow
 from scheduler.db.session import Database
@@ -129,3 +129,10 @@ def create_series_in_db(db: Database, start: datetime) -> None:
     with db.session() as session:
         row = create_series(session, body, Principal(Role.ADMIN), "https://exsched.test")
         request_plan(session, series_ids=[row.id])
+
+
+def weekend_before(day: date) -> date:
+    """The last Saturday or Sunday on or before ``day`` (a day worked instead of a holiday)."""
+    while day.weekday() < 5:
+        day -= timedelta(days=1)
+    return day

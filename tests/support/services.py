@@ -6,8 +6,12 @@ A test whose service is missing skips locally and fails under ``CI=true``.
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from scheduler.db.models import Base
 from scheduler.db.session import Database
@@ -33,11 +37,27 @@ def service_missing(what: str, error: Exception) -> None:
 
 def empty_database(database: Database) -> None:
     """Delete every row but the seeded chapters, so each test starts from the same database."""
-    keep = {"chapters", "alembic_version"}
+    keep = {"chapters", "alembic_version", "schema_compat"}  # what the migrations put there
     with database.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in keep:
                 conn.execute(table.delete())
+
+
+@contextmanager
+def scratch_database(postgres_url: str, purpose: str) -> Iterator[str]:
+    """A new, empty database on the test server, its URL; dropped afterwards (a restore target,
+    a database another release migrates, one left empty on purpose)."""
+    name = f"exsched_{purpose}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def make_key(db: Database, role: str = "admin", chapter: str | None = None) -> dict[str, str]:
