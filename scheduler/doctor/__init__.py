@@ -13,8 +13,10 @@ import textwrap
 from collections.abc import Callable
 from datetime import date
 
+from scheduler.db.session import Database
 from scheduler.doctor import broker, mail, storage, web
 from scheduler.doctor.findings import Finding, fail
+from scheduler.domain import official_days
 from scheduler.domain.holidays import ChineseStatutoryCalendar
 from scheduler.ops.config import Settings
 
@@ -49,10 +51,19 @@ def examine(settings: Settings, *, mail_loop: bool = False, today: date | None =
     run("inbound", lambda: mail.inbound(settings, migrated, looping=mail_loop))
     if mail_loop:
         run("mail loop", lambda: mail.mail_loop(settings, migrated))
-    run("holidays", lambda: storage.holidays(ChineseStatutoryCalendar(), today or date.today()))
+    run("holidays", lambda: storage.holidays(_calendar(migrated), today or date.today()))
     if db is not None:
         db.dispose()
     return found
+
+
+def _calendar(db: Database | None) -> ChineseStatutoryCalendar:
+    """The holidays installed, and those the province office entered (when the database answers)."""
+    calendar = ChineseStatutoryCalendar()
+    if db is not None:
+        with db.session() as session:
+            official_days.refresh(calendar, session)
+    return calendar
 
 
 def render(found: list[Finding], columns: int = 100) -> str:
