@@ -192,6 +192,12 @@ def enter_year(
                 _raise_sequence(row, rid)
                 moves.moved += 1
                 changed = True
+        for rid in after.keys() - before[row.id].keys():
+            # held again (an earlier entry had dropped it): above the SEQUENCE of the cancellation
+            # those told were sent, which was one above what they had been told before
+            _raise_sequence(row, rid, by=2)
+            moves.moved += 1
+            changed = True
         if changed:
             row.updated_at = now  # what calendars hold of the series changed: feeds render again
             moves.series_ids.append(row.id)
@@ -205,12 +211,12 @@ def _starts(
     return {occ.recurrence_id: occ.start for occ in occurrences(row, calendar, *window)}
 
 
-def _raise_sequence(row: SeriesRow, rid: datetime) -> None:
+def _raise_sequence(row: SeriesRow, rid: datetime, *, by: int = 1) -> None:
     override = next((o for o in row.overrides if o.recurrence_id == rid), None)
     if override is None:
         override = OccurrenceOverrideRow(recurrence_id=rid, cancelled=False, sequence=0)
         row.overrides.append(override)
-    override.sequence += 1
+    override.sequence += by
 
 
 def refresh(

@@ -135,6 +135,20 @@ def test_entered_holidays_move_and_cancel_provisional_sessions_and_tell_the_invi
     world.run()
     assert len(world.mails()) == 5
 
+    # corrected: New Year's Day is only the 2nd and 3rd — the session on the 1st is held again and
+    # the one moved to the 4th goes back to the 1st; those told hear it, above what they were sent
+    corrected = post(office, notice_form(NEXT, **{"New Year's Day": (f"{NEXT}-01-02", f"{NEXT}-01-03")}))
+    assert "moved=2&dropped=0" in corrected.headers["location"]
+    world.run()
+    assert len(world.mails()) == 7
+    back = {str(c.walk("VEVENT")[0]["SUMMARY"]): c for c in (calendar_of(world, 5), calendar_of(world, 6))}
+    held = back["元旦当天的交流会"]
+    [event] = held.walk("VEVENT")
+    assert str(held["METHOD"]) == "REQUEST" and event.decoded("DTSTART").date() == date(NEXT, 1, 1)
+    assert int(event["SEQUENCE"]) > int(cancellation.walk("VEVENT")[0]["SEQUENCE"])
+    [event] = back["元旦后的对接会"].walk("VEVENT")
+    assert event.decoded("DTSTART").date() == date(NEXT, 1, 1) and int(event["SEQUENCE"]) == 2
+
 
 def test_only_the_province_office_enters_and_a_wrong_date_is_said_in_the_staffs_words(world: World) -> None:
     chapter = signed_in(world.client, world.db, "chen.nb", role="chapter", chapter="ningbo")
