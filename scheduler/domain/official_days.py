@@ -239,7 +239,7 @@ def refresh(
 
 
 def entered(session: Session) -> dict[int, EnteredYear]:
-    """The entered years as stored, for the console."""
+    """The entered years as stored (what :func:`refresh` stands a calendar on)."""
     years: dict[int, dict[date, tuple[bool, str]]] = {}
     for day, year, off, name in session.execute(
         select(HolidayDayRow.day, HolidayDayRow.year, HolidayDayRow.off, HolidayDayRow.holiday)

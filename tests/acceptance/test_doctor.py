@@ -20,7 +20,15 @@ from scheduler.bus.rabbitmq import RabbitBus
 from scheduler.db.migrate import upgrade
 from scheduler.db.models import HolidayDayRow, HolidayYearRow, InboundMailRow
 from scheduler.db.session import Database
-from tests.support.processes import free_port, run, serving, start_exsched, stop_process, wait_until
+from tests.support.processes import (
+    free_port,
+    listening,
+    run,
+    serving,
+    start_exsched,
+    stop_process,
+    wait_until,
+)
 from tests.support.services import scratch_database as new_database
 from tests.support.smtp import SmtpSink
 
@@ -37,13 +45,6 @@ def doctor(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, list[dict[s
 
 def said(findings: list[dict[str, str]], check: str) -> list[tuple[str, str]]:
     return [(f["status"], f["said"]) for f in findings if f["check"] == check]
-
-
-def listening(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_a_configuration_that_is_right_passes_and_the_mail_loop_comes_back(

@@ -25,6 +25,7 @@ from scheduler.db.session import Database
 from tests.support.factories import add_subscribers, create_series_in_db
 from tests.support.processes import (
     free_port,
+    listening,
     serving,
     start_exsched,
     start_scheduler,
@@ -286,10 +287,3 @@ NOT_A_REPLY = (
     b"From: someone@example.org\r\nTo: replies@assoc.example\r\nSubject: hello\r\n"
     b"Message-ID: <monitoring-test@example.org>\r\n\r\nNot a calendar reply.\r\n"
 )
-
-
-def listening(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0

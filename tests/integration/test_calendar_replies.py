@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from scheduler.inbound.replies import Reply, read_reply
 from tests.support.api import create_member
 from tests.support.console import signed_in
 from tests.support.dovecot import Dovecot
-from tests.support.processes import EXSCHED, free_port, wait_until
+from tests.support.processes import EXSCHED, free_port, listening, wait_until
 from tests.support.replies import reply_mail
 from tests.support.world import START, World, a_session, calendar_uid, confirm, links_in, subscribed
 
@@ -159,14 +158,6 @@ def serve_inbound(world: World, home: Path, **settings: str) -> subprocess.Popen
     env = {**os.environ, "EXSCHED_DATABASE_URL": world.db.url, "EXSCHED_LOG_FORMAT": "json", **settings}
     with (home / "inbound.log").open("ab") as log:
         return subprocess.Popen([*EXSCHED, "serve", "inbound"], env=env, cwd=home, stdout=log, stderr=log)
-
-
-def listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from scheduler.domain import holidays as holiday_data
 from scheduler.ops.clock import utcnow
 from scheduler.web.console.page import OFFICE
 from tests.support.console import csrf_of, signed_in
-from tests.support.factories import weekend_before
+from tests.support.factories import holiday_notice, weekend_before
 from tests.support.world import World, a_session, subscribed
 
 NEXT = utcnow().astimezone(OFFICE).year + 1
@@ -35,16 +35,8 @@ def next_year_not_installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def notice_form(year: int, **changes: tuple[str, str]) -> dict[str, object]:
-    """The State Council's notice as staff type it (a plausible year: the dates matter, not which)."""
-    breaks = {
-        "New Year's Day": (f"{year}-01-01", f"{year}-01-03"),
-        "Spring Festival": (f"{year}-02-10", f"{year}-02-16"),
-        "Tomb-sweeping Day": (f"{year}-04-04", f"{year}-04-06"),
-        "Labour Day": (f"{year}-05-01", f"{year}-05-05"),
-        "Dragon Boat Festival": (f"{year}-06-09", f"{year}-06-11"),
-        "Mid-autumn Festival": ("", ""),  # with National Day
-        "National Day": (f"{year}-10-01", f"{year}-10-08"),
-    } | changes
+    """The form as staff fill it in from the notice, with ``changes`` to some breaks."""
+    breaks = holiday_notice(year) | changes
     form: dict[str, object] = {"year": str(year)}
     for name, (first, last) in breaks.items():
         form[f"{name}.first"], form[f"{name}.last"] = first, last

@@ -136,3 +136,18 @@ def weekend_before(day: date) -> date:
     while day.weekday() < 5:
         day -= timedelta(days=1)
     return day
+
+
+def holiday_notice(year: int) -> dict[str, tuple[str, str]]:
+    """A State Council notice as staff type it: each break's first and last day off, by the name
+    the holiday data uses (a plausible year: the dates matter, not which). 中秋 is joined with
+    国庆节, so it is left empty."""
+    return {
+        "New Year's Day": (f"{year}-01-01", f"{year}-01-03"),
+        "Spring Festival": (f"{year}-02-10", f"{year}-02-16"),
+        "Tomb-sweeping Day": (f"{year}-04-04", f"{year}-04-06"),
+        "Labour Day": (f"{year}-05-01", f"{year}-05-05"),
+        "Dragon Boat Festival": (f"{year}-06-09", f"{year}-06-11"),
+        "Mid-autumn Festival": ("", ""),
+        "National Day": (f"{year}-10-01", f"{year}-10-08"),
+    }

@@ -49,6 +49,15 @@ def run(
     )
 
 
+def listening(port: int) -> bool:
+    """Something accepts connections on this loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def output_of(proc: subprocess.Popen[str]) -> str:
     """All a :func:`serving` process printed, once it has ended."""
     proc.wait(timeout=15)
